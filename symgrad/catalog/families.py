@@ -1,0 +1,3 @@
+"""Imports every catalog module so that each registers its models."""
+
+from . import basics  # noqa: F401

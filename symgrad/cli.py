@@ -1,0 +1,163 @@
+"""The command line: ``symgrad derive|list|...``. ``main(argv)`` returns the exit code.
+
+Exit codes: 0 done; 1 ran, but a check failed; 2 bad input (one line on stderr).
+"""
+
+import argparse
+import sys
+
+from .errors import SymgradError
+
+EPILOG = "Exit codes: 0 success; 1 ran but a check failed; 2 bad input. See README.md for the JSON schemas."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, like every other symgrad error."""
+
+    def error(self, message):
+        raise SymgradError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser():
+    parser = _Parser(prog="symgrad", description="Step-by-step backpropagation: derive gradients gate by "
+                     "gate, check textbook answers, compile and train.", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"symgrad {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    target_help = ("a catalog id (see 'symgrad list'), a program file, or an expression such as "
+                   "\"(x+y)*z\"")
+
+    # --- derive -------------------------------------------------------------------------------
+    p = sub.add_parser("derive", help="forward and backward pass of a target, gate by gate",
+                       description="Derive every partial derivative of TARGET by the chain rule, gate by gate "
+                       "(upstream × local = downstream), symbolically and at a point.", epilog=EPILOG)
+    p.add_argument("target", metavar="TARGET", help=target_help)
+    p.add_argument("--at", metavar="k=v,...", help="the point, e.g. x=-2,y=5,z=-4 (catalog models have defaults)")
+    p.add_argument("--wrt", metavar="a,b", help="report gradients with respect to these names only")
+    p.add_argument("--output", metavar="NAME", help="the program variable to differentiate (default: the last)")
+    p.add_argument("--format", choices=["text", "json", "python"], default="text",
+                   help="text (default), json, or python: the compiled gradient function's source")
+    p.set_defaults(run=run_derive)
+
+    # --- list ---------------------------------------------------------------------------------
+    p = sub.add_parser("list", help="the catalog of documented models",
+                       description="List every catalog model: id, description, inputs, parameters, source post.",
+                       epilog=EPILOG)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=run_list)
+
+    # --- train --------------------------------------------------------------------------------
+    p = sub.add_parser("train", help="gradient descent on the derived gradients",
+                       description="Train the parameters of TARGET with the gradients symgrad derived.",
+                       epilog=EPILOG)
+    p.add_argument("target", metavar="TARGET", help=target_help)
+    p.add_argument("--data", metavar="FILE", help="CSV with a header naming the inputs, or .npz")
+    p.add_argument("--at", metavar="k=v,...", help="starting point / the single sample without --data")
+    p.add_argument("--params", metavar="a,b", help="the parameters to update (default: the model's)")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate α (default 0.01)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--steps", type=int, help="number of update steps")
+    group.add_argument("--epochs", type=int, help="number of passes over the data")
+    p.add_argument("--batch-size", type=int, help="minibatch size (default: the full batch)")
+    p.add_argument("--l1", type=float, metavar="λ", help="add λ·Σ|w| to the loss")
+    p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
+    p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
+    p.add_argument("--seed", type=int, help="random seed (shuffling, initial values)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
+    p.set_defaults(run=run_train)
+
+    # --- render -------------------------------------------------------------------------------
+    p = sub.add_parser("render", help="write the derivation as a blog post (Markdown, Jekyll, LaTeX, HTML)",
+                       description="Write a blog-style derivation document of TARGET, with figures.",
+                       epilog=EPILOG)
+    p.add_argument("target", metavar="TARGET", nargs="?", help=target_help)
+    p.add_argument("--all", action="store_true", help="render every catalog model (the gallery) with an index")
+    p.add_argument("--at", metavar="k=v,...")
+    p.add_argument("--wrt", metavar="a,b")
+    p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
+    p.add_argument("--lang", choices=["en", "ko", "both"], default="en")
+    p.add_argument("--format", choices=["md", "jekyll", "tex", "html"], default="md")
+    p.add_argument("-o", "--out", metavar="DIR", default=".", help="output directory (default: .)")
+    p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
+    p.set_defaults(run=run_render)
+
+    # --- check --------------------------------------------------------------------------------
+    p = sub.add_parser("check", help="verify the numbers a post claims (claims files), or gradcheck a target",
+                       description="Check textbook answers in claims files (TOML), or compare every symbolic "
+                       "gradient of a target with finite differences (--gradcheck).", epilog=EPILOG)
+    p.add_argument("files", metavar="FILE", nargs="*", help="claims files (.toml)")
+    p.add_argument("--gradcheck", metavar="TARGET", help="finite-difference check of TARGET's gradients")
+    p.add_argument("--at", metavar="k=v,...", help="the point for --gradcheck")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(run=run_check)
+    return parser
+
+
+def run_derive(args):
+    from .derivation import derive
+
+    if args.format == "python":
+        from .compile import compile as compile_target
+
+        print(compile_target(args.target, wrt=args.wrt.split(",") if args.wrt else None).source)
+        return 0
+    d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output)
+    print(d.to_json_text() if args.format == "json" else str(d))
+    return 0
+
+
+def run_list(args):
+    from .catalog import format_catalog
+
+    print(format_catalog(args.format))
+    return 0
+
+
+def run_train(args):
+    from .train import run_cli
+
+    return run_cli(args)
+
+
+def run_render(args):
+    from .render import run_cli
+
+    return run_cli(args)
+
+
+def run_check(args):
+    from .check import run_cli
+
+    return run_cli(args)
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        return args.run(args)
+    except SymgradError as exc:
+        print(f"symgrad: error: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("symgrad: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _one_line(exc):
+    return " ".join(str(exc).split("\n"))
+
+
+def _version():
+    from . import __version__
+    return __version__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""``derive``: from a target (expression, program, catalog id or graph) to a :class:`Derivation`.
+
+A :class:`Derivation` is plain data: the graph, the point, the forward rows,
+the backward steps and the gradients. Views (the terminal text, JSON, the
+documents of ``render.py``) read it; none of them differentiates anything.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy
+
+from .backward import derive_graph, symbolic_adjoints
+from .errors import InputError
+from .graph import Graph
+
+SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
+PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
+
+
+@dataclass
+class Derivation:
+    graph: Graph
+    point: dict                      # input name -> float
+    wrt: list                        # names whose gradients are reported
+    sweep: object = field(repr=False)
+    model: object = None             # the catalog model, when the target was one
+    target: str = ""
+
+    # --- numbers --------------------------------------------------------------------------
+    @property
+    def output(self):
+        return self.graph.output
+
+    @property
+    def value(self):
+        return self.sweep.values[self.output]
+
+    @property
+    def forward(self):
+        return self.sweep.forward
+
+    @property
+    def steps(self):
+        return self.sweep.steps
+
+    @property
+    def accumulations(self):
+        return self.sweep.accumulations
+
+    @property
+    def values(self):
+        """Forward value of every node."""
+        return self.sweep.values
+
+    @property
+    def adjoints(self):
+        """∂output/∂node for every node (inputs and gates)."""
+        return self.sweep.adjoints
+
+    @property
+    def gradients(self):
+        """∂output/∂name for each name of ``wrt``."""
+        return {name: self.sweep.adjoints[name] for name in self.wrt}
+
+    @property
+    def inputs(self):
+        return [n for n in self.sweep.values if self.graph.nodes[n].is_input]
+
+    # --- symbols --------------------------------------------------------------------------
+    @property
+    def expanded(self):
+        """Whether closed forms are written in the inputs (small graphs) or node by node."""
+        return len(self.sweep.values) <= SYMBOLIC_LIMIT
+
+    def expression(self, name=None):
+        """A node (default: the output) written in the inputs."""
+        return self.graph.expression(name or self.output)
+
+    @cached_property
+    def symbolic_adjoints(self):
+        """∂output/∂node in the node symbols, from the symbolic reverse sweep."""
+        return symbolic_adjoints(self.graph)
+
+    def closed_form(self, name):
+        """∂output/∂name written in the inputs only (None for very large graphs)."""
+        if not self.expanded:
+            return None
+        subs = {self.graph.nodes[n].symbol: self.graph.expression(n)
+                for n in self.sweep.values if not self.graph.nodes[n].is_input}
+        return self.symbolic_adjoints[name].xreplace(subs)
+
+    @cached_property
+    def symbolic_gradients(self):
+        """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge graphs."""
+        out = {}
+        for name in self.wrt:
+            closed = self.closed_form(name)
+            out[name] = closed if closed is not None else self.one_level(name)
+        return out
+
+    def one_level(self, name):
+        """∂out/∂name = Σ ∂out/∂g · ∂g/∂name over the gates g reading ``name``, as SymPy."""
+        terms = []
+        for step in self.steps:
+            if step.input == name:
+                terms.append(sympy.Symbol(f"d{self.output}_d{step.gate}") * step.local)
+        return sympy.Add(*terms) if terms else sympy.S.Zero if name != self.output else sympy.S.One
+
+    def chain_paths(self, name, limit=PATH_LIMIT):
+        """Every path from ``name`` to the output, each a list of node names, or None if more than ``limit``."""
+        uses = {}
+        for step in self.steps:
+            targets = uses.setdefault(step.input, [])
+            if step.gate not in targets:
+                targets.append(step.gate)
+        paths, stack = [], [[name]]
+        while stack:
+            path = stack.pop()
+            if path[-1] == self.output:
+                paths.append(path)
+                if len(paths) > limit:
+                    return None
+                continue
+            for gate in reversed(uses.get(path[-1], [])):
+                stack.append(path + [gate])
+        return paths
+
+    def edge_local(self, gate, arg):
+        """∂gate/∂arg at the point (summing the positions where ``arg`` appears twice)."""
+        return sum(s.local_value for s in self.steps if s.gate == gate and s.input == arg)
+
+    # --- views ----------------------------------------------------------------------------
+    def to_json(self):
+        """Plain data, as documented in the README ("JSON output of derive")."""
+        return {
+            "target": self.target,
+            "model": self.model.id if self.model is not None else None,
+            "output": self.output,
+            "expression": sympy.sstr(self.expression()) if self.expanded else None,
+            "value": _num(self.value),
+            "at": {k: _num(v) for k, v in self.point.items()},
+            "inputs": self.inputs,
+            "wrt": list(self.wrt),
+            "gradients": {k: _num(v) for k, v in self.gradients.items()},
+            "symbolic_gradients": {k: sympy.sstr(v) for k, v in self.symbolic_gradients.items()},
+            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr), "value": _num(r.value),
+                         "args": r.args} for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "upstream": _num(s.upstream),
+                       "local": sympy.sstr(s.local), "local_value": _num(s.local_value),
+                       "downstream": _num(s.downstream)} for s in self.steps],
+            "accumulations": [{"node": a.node, "parts": [{"from": g, "value": _num(v)} for g, v in a.parts],
+                               "total": _num(a.total)} for a in self.accumulations],
+        }
+
+    def to_json_text(self):
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+    def __str__(self):
+        from .terminal import format_derivation
+        return format_derivation(self)
+
+
+def _num(v):
+    """A float for JSON; non-finite values become strings ("inf", "nan") so the JSON stays valid."""
+    v = float(v)
+    return v if math.isfinite(v) else str(v)
+
+
+def derive(target, at=None, wrt=None, output=None):
+    """Derive ``target`` at a point.
+
+    ``target``: an expression (``"(x+y)*z"``), a program's text, the path of a
+    program file, a catalog id (``"linear-mse"``) or a :class:`Graph`.
+    ``at``: input name -> number (catalog models start from their default point).
+    ``wrt``: the names whose gradients are reported (default: every input).
+    ``output``: the program variable or node to differentiate (default: the last assigned).
+    """
+    from .target import resolve
+
+    resolved = resolve(target, output=output)
+    graph = resolved.graph
+    point = dict(resolved.defaults)
+    point.update(parse_point(at) if isinstance(at, str) else (at or {}))
+    order = graph.topological_order()
+    inputs = [n for n in order if graph.nodes[n].is_input]
+    point = check_point(point, inputs, set(graph.inputs))
+    if wrt is None:
+        wrt = resolved.wrt or inputs
+    elif isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+    unknown = [w for w in wrt if w not in order]
+    if unknown:
+        raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
+                         f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
+    sweep = derive_graph(graph, point)
+    return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, resolved.model, resolved.label)
+
+
+def check_point(point, inputs, names):
+    """Check a point against the graph's inputs: every input has a finite value, no unknown names."""
+    missing = [n for n in inputs if n not in point]
+    if missing:
+        given = ",".join(f"{n}=..." for n in missing)
+        raise InputError(f"no value for input{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} with --at {given}")
+    unknown = [k for k in point if k not in names]
+    if unknown:
+        raise InputError(f"--at names {', '.join(map(repr, unknown))}, which "
+                         f"{'are' if len(unknown) > 1 else 'is'} not an input (inputs: {', '.join(inputs)})")
+    out = {}
+    for k, v in point.items():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"value of {k!r} is not a number: {v!r}") from None
+        if not math.isfinite(f):
+            raise InputError(f"value of {k!r} must be a finite number, got {v!r}")
+        out[k] = f
+    return out
+
+
+def parse_point(text):
+    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated."""
+    point = {}
+    for i, item in enumerate(p for p in text.split(",")):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise InputError(f"--at item {item!r} is not of the form name=number (e.g. --at x=-2,y=5)")
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"--at value {value!r} of {name!r} is not a number") from None
+        if not math.isfinite(number):
+            raise InputError(f"--at value of {name!r} must be a finite number, got {value!r}")
+        if name in point:
+            raise InputError(f"--at gives {name!r} twice")
+        point[name] = number
+    return point

@@ -1,0 +1,59 @@
+"""What the user typed as TARGET: a catalog id, a program file, or expression/program text."""
+
+import os
+from dataclasses import dataclass, field
+
+from .errors import InputError, SymgradError
+from .graph import Graph
+from .parse import parse
+
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass
+class Resolved:
+    graph: Graph
+    defaults: dict = field(default_factory=dict)   # the model's default point
+    wrt: list = None                               # the model's parameters, if it names them
+    model: object = None
+    label: str = ""                                # how to call the target in messages and titles
+
+
+def resolve(target, output=None):
+    """Turn a TARGET into a graph: catalog id first, then an existing file, then text."""
+    if isinstance(target, Graph):
+        return Resolved(target, label=target.source or target.output)
+    if not isinstance(target, str):
+        raise InputError(f"a target is an expression, a program, a file path or a catalog id, "
+                         f"not {type(target).__name__}")
+    from .catalog import find_model
+
+    model = find_model(target)
+    if model is not None:
+        return Resolved(model.graph(output), dict(model.defaults), list(model.params) or None, model, model.id)
+    if _looks_like_path(target) and os.path.isfile(target):
+        return Resolved(parse(read_text_file(target), output=output), label=target)
+    if _looks_like_path(target) and (target.endswith((".py", ".txt", ".sg")) or os.sep in target):
+        raise InputError(f"no such program file: {target!r}")
+    return Resolved(parse(target, output=output), label=target)
+
+
+def _looks_like_path(text):
+    return "\n" not in text and len(text) < 4096
+
+
+def read_text_file(path):
+    """Read a UTF-8 text file with a size bound; failures are one-line errors naming the file."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"{path}: the file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+
+
+__all__ = ["resolve", "Resolved", "read_text_file", "SymgradError"]

@@ -1,0 +1,80 @@
+"""The terminal view of a :class:`~symgrad.derivation.Derivation` (``symgrad derive --format text``)."""
+
+import sympy
+
+
+def num(v):
+    """A number as the posts print it: up to 6 significant digits, no trailing zeros."""
+    v = float(v)
+    if v == 0:
+        return "0"
+    return f"{v:.6g}"
+
+
+def expr_text(e):
+    return sympy.sstr(e)
+
+
+def _table(rows, header):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    fmt = lambda r: "  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+    return [fmt(header)] + [fmt(r) for r in rows]
+
+
+def format_derivation(d):
+    out = d.output
+    lines = []
+    title = d.model.title if d.model is not None else d.target
+    lines.append(f"symgrad derive · {title}")
+    if d.expanded:
+        lines.append(f"{out} = {expr_text(d.expression())}")
+    lines.append("at " + ", ".join(f"{k} = {num(v)}" for k, v in d.point.items()))
+    lines.append("")
+
+    lines.append("Forward pass")
+    rows = [(r.name, r.label, expr_text(r.expr) if r.op != "input" else "", num(r.value)) for r in d.forward]
+    lines += _table(rows, ("node", "gate", "expression", "value"))
+    lines.append("")
+
+    lines.append("Backward pass: downstream = upstream × local, from the output back to the inputs")
+    lines.append(f"  ∂{out}/∂{out} = 1")
+    current = None
+    for s in d.steps:
+        if s.gate != current:
+            current = s.gate
+            row = d.graph.nodes[s.gate]
+            lines.append(f"  {row.label} gate  {s.gate} = {expr_text(row.expr)}   upstream ∂{out}/∂{s.gate} = {num(s.upstream)}")
+        local = expr_text(s.local)
+        local_part = f"{local} = {num(s.local_value)}" if local != num(s.local_value) else local
+        lines.append(f"    → {s.input}: local ∂{s.gate}/∂{s.input} = {local_part};  "
+                     f"{num(s.upstream)} × {num(s.local_value)} = {num(s.downstream)}")
+    for a in d.accumulations:
+        parts = " + ".join(f"{num(v)} (from {g})" for g, v in a.parts)
+        lines.append(f"  {a.node} is used by {len(a.parts)} gates, so its gradients add: "
+                     f"∂{out}/∂{a.node} = {parts} = {num(a.total)}")
+    lines.append("")
+
+    lines.append("Gradients")
+    for name in d.wrt:
+        lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
+        closed = d.symbolic_gradients[name]
+        lines.append(f"      = {expr_text(closed)} = {num(d.gradients[name])}")
+    return "\n".join(lines)
+
+
+def chain_text(d, name):
+    """The chain-rule product, path by path: ∂f/∂q · ∂q/∂x + …"""
+    out = d.output
+    if name == out:
+        return "1"
+    paths = d.chain_paths(name)
+    if paths is None:
+        gates = sorted({s.gate for s in d.steps if s.input == name})
+        return " + ".join(f"∂{out}/∂{g} · ∂{g}/∂{name}" for g in gates)
+    if not paths:
+        return "0"
+    terms = []
+    for path in paths:
+        factors = [f"∂{path[i + 1]}/∂{path[i]}" for i in range(len(path) - 1)]
+        terms.append(" · ".join(reversed(factors)))
+    return " + ".join(terms)
