@@ -107,8 +107,15 @@ def _parse_module(text):
     return module
 
 
-def _segment(text, node):
-    return ast.get_source_segment(text, node) or text
+def _segment(text, node, lines=None):
+    """The source text of ``node`` (``lines``: the text already split, for speed on long programs)."""
+    if lines is None or getattr(node, "lineno", None) is None:
+        return ast.get_source_segment(text, node) or text
+    first, last = node.lineno - 1, node.end_lineno - 1
+    # ast offsets count UTF-8 bytes, not characters
+    chunk = "\n".join(lines[first: last + 1]).encode("utf-8")
+    end = len(chunk) - len(lines[last].encode("utf-8")) + node.end_col_offset
+    return chunk[node.col_offset: end].decode("utf-8", errors="replace")
 
 
 def _col(node):
@@ -121,9 +128,11 @@ def _col(node):
 class _Builder:
     def __init__(self, text):
         self.text = text
+        self.lines = text.splitlines()
         self.graph = Graph(source=text)
         self.env = {}              # variable -> current SymPy value (a node symbol or a constant)
-        self.assigned = []         # variables in order of (last) assignment
+        self.assigned = {}         # variables in order of (last) assignment
+        self.created = set()       # gates made by the statement being read
         self.taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
         self.counter = 0
         self.line = ""
@@ -145,7 +154,7 @@ class _Builder:
                 return name
 
     def error(self, message, node, cls=ParseError):
-        return cls(message, _segment(self.text, node), getattr(node, "lineno", None), _col(node))
+        return cls(message, _segment(self.text, node, self.lines), getattr(node, "lineno", None), _col(node))
 
     # statements -------------------------------------------------------------
     def expression(self, tree):
@@ -153,7 +162,7 @@ class _Builder:
         self.assign(base, lambda: self.expr(tree, base), tree)
 
     def statement(self, stmt):
-        self.line = _segment(self.text, stmt)
+        self.line = _segment(self.text, stmt, self.lines)
         if isinstance(stmt, ast.Assign):
             if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
                 raise self.error("assign to exactly one plain name, as in 'c = a + b'", stmt)
@@ -176,23 +185,22 @@ class _Builder:
 
     def assign(self, variable, build, tree):
         """Bind ``variable`` to the value ``build()`` makes; its top gate takes the variable's name."""
-        existing = set(self.graph.nodes)
+        self.created = set()
         value = build()
         node = self.graph.node_of(value) if isinstance(value, sympy.Symbol) else None
-        if node is not None and (node.is_input or node.name in existing):
+        if node is not None and (node.is_input or node.name not in self.created):
             # 'a = b': a copy gate keeps the new name visible in the derivation
             value = self.graph.add_gate("identity", (value,), self.fresh(variable), self.line).symbol
         self.env[variable] = value
-        if variable in self.assigned:
-            self.assigned.remove(variable)
-        self.assigned.append(variable)
+        self.assigned.pop(variable, None)
+        self.assigned[variable] = True
 
     def finish(self, output):
         graph = self.graph
         graph.variables = {v: graph.node_of(s).name for v, s in self.env.items()
                            if isinstance(s, sympy.Symbol) and graph.node_of(s) is not None}
         if output is None:
-            variable = self.assigned[-1]
+            variable = next(reversed(self.assigned))
             if variable not in graph.variables:
                 raise ParseError(f"the output {variable!r} is a constant; it depends on no input")
             graph.output = graph.variables[variable]
@@ -266,6 +274,8 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             raise self.error("only calls of symgrad's functions by name are allowed", node)
         fname = node.func.id
+        if fname.startswith("_"):
+            raise self.error("names may not start with '_'", node.func)
         if fname not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise self.error(f"unknown function {fname!r} (known: {known})", node.func)
@@ -285,7 +295,7 @@ class _Builder:
             params[pname] = value
         for kw in node.keywords:
             if kw.arg not in rule.params:
-                raise self.error(f"{fname}() has no keyword {kw.arg!r}", kw.value)
+                raise self.error(f"{fname}() has no keyword {kw.arg!r}", kw)
             params[kw.arg] = self.expr(kw.value)
         for pname, value in params.items():
             if value.free_symbols:
@@ -296,13 +306,19 @@ class _Builder:
         """A gate applying ``op`` to ``args``, or a constant when every argument is constant."""
         if all(not getattr(a, "free_symbols", None) for a in args):
             return self.fold(op, args, node)
-        return self.graph.add_gate(op, args, self.fresh(name), self.line).symbol
+        node = self.graph.add_gate(op, args, self.fresh(name), self.line)
+        self.created.add(node.name)
+        return node.symbol
 
     def fold(self, op, args, node):
         if op == "pow":
             _check_power(*args, error=lambda msg: self.error(msg, node, LimitError))
         value = RULES[op].build(*args)
-        if not (value.is_finite and value.is_real):
+        try:
+            number = complex(sympy.N(value, 20))
+        except (TypeError, ValueError):
+            number = complex("nan")
+        if number.imag != 0 or not math.isfinite(number.real):
             raise self.error(f"{sympy.sstr(value)} is not a finite real number", node)
         if value.is_Rational and max(abs(value.p), abs(value.q)) > 10**MAX_CONST_DIGITS:
             raise self.error("the constant is too large", node, LimitError)

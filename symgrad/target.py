@@ -8,6 +8,7 @@ from .graph import Graph
 from .parse import parse
 
 MAX_FILE_BYTES = 1_000_000
+PROGRAM_SUFFIXES = (".py", ".txt", ".sg", ".prog")
 
 
 @dataclass
@@ -33,9 +34,12 @@ def resolve(target, output=None):
         return Resolved(model.graph(output), dict(model.defaults), list(model.params) or None, model, model.id)
     if _looks_like_path(target) and os.path.isfile(target):
         return Resolved(parse(read_text_file(target), output=output), label=target)
-    if _looks_like_path(target) and (target.endswith((".py", ".txt", ".sg")) or os.sep in target):
-        raise InputError(f"no such program file: {target!r}")
-    return Resolved(parse(target, output=output), label=target)
+    try:
+        return Resolved(parse(target, output=output), label=target)
+    except SymgradError:
+        if _looks_like_path(target) and (target.endswith(PROGRAM_SUFFIXES) or "/" in target):
+            raise InputError(f"no such program file: {target!r} (and it is not an expression either)") from None
+        raise
 
 
 def _looks_like_path(text):
