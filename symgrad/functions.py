@@ -25,7 +25,19 @@ def _is_real_number(x):
     return x.is_Number and x.is_real
 
 
-class Sigmoid(Function):
+class _Numeric(Function):
+    """Evaluates numerically (``evalf``/``N``) by evaluating the arguments, then ``eval``."""
+
+    def _eval_evalf(self, prec):
+        args = [a.evalf(prec) for a in self.args]
+        if all(_is_real_number(a) for a in args):
+            value = self.func(*args)
+            if value.func is not self.func:
+                return value.evalf(prec)
+        return None
+
+
+class Sigmoid(_Numeric):
     """σ(x) = 1 / (1 + e^(−x)); σ′ = σ(1 − σ)."""
 
     nargs = 1
@@ -44,9 +56,6 @@ class Sigmoid(Function):
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return 1 / (1 + sympy.exp(-x))
 
-    def _eval_evalf(self, prec):
-        return (1 / (1 + sympy.exp(-self.args[0])))._eval_evalf(prec)
-
     def _latex(self, printer, exp=None):
         body = rf"\sigma\left({printer._print(self.args[0])}\right)"
         return rf"{body}^{{{exp}}}" if exp else body
@@ -55,7 +64,7 @@ class Sigmoid(Function):
         return f"sigmoid({printer._print(self.args[0])})"
 
 
-class Step(Function):
+class Step(_Numeric):
     """step(x) = 1 if x > 0 else 0 (the derivative of relu, with step(0) = 0)."""
 
     nargs = 1
@@ -69,9 +78,6 @@ class Step(Function):
     def fdiff(self, argindex=1):
         return S.Zero  # zero almost everywhere; symgrad never differentiates through a kink's Dirac delta
 
-    def _eval_evalf(self, prec):
-        return None
-
     def _latex(self, printer, exp=None):
         body = rf"\mathbb{{1}}\left[{printer._print(self.args[0])} > 0\right]"
         return rf"{body}^{{{exp}}}" if exp else body
@@ -80,7 +86,7 @@ class Step(Function):
         return f"step({printer._print(self.args[0])})"
 
 
-class Relu(Function):
+class Relu(_Numeric):
     """relu(x) = max(0, x); relu′(x) = step(x), so relu′(0) = 0."""
 
     nargs = 1
@@ -102,7 +108,7 @@ class Relu(Function):
         return f"relu({printer._print(self.args[0])})"
 
 
-class LeakyRelu(Function):
+class LeakyRelu(_Numeric):
     """leaky_relu(x, α) = x if x > 0 else α·x; derivative 1 if x > 0 else α."""
 
     nargs = 2
@@ -129,7 +135,7 @@ class LeakyRelu(Function):
         return f"leaky_relu({x}, {alpha})"
 
 
-class Elu(Function):
+class Elu(_Numeric):
     """elu(x, α) = x if x > 0 else α(eˣ − 1); derivative 1 if x > 0 else α·eˣ."""
 
     nargs = 2
@@ -156,7 +162,7 @@ class Elu(Function):
         return f"elu({x}, {alpha})"
 
 
-class Maximum(Function):
+class Maximum(_Numeric):
     """max(a, b), never simplified away; a tie splits the gradient 1/2 : 1/2."""
 
     nargs = 2
@@ -181,7 +187,7 @@ class Maximum(Function):
         return f"max({a}, {b})"
 
 
-class Minimum(Function):
+class Minimum(_Numeric):
     """min(a, b), never simplified away; a tie splits the gradient 1/2 : 1/2."""
 
     nargs = 2
