@@ -34,12 +34,28 @@ def resolve(target, output=None):
         return Resolved(model.graph(output), dict(model.defaults), list(model.params) or None, model, model.id)
     if _looks_like_path(target) and os.path.isfile(target):
         return Resolved(parse(read_text_file(target), output=output), label=target)
+    _refuse_near_miss(target)
     try:
         return Resolved(parse(target, output=output), label=target)
     except SymgradError:
         if _looks_like_path(target) and (target.endswith(PROGRAM_SUFFIXES) or "/" in target):
             raise InputError(f"no such program file: {target!r} (and it is not an expression either)") from None
         raise
+
+
+def _refuse_near_miss(text):
+    """'net-2-2-1' is a mistyped catalog id far more often than an expression."""
+    import difflib
+    import re
+
+    from .catalog import models
+
+    if re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)+", text):
+        close = difflib.get_close_matches(text, [m.id for m in models()], n=3, cutoff=0.75)
+        if close:
+            spaced = text.replace("-", " - ")
+            raise InputError(f"unknown model {text!r} (did you mean {', '.join(close)}?); "
+                             f"to derive it as an expression, write {spaced!r}")
 
 
 def _looks_like_path(text):

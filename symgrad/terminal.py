@@ -1,6 +1,11 @@
 """The terminal view of a :class:`~symgrad.derivation.Derivation` (``symgrad derive --format text``)."""
 
+import textwrap
+
 import sympy
+
+
+MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 
 
 def num(v):
@@ -26,9 +31,10 @@ def format_derivation(d):
     lines = []
     title = d.model.title if d.model is not None else d.target
     lines.append(f"symgrad derive · {title}")
-    if d.expanded:
+    if d.expanded and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
         lines.append(f"{out} = {expr_text(d.expression())}")
-    lines.append("at " + ", ".join(f"{k} = {num(v)}" for k, v in d.point.items()))
+    lines += textwrap.wrap("at " + ", ".join(f"{k} = {num(v)}" for k, v in d.point.items()),
+                           width=100, subsequent_indent="   ")
     lines.append("")
 
     lines.append("Forward pass")
@@ -57,8 +63,10 @@ def format_derivation(d):
     lines.append("Gradients")
     for name in d.wrt:
         lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
-        closed = d.symbolic_gradients[name]
-        lines.append(f"      = {expr_text(closed)} = {num(d.gradients[name])}")
+        closed = expr_text(d.symbolic_gradients[name])
+        if len(closed) > MAX_CLOSED_FORM:
+            closed = f"({len(closed):,} characters of closed form; see --format json)"
+        lines.append(f"      = {closed} = {num(d.gradients[name])}")
     return "\n".join(lines)
 
 
@@ -68,13 +76,16 @@ def chain_text(d, name):
     if name == out:
         return "1"
     paths = d.chain_paths(name)
-    if paths is None:
-        gates = sorted({s.gate for s in d.steps if s.input == name})
-        return " + ".join(f"∂{out}/∂{g} · ∂{g}/∂{name}" for g in gates)
-    if not paths:
-        return "0"
-    terms = []
-    for path in paths:
-        factors = [f"∂{path[i + 1]}/∂{path[i]}" for i in range(len(path) - 1)]
-        terms.append(" · ".join(reversed(factors)))
-    return " + ".join(terms)
+    if paths is not None:
+        if not paths:
+            return "0"
+        terms = []
+        for path in paths:
+            factors = [f"∂{path[i + 1]}/∂{path[i]}" for i in range(len(path) - 1)]
+            terms.append(" · ".join(reversed(factors)))
+        text = " + ".join(terms)
+        if len(text) <= MAX_CLOSED_FORM:
+            return text
+    # many or long paths: one level of the chain rule, through the gates that read the name
+    gates = list(dict.fromkeys(s.gate for s in d.steps if s.input == name))
+    return " + ".join(f"∂{out}/∂{g} · ∂{g}/∂{name}" for g in gates)
