@@ -38,6 +38,8 @@ class Model:
     errata: tuple = ()              # Erratum records
     notes: str = ""                 # how the default point was chosen, shapes, conventions
     published: dict = field(default_factory=dict)   # node name -> number the post prints (checked by tests)
+    points: dict = field(default_factory=dict)      # other named points of the post, e.g. {"w2": {...}}
+    learning_rate: float = None     # the step size the post uses, when it takes one (documents, training)
 
     @property
     def matrix(self):
@@ -50,14 +52,27 @@ class Model:
     def graph(self, output=None):
         from ..parse import parse
 
+        if not self.program.strip():
+            raise InputError(f"{self.id!r} is a matrix-level model with no scalar program; "
+                             f"use symgrad.derive({self.id!r}) or its .matrix")
+
         return parse(self.program, output=output or self.output)
+
+    @property
+    def inputs(self):
+        """Every input of the program, in order of first use."""
+        return self.graph().inputs if self.program.strip() else list(self.matrix.inputs)
 
     def to_json(self):
         return {
             "id": self.id, "title": self.title, "description": self.description,
-            "seeds": list(self.seeds), "inputs": list(self.data_inputs), "params": list(self.params),
-            "defaults": self.defaults, "errata": [e.__dict__ for e in self.errata],
-            "matrix": self.matrix is not None,
+            "seeds": list(self.seeds), "inputs": self.inputs, "data_inputs": list(self.data_inputs),
+            "params": list(self.params),
+            "output": self.graph().output if self.program.strip() else self.matrix.output,
+            "defaults": self.defaults,
+            "points": self.points, "published": self.published, "learning_rate": self.learning_rate,
+            "errata": [e.__dict__ for e in self.errata], "notes": self.notes,
+            "program": self.program, "matrix": self.matrix is not None,
         }
 
 
@@ -102,8 +117,18 @@ def get_model(name):
 def format_catalog(fmt="text"):
     if fmt == "json":
         return json.dumps([m.to_json() for m in models()], indent=2, ensure_ascii=False)
-    rows = [(m.id, m.description, ",".join(m.data_inputs) or "-", ",".join(m.params) or "-",
-             ",".join(m.seeds)) for m in models()]
+    rows = [(m.id, m.description, _names(m.data_inputs or [n for n in m.inputs if n not in m.params]),
+             _names(m.params), ",".join(m.seeds) or "-") for m in models()]
     header = ("id", "description", "inputs", "params", "seeds")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows)
+
+
+def _names(names, most=4):
+    """A short list of names for the text table: ``W1_11,…,W3_12 (20)`` when there are many."""
+    names = list(names)
+    if not names:
+        return "-"
+    if len(names) <= most:
+        return ",".join(names)
+    return f"{names[0]},…,{names[-1]} ({len(names)})"

@@ -1,3 +1,9 @@
-"""Imports every catalog module so that each registers its models."""
+"""Imports every catalog module so that each registers its models (in this order in 'symgrad list')."""
 
 from . import basics  # noqa: F401
+from . import neurons  # noqa: F401
+from . import networks  # noqa: F401
+from . import losses  # noqa: F401
+from . import regularization  # noqa: F401
+from . import activations  # noqa: F401
+from . import mlp  # noqa: F401
