@@ -42,7 +42,8 @@ def build_parser():
     p = sub.add_parser("list", help="the catalog of documented models",
                        description="List every catalog model: id, description, inputs, parameters, source post.",
                        epilog=EPILOG)
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="a table (default) or JSON with defaults, notes, programs and errata")
     p.set_defaults(run=run_list)
 
     # --- train --------------------------------------------------------------------------------
@@ -53,7 +54,8 @@ def build_parser():
     p.add_argument("--data", metavar="FILE", help="CSV with a header naming the inputs, or .npz")
     p.add_argument("--at", metavar="k=v,...", help="starting point / the single sample without --data")
     p.add_argument("--params", metavar="a,b", help="the parameters to update (default: the model's)")
-    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd",
+                   help="the update rule (default sgd: w ← w − α·∂L/∂w)")
     p.add_argument("--lr", type=float, default=0.01, help="learning rate α (default 0.01)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--steps", type=int, help="number of update steps")
@@ -63,7 +65,7 @@ def build_parser():
     p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
     p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
     p.add_argument("--seed", type=int, help="random seed (shuffling, initial values)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
     p.set_defaults(run=run_train)
 
@@ -73,11 +75,15 @@ def build_parser():
                        epilog=EPILOG)
     p.add_argument("target", metavar="TARGET", nargs="?", help=target_help)
     p.add_argument("--all", action="store_true", help="render every catalog model (the gallery) with an index")
-    p.add_argument("--at", metavar="k=v,...")
-    p.add_argument("--wrt", metavar="a,b")
+    p.add_argument("--at", metavar="k=v,...", help="the point (catalog models have defaults)")
+    p.add_argument("--wrt", metavar="a,b", help="the gradients to show (default: the model's parameters)")
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
-    p.add_argument("--lang", choices=["en", "ko", "both"], default="en")
-    p.add_argument("--format", choices=["md", "jekyll", "tex", "html"], default="md")
+    p.add_argument("--lr", type=float, metavar="α",
+                   help="learning rate of the update step shown (default: the post's, else 0.1)")
+    p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
+                   help="English, Korean, or both, paragraph by paragraph (default en)")
+    p.add_argument("--format", choices=["md", "jekyll", "tex", "html"], default="md",
+                   help="Markdown (default), Jekyll post, LaTeX article, or one HTML page")
     p.add_argument("-o", "--out", metavar="DIR", default=".", help="output directory (default: .)")
     p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
     p.set_defaults(run=run_render)
@@ -89,7 +95,7 @@ def build_parser():
     p.add_argument("files", metavar="FILE", nargs="*", help="claims files (.toml)")
     p.add_argument("--gradcheck", metavar="TARGET", help="finite-difference check of TARGET's gradients")
     p.add_argument("--at", metavar="k=v,...", help="the point for --gradcheck")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
     p.set_defaults(run=run_check)
     return parser
 
@@ -100,7 +106,8 @@ def run_derive(args):
     if args.format == "python":
         from .compile import compile as compile_target
 
-        print(compile_target(args.target, wrt=args.wrt.split(",") if args.wrt else None).source)
+        print(compile_target(args.target, wrt=args.wrt.split(",") if args.wrt else None,
+                             output=args.output).source)
         return 0
     d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output)
     print(d.to_json_text() if args.format == "json" else str(d))

@@ -128,6 +128,18 @@ class Derivation:
                 stack.append(path + [gate])
         return paths
 
+    def named_factors(self, path):
+        """The local gradients along ``path`` between the nodes the user named: a run of automatically
+        named gates (n1, n2, …) is folded into one factor, so ``E = (y - o)**2`` gives ∂E/∂o, not
+        −1 and 2(y − o). Returns [(from, to, value)]."""
+        factors, start, value = [], path[0], 1.0
+        for a, b in zip(path, path[1:]):
+            value *= float(self.edge_local(b, a))
+            if b not in self.graph.unnamed or b == path[-1]:
+                factors.append((start, b, value))
+                start, value = b, 1.0
+        return factors
+
     def edge_local(self, gate, arg):
         """∂gate/∂arg at the point (summing the positions where ``arg`` appears twice)."""
         return sum(s.local_value for s in self.steps if s.gate == gate and s.input == arg)
@@ -162,6 +174,16 @@ class Derivation:
         from .terminal import format_derivation
         return format_derivation(self)
 
+    def _repr_markdown_(self):
+        """Jupyter: the derivation as a Markdown post, figures inline."""
+        from .render import render_md
+        return render_md(self, inline_figures=True).text
+
+    def _repr_latex_(self):
+        """Jupyter: the gradients as one display-math block."""
+        from .render import summary_latex
+        return summary_latex(self)
+
 
 def _num(v):
     """A float for JSON; non-finite values become strings ("inf", "nan") so the JSON stays valid."""
@@ -178,8 +200,14 @@ def derive(target, at=None, wrt=None, output=None):
     ``wrt``: the names whose gradients are reported (default: every input).
     ``output``: the program variable or node to differentiate (default: the last assigned).
     """
+    from .matrix import MatrixModel, derive_matrix, matrix_model_of
     from .target import resolve
 
+    matrix = matrix_model_of(target)
+    if matrix is not None:          # a matrix model, or a catalog id that only has a matrix form
+        catalog = None if isinstance(target, MatrixModel) else _catalog_model(target)
+        return derive_matrix(matrix, at=at, wrt=wrt, target=catalog.id if catalog else matrix.name,
+                             catalog=catalog)
     resolved = resolve(target, output=output)
     graph = resolved.graph
     point = dict(resolved.defaults)
@@ -197,6 +225,12 @@ def derive(target, at=None, wrt=None, output=None):
                          f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, resolved.model, resolved.label)
+
+
+def _catalog_model(target):
+    from .catalog import find_model
+
+    return find_model(target) if isinstance(target, str) else None
 
 
 def check_point(point, inputs, names):

@@ -1,0 +1,448 @@
+"""Derived gradients → readable, fast NumPy source.
+
+:func:`compile` turns a target (anything :func:`symgrad.derive` accepts, or a
+matrix model from :mod:`symgrad.matrix`) into a :class:`Compiled` function
+``f(**arrays) -> (loss, grads)``.
+
+The code is the reverse sweep itself, written out: one line per gate forward,
+then, from the output back, one line per node's adjoint
+``grad_<node> = Σ upstream × local`` with the local gradients taken from the
+rule table (``rules.py`` for scalars, ``matrix/rules.py`` for matrices). Every
+gate is a named variable, so a value used twice (H = σ(X·W1), the sigmoid's own
+output in σ(1 − σ)) is computed once: the graph *is* the common-subexpression
+elimination, and code generation stays linear in the size of the graph (no
+expression is ever expanded into the inputs). A gradient that only passes
+through (an add gate, a copy) becomes an alias, not a line.
+
+Numerically delicate functions print through :class:`NumpyCodePrinter`:
+sigmoid never overflows and raises no warning at ±1000, relu/step/leaky_relu/
+elu/max/min/Heaviside follow the PyTorch kink conventions of ``functions.py``,
+and ``log(sigmoid(z))`` is fused into ``−softplus(−z)``.
+
+The generated source is registered with :mod:`linecache`, so
+``inspect.getsource(f.function)`` and tracebacks show it; ``f.source`` is the
+same text (``symgrad derive TARGET --format python`` prints it). Only code
+symgrad writes is compiled: node names are checked to be plain identifiers,
+and user text never reaches ``exec``.
+"""
+
+import builtins
+import itertools
+import keyword
+import linecache
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
+
+from .errors import InputError
+from .functions import Minimum, Sigmoid, Step
+from .rules import rule_for
+
+BACKENDS = {"numpy": "import numpy as np", "jax": "import jax.numpy as np"}
+
+# Helpers the generated module defines when its code uses them (name -> source).
+HELPERS = {
+    "_sigmoid": '''\
+def _sigmoid(z):
+    """σ(z) = 1/(1 + e^(−z)) without overflow: below −709, e^(−z) would overflow, and σ < 1e-308 anyway."""
+    return 1.0 / (1.0 + np.exp(-np.maximum(z, -709.0)))
+''',
+    "_log_sigmoid": '''\
+def _log_sigmoid(z):
+    """log σ(z) = −softplus(−z) = −log(1 + e^(−z)), exact at ±1000."""
+    return -np.logaddexp(0.0, -z)
+''',
+    "_finish": '''\
+def _finish(value, shape, seen):
+    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""
+    value = np.asarray(value, dtype=float)
+    if value.shape != shape or id(value) in seen:
+        value = np.array(np.broadcast_to(value, shape), dtype=float)
+    seen.add(id(value))
+    return value
+''',
+}
+
+
+class AdjointSymbol(sympy.Symbol):
+    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node that
+    happens to be called ``grad_w`` is never confused with it when the code is printed."""
+
+
+class NumpyCodePrinter(NumPyPrinter):
+    """SymPy's NumPy printer, with ``np.`` names and symgrad's functions printed stably."""
+
+    def __init__(self, names=None, settings=None):
+        super().__init__(settings or {})
+        self.names = names or {}           # symbol name -> Python variable
+        self.helpers = set()               # helper functions the printed code calls
+
+    def _module_format(self, fqn, register=True):
+        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else super()._module_format(fqn, register)
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr.name, expr.name)
+
+    def _print_AdjointSymbol(self, expr):
+        return expr.name       # already a Python variable: never mapped through the node names
+
+    def _print_FoldedValue(self, expr):
+        return expr.code
+
+    def _print_Pow(self, expr, rational=False):
+        base, exp = expr.base, expr.exp
+        if exp == -1:
+            return f"1.0/{self.parenthesize(base, sympy.printing.precedence.PRECEDENCE['Pow'])}"
+        if exp == sympy.S.Half:
+            return f"np.sqrt({self._print(base)})"
+        if exp == 2:
+            return f"np.square({self._print(base)})"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Rational(self, expr):
+        return repr(float(expr))
+
+    def _print_Integer(self, expr):
+        return f"{int(expr)}.0"
+
+    def _print_Float(self, expr):
+        return repr(float(expr))
+
+    # --- symgrad's functions (functions.py): stable, PyTorch conventions at kinks ---------------
+    def _print_Sigmoid(self, expr):
+        self.helpers.add("_sigmoid")
+        return f"_sigmoid({self._print(expr.args[0])})"
+
+    def _print_Relu(self, expr):
+        return f"np.maximum({self._print(expr.args[0])}, 0.0)"
+
+    def _print_Step(self, expr):
+        x = self._print(expr.args[0])
+        return f"np.where({x} > 0, 1.0, 0.0)"          # step(0) = 0, so relu'(0) = 0
+
+    def _print_Heaviside(self, expr):
+        x = self._print(expr.args[0])
+        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
+        return f"np.heaviside({x}, {h0})"
+
+    def _print_LeakyRelu(self, expr):
+        x, alpha = (self._print(a) for a in expr.args)
+        return f"np.where({x} > 0, {x}, {alpha}*{x})"
+
+    def _print_Elu(self, expr):
+        x, alpha = (self._print(a) for a in expr.args)
+        return f"np.where({x} > 0, {x}, {alpha}*np.expm1(np.minimum({x}, 0.0)))"
+
+    def _print_Maximum(self, expr):
+        return f"np.maximum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_Minimum(self, expr):
+        return f"np.minimum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+    def _print_sign(self, expr):
+        return f"np.sign({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"np.abs({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        arg = expr.args[0]
+        if type(arg).__name__ == "Sigmoid":
+            self.helpers.add("_log_sigmoid")
+            return f"_log_sigmoid({self._print(arg.args[0])})"
+        return f"np.log({self._print(arg)})"
+
+
+@dataclass
+class Compiled:
+    """A compiled loss-and-gradients function: ``f(**arrays) -> (loss, grads)``."""
+
+    function: object                 # the generated Python function (positional arguments = inputs)
+    source: str                      # its module source, readable and self-contained
+    inputs: list                     # argument names, in order
+    wrt: list                        # gradient names, in order
+    output: str = "loss"
+    defaults: dict = field(default_factory=dict)   # a default value per input, when the target has one
+    shapes: dict = field(default_factory=dict)     # input -> shape, for matrix models
+    backend: str = "numpy"
+
+    def __call__(self, **arrays):
+        missing = [n for n in self.inputs if n not in arrays]
+        if missing:
+            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {', '.join(self.inputs)})")
+        unknown = [n for n in arrays if n not in self.inputs]
+        if unknown:
+            raise InputError(f"{', '.join(map(repr, unknown))} {'are' if len(unknown) > 1 else 'is'} not an "
+                             f"input of the compiled function (inputs: {', '.join(self.inputs)})")
+        args = [np.asarray(arrays[n], dtype=float) for n in self.inputs]
+        for name, a in zip(self.inputs, args):
+            want = self.shapes.get(name)
+            if want is not None and a.shape != tuple(want):
+                raise InputError(f"input {name!r} has shape {a.shape}, the model needs {tuple(want)}")
+        return self.function(*args)
+
+    def __repr__(self):
+        return f"<Compiled {self.output} wrt {', '.join(self.wrt)} of ({', '.join(self.inputs)})>"
+
+
+def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
+    """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
+
+    ``target``: an expression, a program, a file, a catalog id, a :class:`~symgrad.graph.Graph`, or a
+    matrix model (:class:`symgrad.matrix.MatrixModel`; catalog ids without a scalar program use theirs).
+    Scalar-symbol models broadcast over arrays of samples: the loss and every gradient have the
+    broadcast shape of the inputs (one value per sample). Matrix models take arrays of their shapes.
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend == "jax":
+        try:
+            import jax.numpy  # noqa: F401
+        except ImportError:
+            raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
+    if isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+
+    from .matrix import MatrixModel, matrix_model_of
+
+    if not isinstance(target, MatrixModel):
+        target = matrix_model_of(target) or target
+    if isinstance(target, MatrixModel):
+        from .matrix.codegen import compile_matrix
+
+        return compile_matrix(target, wrt=wrt, backend=backend)
+
+    from .target import resolve
+
+    resolved = resolve(target, output=output)
+    graph = resolved.graph
+    order = graph.topological_order()
+    inputs = [n for n in order if graph.nodes[n].is_input]
+    if wrt is None:
+        wrt = list(resolved.wrt or inputs)
+    unknown = [w for w in wrt if w not in order]
+    if unknown:
+        raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
+                         f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
+    title = resolved.label if len(resolved.label) <= 60 else resolved.label[:57] + "..."
+    source = graph_source(graph, wrt, order, backend=backend, title=title)
+    function = load_source(source, "loss_and_grads")
+    defaults = {k: v for k, v in dict(resolved.defaults).items() if k in inputs}
+    return Compiled(function, source, inputs, list(wrt), graph.output, defaults, backend=backend)
+
+
+# --- scalar graphs --------------------------------------------------------------------------------
+def graph_source(graph, wrt, order=None, backend="numpy", title=""):
+    """Module source of ``loss_and_grads(*inputs)`` for a scalar graph: forward gates, reverse sweep."""
+    order = order or graph.topological_order()
+    inputs = [n for n in order if graph.nodes[n].is_input]
+    names = python_names(order)
+    grad_names = adjoint_names(order, set(names.values()))
+    printer = NumpyCodePrinter(names)
+    fused = fused_log_sigmoids(graph, order)
+
+    # Nodes whose adjoint is needed: the wrt nodes and everything computed from them.
+    reach = set(wrt)
+    for name in order:
+        node = graph.nodes[name]
+        if not node.is_input and any(a.name in reach for a in graph.arg_nodes(node)):
+            reach.add(name)
+
+    # How many backward steps read each gate's adjoint (one per differentiable argument in reach).
+    readers = {}
+    for name in order:
+        node = graph.nodes[name]
+        if name in reach and not node.is_input:
+            args = [fused[name][1]] if name in fused else [a for _, a in node.differentiable_args()]
+            readers[name] = sum(1 for a in args if graph.node_of(a) is not None and graph.node_of(a).name in reach)
+    lines = ["# backward: grad_<node> = Σ over the gates reading it of upstream × local"]
+    contributions = {graph.output: [sympy.S.One]}
+    adjoint = {}
+    backward_symbols = set()                           # node values the backward lines read
+
+    def settle(name):
+        """Write node ``name``'s adjoint (all its contributions are in) and return its symbol or number."""
+        total = sympy.Add(*contributions.pop(name, []))
+        if total.is_Symbol or total.is_Number:
+            adjoint[name] = total                      # a pass-through gradient is an alias, not a line
+        elif name not in wrt and readers.get(name, 0) == 1 and not total.is_Add:
+            adjoint[name] = total                      # read by one step only: folded into that step
+        else:
+            backward_symbols.update(total.free_symbols)
+            lines.append(f"{grad_names[name]} = {printer.doprint(total)}")
+            adjoint[name] = AdjointSymbol(grad_names[name])
+        return adjoint[name]
+
+    for name in reversed(order):
+        node = graph.nodes[name]
+        if name not in reach or node.is_input:
+            continue
+        upstream = settle(name)
+        if upstream == 0:                          # nothing flows back through this gate
+            continue
+        if name in fused:        # d log σ(z)/dz = 1 − σ(z); d log(1 − σ(z))/dz = −σ(z): no division by σ
+            sign, z, sig = fused[name]
+            znode = graph.node_of(z)
+            if znode is not None and znode.name in reach:
+                local = 1 - sig.symbol if sign > 0 else -sig.symbol
+                contributions.setdefault(znode.name, []).append(upstream * local)
+            continue
+        local_rule = STABLE_LOCALS.get(node.op) or rule_for(node.op).local
+        locals_ = local_rule(*node.args, out=node.symbol)
+        for pos, arg in node.differentiable_args():
+            arg_node = graph.node_of(arg)
+            if arg_node is None or arg_node.name not in reach:
+                continue
+            contributions.setdefault(arg_node.name, []).append(upstream * locals_[pos])
+
+    results = []
+    for w in wrt:
+        if w not in adjoint:
+            settle(w)
+        value = adjoint[w]
+        backward_symbols.update(value.free_symbols)
+        results.append((w, printer.doprint(value) if value.is_Number else printer._print(value)))
+    lines = forward_lines(graph, order, fused, backward_symbols, printer, names) + lines
+
+    header = [f"# Generated by symgrad{' from ' + repr(title) if title else ''}: loss and gradients, "
+              "broadcasting over arrays of samples.", BACKENDS[backend], ""]
+    for helper in sorted(printer.helpers) + ["_finish"]:
+        header += [HELPERS[helper], ""]
+    args = ", ".join(names[n] for n in inputs)
+    doc = (f'    """{graph.output} and ∂{graph.output}/∂({", ".join(wrt)}), one value per sample '
+           f'(the broadcast shape of the inputs)."""')
+    body = ["def loss_and_grads(" + args + "):", doc] + ["    " + line for line in lines]
+    body.append(f"    shape = np.broadcast_shapes({', '.join(f'np.shape({names[n]})' for n in inputs)})")
+    body.append(f"    seen = {{{', '.join(f'id({names[n]})' for n in inputs)}}}")
+    body.append(f"    value = _finish({names[graph.output]}, shape, seen)")
+    items = ", ".join(f"{w!r}: _finish({code}, shape, seen)" for w, code in results)
+    body.append(f"    return value, {{{items}}}")
+    return "\n".join(header + body) + "\n"
+
+
+def forward_lines(graph, order, fused, keep, printer, names):
+    """One line per gate whose value is needed later; a gate read once, and only forward, is folded in.
+
+    A value the backward pass reads (``keep``: σ's output in σ(1 − σ), the arguments of a product)
+    or that two gates read gets its own line, so it is computed once. A value read once and then
+    dead (w·x inside σ(w·x + b)) is written into its reader: the line reads like the formula and
+    NumPy frees the temporary at once instead of holding one array per gate until the end.
+    """
+    exprs = {}
+    for name in order:
+        node = graph.nodes[name]
+        if node.is_input:
+            continue
+        if name in fused:
+            sign, z, _ = fused[name]
+            exprs[name] = sympy.log(Sigmoid(sign * z), evaluate=False)
+        else:
+            exprs[name] = node.expr
+    uses = {}
+    for expr in exprs.values():
+        for symbol in expr.free_symbols:
+            uses[symbol] = uses.get(symbol, 0) + expr.count(symbol)
+    lines, folded = ["# forward: one line per gate (values read once are folded into their reader)"], {}
+    for name, expr in exprs.items():
+        node = graph.nodes[name]
+        inner = {s: folded[s] for s in expr.free_symbols if s in folded}
+        if inner:
+            expr = expr.xreplace(inner)
+        if name != graph.output and node.symbol not in keep and uses.get(node.symbol, 0) <= 1:
+            # read once: folded into its reader; read never (1 − σ under a fused log): dropped
+            folded[node.symbol] = FoldedValue(name, printer.doprint(expr), precedence(expr))
+            continue
+        lines.append(f"{names[name]} = {printer.doprint(expr)}")
+    return lines
+
+
+class FoldedValue(sympy.Dummy):
+    """A gate's printed code standing in for its symbol inside its reader.
+
+    Substituting the gate's SymPy expression instead would make SymPy re-simplify every
+    reader (sigmoid of a long sum asks whether the sum is zero): folding the printed code
+    keeps code generation linear in the size of the graph.
+    """
+
+    def __new__(cls, name, code, prec):
+        obj = super().__new__(cls, name, real=True)
+        obj.code, obj.precedence = code, prec
+        return obj
+
+
+def fused_log_sigmoids(graph, order):
+    """log gates reading σ(z) or 1 − σ(z): name -> (sign, z, σ node), computed as log σ(±z).
+
+    Written as log(σ(z)) the value is −inf once σ(z) underflows (z ≲ −745) and the
+    gradient divides by it; log σ(z) = −log(1 + e^(−z)) is exact, and its
+    derivative 1 − σ(z) needs no division. log(1 − σ(z)) = log σ(−z) likewise.
+    """
+    fused = {}
+    for name in order:
+        node = graph.nodes[name]
+        if node.op != "log":
+            continue
+        arg = graph.node_of(node.args[0])
+        if arg is not None and arg.op == "sigmoid":
+            fused[name] = (1, arg.args[0], arg)
+        elif arg is not None and arg.op == "sub" and arg.args[0] == 1:
+            sig = graph.node_of(arg.args[1])
+            if sig is not None and sig.op == "sigmoid":
+                fused[name] = (-1, sig.args[0], sig)
+    return fused
+
+
+# Local gradients rewritten for code only where the rule table's form overflows
+# (the value is the same wherever the rule's form is finite).
+STABLE_LOCALS = {
+    # elu'(a) = α·e^a for a ≤ 0; e^a of a large positive a would overflow although it is multiplied by 0
+    "elu": lambda a, alpha, out: (Step(a) + (1 - Step(a)) * alpha * sympy.exp(Minimum(a, 0)),),
+}
+
+
+RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}
+
+
+def python_names(order):
+    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one."""
+    names, used = {}, set(RESERVED)
+    for name in order:
+        var = name
+        if (not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_")
+                or name in used or name.startswith("grad_")):
+            base = "v_" + "".join(c if c.isalnum() else "_" for c in name)
+            var = next(f"{base}{i or ''}" for i in itertools.count() if f"{base}{i or ''}" not in used)
+        names[name] = var
+        used.add(var)
+    return names
+
+
+def adjoint_names(order, used):
+    used = set(used) | RESERVED
+    out = {}
+    for name in order:
+        base = "grad_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+        var = next(f"{base}{'_' * i}" for i in itertools.count() if f"{base}{'_' * i}" not in used)
+        out[name] = var
+        used.add(var)
+    return out
+
+
+# --- loading ----------------------------------------------------------------------------------------
+_counter = itertools.count(1)
+
+
+def load_source(source, function_name):
+    """Compile symgrad's generated ``source`` and return ``function_name`` from it.
+
+    The source is registered with :mod:`linecache` under a unique file name, so
+    ``inspect.getsource`` and tracebacks can show it.
+    """
+    filename = f"<symgrad-compiled-{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace = {"__name__": "symgrad_compiled"}
+    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 (symgrad's own code only)
+    return namespace[function_name]

@@ -1,0 +1,157 @@
+"""``derive_matrix``: a matrix model at given arrays → :class:`MatrixDerivation`.
+
+The derivation holds the matrix formulas (one per parameter, and the step list
+of the sweep) and the numbers: the loss and each gradient at the arrays,
+computed by the compiled code of the same sweep.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from .sweep import latex_name, reverse_sweep
+
+SMALL = 64          # arrays with at most this many entries are written out in JSON and text
+
+
+@dataclass
+class MatrixDerivation:
+    model: object                     # the MatrixModel
+    arrays: dict                      # input -> ndarray (the point)
+    wrt: list
+    sweep: object = field(repr=False)
+    value: float = 0.0
+    gradients: dict = field(default_factory=dict)     # name -> ndarray
+    compiled: object = field(default=None, repr=False)
+    target: str = ""
+    catalog: object = None            # the catalog Model, when the target was an id
+
+    @property
+    def output(self):
+        return self.model.output
+
+    @property
+    def shapes(self):
+        return self.model.shapes
+
+    @property
+    def forward(self):
+        return self.sweep.forward
+
+    @property
+    def steps(self):
+        return self.sweep.steps
+
+    @property
+    def inputs(self):
+        return [n for n in self.sweep.order if self.model.nodes[n].is_input]
+
+    @property
+    def formulas(self):
+        """name -> ∂L/∂name as one matrix formula (plain text), for each name of ``wrt``."""
+        return {w: self.sweep.inlined[w].text for w in self.wrt}
+
+    @property
+    def latex_formulas(self):
+        return {w: self.sweep.inlined[w].latex for w in self.wrt}
+
+    @property
+    def accumulations(self):
+        """Nodes that receive gradient from more than one gate (the contributions add)."""
+        return {n: gates for n, gates in self.sweep.parts.items() if len(gates) > 1}
+
+    @property
+    def source(self):
+        return self.compiled.source
+
+    def to_json(self):
+        return {
+            "target": self.target,
+            "model": self.catalog.id if self.catalog is not None else self.model.name,
+            "level": "matrix",
+            "output": self.output,
+            "value": _num(self.value),
+            "shapes": {n: list(s) for n, s in self.shapes.items() if n in self.sweep.order},
+            "inputs": self.inputs,
+            "wrt": list(self.wrt),
+            "gradients": {k: _array(v) for k, v in self.gradients.items()},
+            "gradient_norms": {k: _num(np.linalg.norm(v)) for k, v in self.gradients.items()},
+            "formulas": self.formulas,
+            "latex_formulas": self.latex_formulas,
+            "forward": [{"name": r.name, "op": r.op, "shape": list(r.shape), "formula": r.formula.text,
+                         "latex": r.formula.latex, "args": r.args} for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "gate_shape": list(s.gate_shape),
+                       "input_shape": list(s.input_shape), "upstream": s.upstream, "rule": s.rule.text,
+                       "downstream": s.downstream.text, "downstream_latex": s.downstream.latex}
+                      for s in self.steps],
+            "accumulations": self.accumulations,
+        }
+
+    def to_json_text(self):
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+    def __str__(self):
+        return format_matrix_derivation(self)
+
+
+def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
+    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: the model's)."""
+    from .codegen import compile_matrix
+
+    if isinstance(at, str):
+        raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
+                         f"its inputs are {', '.join(model.inputs)}")
+    if isinstance(wrt, str):
+        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
+    wrt = list(wrt) if wrt else list(model.params or model.inputs)
+    arrays = dict(model.default_arrays(seed))
+    for k, v in (at or {}).items():
+        if k not in model.nodes or not model.nodes[k].is_input:
+            raise InputError(f"{k!r} is not an input of {model.name!r} (inputs: {', '.join(model.inputs)})")
+        arrays[k] = np.asarray(v, dtype=float)
+    compiled = compile_matrix(model, wrt)
+    sweep = reverse_sweep(model, wrt)
+    value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
+    return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep, float(value), grads,
+                            compiled, target or model.name, catalog)
+
+
+def format_matrix_derivation(d):
+    shape = lambda s: "×".join(map(str, s)) or "scalar"   # noqa: E731
+    lines = [f"{d.target}: matrix-level derivation of {d.output} (value {d.value:.6g})", "",
+             "Inputs:"]
+    lines += [f"  {n:<8} {shape(d.shapes[n])}" for n in d.inputs]
+    lines += ["", "Forward (one line per matrix gate):"]
+    lines += [f"  {r.name} = {r.formula.text}    [{shape(r.shape)}, {r.label}]" for r in d.forward]
+    lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream):"]
+    for s in d.steps:
+        lines.append(f"  {s.gate} ({s.label}) → {s.input} [{shape(s.input_shape)}]: "
+                     f"G = {s.upstream};  rule {s.rule.text};  ∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
+    for node, gates in d.accumulations.items():
+        lines.append(f"  {node} is read by {', '.join(gates)}: its gradients add")
+    lines += ["", "Gradients:"]
+    for w in d.wrt:
+        g = d.gradients[w]
+        lines.append(f"  ∂{d.output}/∂{w} = {d.formulas[w]}    "
+                     f"[{shape(np.shape(g))}, ‖·‖ = {np.linalg.norm(g):.6g}]")
+    return "\n".join(lines)
+
+
+def _num(v):
+    v = float(v)
+    return v if math.isfinite(v) else str(v)
+
+
+def _array(a):
+    a = np.asarray(a)
+    if a.size > SMALL:
+        return {"shape": list(a.shape), "norm": _num(np.linalg.norm(a))}
+    if a.ndim <= 1:
+        return [_num(v) for v in a.ravel()]
+    return [[_num(v) for v in row] for row in a.reshape(a.shape[0], -1)]
+
+
+__all__ = ["MatrixDerivation", "derive_matrix", "latex_name"]

@@ -1,0 +1,114 @@
+"""A matrix model written out entry by entry as a scalar program (for small shapes).
+
+:func:`scalar_program` turns every matrix gate into one scalar line per entry
+(``z_0_1 = x_0_0*w1_0_1 + x_0_1*w1_1_1 + ...``), in symgrad's program language.
+Deriving that program with the scalar engine (``symgrad.derive``) is an
+independent check of the matrix rules: it knows nothing about G·Bᵀ, only about
+the scalar rule table. Entry (i, j) of ``w1`` is the scalar input ``w1_i_j``
+(0-based); a vector entry is ``b_i``, a number keeps its name.
+"""
+
+import itertools
+
+import numpy as np
+
+from ..errors import SymgradError
+
+MAX_ENTRIES = 5000          # lines: beyond this the expansion is not worth deriving by scalars
+
+_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "abs", "relu"}
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def entry_name(name, index):
+    return name if not index else f"{name}_{'_'.join(map(str, index))}"
+
+
+def scalar_point(model, arrays):
+    """input entry name -> float, for the inputs of ``model`` at ``arrays``."""
+    point = {}
+    for name in model.inputs:
+        a = np.asarray(arrays[name], dtype=float)
+        for index in itertools.product(*(range(n) for n in a.shape)):
+            point[entry_name(name, index)] = float(a[index])
+    return point
+
+
+def scalar_program(model):
+    """The program text, and node name -> array of entry names (numbers as strings for constants)."""
+    entries = {}
+    lines = []
+    for name in model.topological_order():
+        node = model.nodes[name]
+        shape = node.shape
+        if node.is_input:
+            entries[name] = _names(name, shape)
+            continue
+        args = [entries[a] if isinstance(a, str) else np.array(repr(a)) for a in node.args]
+        out = _names(name, shape)
+        for index, right in _entries(node, args, shape):
+            lines.append(f"{out[index]} = {right}")
+            if len(lines) > MAX_ENTRIES:
+                raise SymgradError(f"model {model.name!r} is too large to expand into scalars")
+        entries[name] = out
+    return "\n".join(lines) + "\n", entries
+
+
+def _names(name, shape):
+    out = np.empty(shape, dtype=object)
+    for index in itertools.product(*(range(n) for n in shape)):
+        out[index] = entry_name(name, index)
+    return out
+
+
+def _at(a, index, shape):
+    """Entry of broadcast operand ``a`` at ``index`` of the output ``shape``."""
+    return np.broadcast_to(a, shape)[index]
+
+
+def _entries(node, args, shape):
+    op = node.op
+    indices = list(itertools.product(*(range(n) for n in shape)))
+    if op == "matmul":
+        a, b = args
+        for i, j in indices:
+            yield (i, j), " + ".join(f"{a[i, k]}*{b[k, j]}" for k in range(a.shape[1]))
+    elif op == "transpose":
+        for i, j in indices:
+            yield (i, j), f"{args[0][j, i]}"
+    elif op in ("sum", "mean", "sumsq", "l1", "l2"):
+        items = list(args[0].ravel())
+        term = {"sum": "{}", "mean": "{}", "sumsq": "{}**2", "l2": "{}**2", "l1": "abs({})"}[op]
+        total = " + ".join(term.format(e) for e in items)
+        yield (), f"({total}) / {len(items)}" if op == "mean" else total
+    elif op in ("softmax_ce", "hinge"):
+        s, y = args
+        for (i,) in indices:
+            row = range(s.shape[1])
+            correct = " + ".join(f"{y[i, j]}*{s[i, j]}" for j in row)
+            if op == "softmax_ce":
+                yield (i,), f"log({' + '.join(f'exp({s[i, j]})' for j in row)}) - ({correct})"
+            else:
+                margin = node.params[0]
+                yield (i,), " + ".join(f"(1 - {y[i, j]})*relu({s[i, j]} - ({correct}) + {margin!r})" for j in row)
+    else:
+        parts = [[_at(a, index, shape) for a in args] for index in indices]
+        for index, p in zip(indices, parts):
+            if op in _INFIX:
+                yield index, f"{p[0]} {_INFIX[op]} {p[1]}"
+            elif op == "neg":
+                yield index, f"-{p[0]}"
+            elif op == "log_sigmoid":
+                yield index, f"log(sigmoid({p[0]}))"
+            elif op == "identity":
+                yield index, f"{p[0]}"
+            elif op == "pow":
+                yield index, f"{p[0]}**{p[1]}"
+            elif op in ("max", "min"):
+                yield index, f"{op}({p[0]}, {p[1]})"
+            elif op in ("leaky_relu", "elu"):
+                yield index, f"{op}({p[0]}, {node.params[0]!r})"
+            elif op in _FUNCTIONS:
+                yield index, f"{op}({p[0]})"
+            else:
+                raise SymgradError(f"no scalar expansion for matrix operation {op!r}")
