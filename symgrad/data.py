@@ -1,0 +1,141 @@
+"""Training data: a CSV file with a header naming the model's inputs, or a ``.npz`` of arrays named after them.
+
+:func:`load_data` returns the columns as float arrays, one value (CSV) or one
+row (``.npz``, any trailing shape) per sample along the first axis. Every
+problem is a one-line :class:`~symgrad.errors.InputError` that names the file and
+the missing column, the bad value's line and column, or the shapes that disagree.
+"""
+
+import csv
+import io
+import math
+import os
+import zipfile
+
+import numpy as np
+
+from .errors import InputError
+
+MAX_DATA_BYTES = 200_000_000
+
+
+def load_data(source, needed=(), usable=None):
+    """Read ``source`` (a path, or a dict name -> array-like) and return ``{name: float ndarray}``.
+
+    ``needed``: names that must be present (the model's inputs with no other value).
+    ``usable``: names the model can take from data; other columns are ignored
+    (``None`` keeps every column). All returned arrays have the same length.
+    """
+    if isinstance(source, dict):
+        label = "data"
+        columns = {str(k): _as_array(v, label, str(k)) for k, v in source.items()}
+    else:
+        label = os.fspath(source)
+        columns = _read_file(label)
+    missing = [n for n in needed if n not in columns]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(f"{label}: no column{plural} {', '.join(map(repr, missing))} for the model's "
+                         f"input{plural} (columns: {', '.join(columns) or 'none'})")
+    if usable is not None:
+        columns = {k: v for k, v in columns.items() if k in usable}
+    check_lengths(columns, label)
+    return columns
+
+
+def check_lengths(columns, label="data"):
+    """Every array must have at least one axis and the same number of samples (its first axis)."""
+    for name, array in columns.items():
+        if array.ndim == 0:
+            raise InputError(f"{label}: {name!r} is a single number (shape ()); data needs one value "
+                             f"per sample, shape (N,) or (N, ...)")
+    lengths = {name: a.shape[0] for name, a in columns.items()}
+    if len(set(lengths.values())) > 1:
+        shapes = ", ".join(f"{name} {columns[name].shape}" for name in columns)
+        raise InputError(f"{label}: the columns have different numbers of samples: {shapes}")
+    if columns and not next(iter(lengths.values())):
+        raise InputError(f"{label}: no samples (the data is empty)")
+
+
+def _read_file(path):
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    if size > MAX_DATA_BYTES:
+        raise InputError(f"{path}: the file is too large ({size:,} bytes; the limit is {MAX_DATA_BYTES:,})")
+    if path.lower().endswith(".npz"):
+        return _read_npz(path)
+    if path.lower().endswith((".csv", ".txt")):
+        return _read_csv(path)
+    raise InputError(f"{path}: unknown data format (use a .csv file with a header, or .npz)")
+
+
+def _read_csv(path):
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise InputError(f"{path}: not valid CSV ({exc})") from None
+    lines = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
+    if not lines:
+        raise InputError(f"{path}: the file is empty (expected a header naming the inputs, e.g. x,y)")
+    header_line, header = lines[0]
+    names = [h.strip() for h in header]
+    for col, name in enumerate(names, 1):
+        if not name.isidentifier():
+            raise InputError(f"{path}: line {header_line}, column {col}: header {name!r} is not an input "
+                             f"name (the first line must name the inputs, e.g. x,y)")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"{path}: the header names {', '.join(map(repr, dupes))} twice")
+    values = [[] for _ in names]
+    for line, row in lines[1:]:
+        if len(row) != len(names):
+            raise InputError(f"{path}: line {line} has {len(row)} value{'s' if len(row) != 1 else ''}, "
+                             f"but the header names {len(names)} columns ({', '.join(names)})")
+        for col, (name, cell) in enumerate(zip(names, row)):
+            values[col].append(_number(cell, path, line, name))
+    if not values[0]:
+        raise InputError(f"{path}: no data rows after the header")
+    return {name: np.array(column, dtype=float) for name, column in zip(names, values)}
+
+
+def _number(cell, path, line, name):
+    try:
+        value = float(cell.strip())
+    except ValueError:
+        raise InputError(f"{path}: line {line}, column {name!r}: {cell.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{path}: line {line}, column {name!r}: {cell.strip()!r} is not a finite number")
+    return value
+
+
+def _read_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: _as_array(archive[name], path, name) for name in archive.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: not a readable .npz archive ({_first_line(exc)})") from None
+
+
+def _as_array(value, label, name):
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{label}: {name!r} is not an array of numbers") from None
+    if not np.all(np.isfinite(array)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise InputError(f"{label}: {name!r} has a non-finite value at index {bad}")
+    return array
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
