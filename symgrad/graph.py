@@ -48,6 +48,7 @@ class Graph:
     output: str = None
     source: str = ""
     variables: dict = field(default_factory=dict)  # program variable -> name of its last version
+    unnamed: set = field(default_factory=set)      # gates that got an automatic name (n1, n2, …)
 
     def __post_init__(self):
         self._by_symbol = {n.symbol: n for n in self.nodes.values()}

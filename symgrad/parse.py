@@ -151,6 +151,7 @@ class _Builder:
             self.counter += 1
             name = f"n{self.counter}"
             if name not in self.taken and name not in self.graph.nodes:
+                self.graph.unnamed.add(name)
                 return name
 
     def error(self, message, node, cls=ParseError):
