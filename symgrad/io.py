@@ -1,7 +1,19 @@
 """Writing files atomically: a partly written output never replaces a good one."""
 
 import os
+import stat
 import tempfile
+
+
+def _file_mode(path):
+    """The mode the file should get: an existing file keeps its own, a new one gets 0666 minus the umask
+    (what ``open(path, "w")`` would have given; ``mkstemp`` alone would leave it 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def write_atomic(path, data):
@@ -14,6 +26,7 @@ def write_atomic(path, data):
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": "\n"})) as fh:
             fh.write(data)
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         try:
