@@ -38,7 +38,12 @@ def load_data(source, needed=(), usable=None):
         raise InputError(f"{label}: no column{plural} {', '.join(map(repr, missing))} for the model's "
                          f"input{plural} (columns: {', '.join(columns) or 'none'})")
     if usable is not None:
-        columns = {k: v for k, v in columns.items() if k in usable}
+        kept = {k: v for k, v in columns.items() if k in usable}
+        if not kept:
+            raise InputError(f"{label}: none of the columns ({', '.join(columns) or 'none'}) is an input the "
+                             f"model takes from data (those are: {', '.join(usable) or 'none'}; trained "
+                             f"parameters start from the point, not from data)")
+        columns = kept
     check_lengths(columns, label)
     return columns
 

@@ -39,6 +39,10 @@ class DomainError(SymgradError):
     """A value is outside a function's domain at the requested point."""
 
 
+class OutputError(SymgradError):
+    """An output file or folder cannot be written (nothing already there is lost)."""
+
+
 def quote(text, limit=60):
     """Quote user text for an error message, shortened to ``limit`` chars."""
     text = str(text).replace("\n", "\\n")

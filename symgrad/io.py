@@ -4,6 +4,8 @@ import os
 import stat
 import tempfile
 
+from .errors import OutputError
+
 
 def _file_mode(path):
     """The mode the file should get: an existing file keeps its own, a new one gets 0666 minus the umask
@@ -19,6 +21,13 @@ def _file_mode(path):
 def write_atomic(path, data):
     """Write ``data`` (str or bytes) to ``path`` via a temporary file in the same folder and a rename."""
     path = os.fspath(path)
+    try:
+        _write(path, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     mode = "wb" if isinstance(data, (bytes, bytearray)) else "w"

@@ -50,12 +50,20 @@ def _refuse_near_miss(text):
 
     from .catalog import models
 
+    ids = [m.id for m in models()]
     if re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)+", text):
-        close = difflib.get_close_matches(text, [m.id for m in models()], n=3, cutoff=0.75)
+        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.75)
         if close:
             spaced = text.replace("-", " - ")
             raise InputError(f"unknown model {text!r} (did you mean {', '.join(close)}?); "
                              f"to derive it as an expression, write {spaced!r}")
+    elif re.fullmatch(r"[a-z][a-z0-9_]{5,}", text):
+        # 'sigmoidneuron' or 'svm_hinge': an id with its hyphens dropped or replaced.
+        squashed = {m.replace("-", ""): m for m in ids}
+        close = difflib.get_close_matches(text.replace("_", ""), list(squashed), n=3, cutoff=0.85)
+        if close:
+            raise InputError(f"unknown model {text!r} (did you mean {', '.join(squashed[c] for c in close)}?); "
+                             f"to derive the lone input {text!r} as an expression, write '({text})'")
 
 
 def _looks_like_path(text):

@@ -109,6 +109,26 @@ def test_unknown_id_suggests_close_ones():
         get_model("no-such-model")
 
 
+@pytest.mark.parametrize("typed, meant, escape", [
+    ("linear-mce", "linear-mse", "'linear - mce'"),
+    ("sigmoidneuron", "sigmoid-neuron", "'(sigmoidneuron)'"),
+    ("svm_hinge", "svm-hinge", "'(svm_hinge)'"),
+])
+def test_mistyped_id_on_the_command_line_is_refused_with_the_way_out(run_cli, typed, meant, escape):
+    code, out, err = run_cli("derive", typed)
+    assert code == 2 and out == ""
+    assert f"did you mean {meant}?" in err and escape in err and len(err.strip().splitlines()) == 1
+    # the escape really derives the text as an expression
+    code, out, _ = run_cli("derive", escape.strip("'"), "--at", ",".join(
+        f"{n}=1" for n in escape.strip("'()").replace(" - ", " ").split()), "--format", "json")
+    assert code == 0 and json.loads(out)["value"] in (0.0, 1.0)
+
+
+def test_a_plain_unknown_name_stays_an_expression(run_cli):
+    code, _, err = run_cli("derive", "weights")
+    assert code == 2 and "no value for input weights" in err
+
+
 # --- the models themselves -------------------------------------------------------------------
 
 @pytest.mark.parametrize("model_id", SCALAR_IDS)

@@ -45,3 +45,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_missing_folders_are_created(tmp_path):
     write_atomic(tmp_path / "a" / "b" / "c.txt", "x")
     assert (tmp_path / "a" / "b" / "c.txt").read_text() == "x"
+
+
+def test_an_unwritable_place_is_a_one_line_error_naming_the_path(tmp_path, run_cli):
+    from symgrad.errors import OutputError
+
+    blocker = tmp_path / "notes.txt"          # a file where a folder is wanted (works even as root)
+    blocker.write_text("keep me")
+    with pytest.raises(OutputError, match=r"cannot write .*notes\.txt/post\.md"):
+        write_atomic(blocker / "post.md", "x")
+    code, out, err = run_cli("render", "linear-mse", "-o", str(blocker / "site"))
+    assert code == 2 and out == "" and err.startswith("symgrad: error: cannot write ")
+    assert len(err.strip().splitlines()) == 1 and blocker.read_text() == "keep me"

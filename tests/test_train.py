@@ -284,6 +284,16 @@ def test_csv_errors_are_one_line_with_exit_2(run_cli, tmp_path, text, words):
         assert word in err
 
 
+def test_data_the_model_cannot_use_is_refused_not_ignored(tmp_path):
+    path = tmp_path / "xy.csv"
+    path.write_text("x,y\n1,2\n")
+    # circuit-xyz trains x, y and z: a file of x and y columns has nothing it can take as data
+    with pytest.raises(InputError, match=r"none of the columns \(x, y\) is an input the model takes from data"):
+        train("circuit-xyz", data=str(path))
+    path.write_text("x,y,note\n1,2,7\n")          # an extra column beside usable ones is fine
+    assert train("linear-mse", data=str(path), steps=1).params["w"] == pytest.approx(1 - 0.01 * 2 * (1 * 1 - 2) * 1)   # w - lr·2(wx - y)x
+
+
 def test_npz_shape_errors(tmp_path):
     path = tmp_path / "d.npz"
     np.savez(path, x=np.ones(5), y=np.ones(4))
