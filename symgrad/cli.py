@@ -106,8 +106,7 @@ def run_derive(args):
     if args.format == "python":
         from .compile import compile as compile_target
 
-        print(compile_target(args.target, wrt=args.wrt.split(",") if args.wrt else None,
-                             output=args.output).source)
+        print(compile_target(args.target, wrt=args.wrt, output=args.output).source)
         return 0
     d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output)
     print(d.to_json_text() if args.format == "json" else str(d))

@@ -17,7 +17,9 @@ through (an add gate, a copy) becomes an alias, not a line.
 Numerically delicate functions print through :class:`NumpyCodePrinter`:
 sigmoid never overflows and raises no warning at ±1000, relu/step/leaky_relu/
 elu/max/min/Heaviside follow the PyTorch kink conventions of ``functions.py``,
-and ``log(sigmoid(z))`` is fused into ``−softplus(−z)``.
+``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
+into ``s_k − logsumexp(s)`` with the gradient ``[j = k] − softmax_j``. Gates that
+nothing computed reads any more (the e^s under such a log) are left out.
 
 The generated source is registered with :mod:`linecache`, so
 ``inspect.getsource(f.function)`` and tracebacks show it; ``f.source`` is the
@@ -54,6 +56,14 @@ def _sigmoid(z):
 def _log_sigmoid(z):
     """log σ(z) = −softplus(−z) = −log(1 + e^(−z)), exact at ±1000."""
     return -np.logaddexp(0.0, -z)
+''',
+    "_logsumexp": '''\
+def _logsumexp(*zs):
+    """log Σ e^z over the arguments, shifted by their maximum: exact at ±1000."""
+    top = zs[0]
+    for z in zs[1:]:
+        top = np.maximum(top, z)
+    return top + np.log(sum(np.exp(z - top) for z in zs))
 ''',
     "_finish": '''\
 def _finish(value, shape, seen):
@@ -148,6 +158,10 @@ class NumpyCodePrinter(NumPyPrinter):
     def _print_Abs(self, expr):
         return f"np.abs({self._print(expr.args[0])})"
 
+    def _print_LogSumExp(self, expr):
+        self.helpers.add("_logsumexp")
+        return f"_logsumexp({', '.join(self._print(a) for a in expr.args)})"
+
     def _print_log(self, expr):
         arg = expr.args[0]
         if type(arg).__name__ == "Sigmoid":
@@ -203,15 +217,18 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
             import jax.numpy  # noqa: F401
         except ImportError:
             raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-
     from .matrix import MatrixModel, matrix_model_of
+    from .target import split_names
 
+    wrt = split_names(wrt)
     if not isinstance(target, MatrixModel):
         target = matrix_model_of(target) or target
     if isinstance(target, MatrixModel):
         from .matrix.codegen import compile_matrix
+
+        if output is not None and output != target.output:
+            raise InputError(f"--output {output!r}: the matrix model {target.name!r} is compiled for its "
+                             f"output {target.output!r} only")
 
         return compile_matrix(target, wrt=wrt, backend=backend)
 
@@ -243,6 +260,7 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     grad_names = adjoint_names(order, set(names.values()))
     printer = NumpyCodePrinter(names)
     fused = fused_log_sigmoids(graph, order)
+    softmaxes = fused_log_softmaxes(graph, order)
 
     # Nodes whose adjoint is needed: the wrt nodes and everything computed from them.
     reach = set(wrt)
@@ -256,7 +274,12 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     for name in order:
         node = graph.nodes[name]
         if name in reach and not node.is_input:
-            args = [fused[name][1]] if name in fused else [a for _, a in node.differentiable_args()]
+            if name in fused:
+                args = [fused[name][1]]
+            elif name in softmaxes:
+                args = softmaxes[name][1]
+            else:
+                args = [a for _, a in node.differentiable_args()]
             readers[name] = sum(1 for a in args if graph.node_of(a) is not None and graph.node_of(a).name in reach)
     lines = ["# backward: grad_<node> = Σ over the gates reading it of upstream × local"]
     contributions = {graph.output: [sympy.S.One]}
@@ -290,6 +313,14 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
                 local = 1 - sig.symbol if sign > 0 else -sig.symbol
                 contributions.setdefault(znode.name, []).append(upstream * local)
             continue
+        if name in softmaxes:    # d log softmax_k / d s_j = [j = k] − softmax_j, softmax_j = e^(s_j − s_k + out)
+            k, scores = softmaxes[name]
+            for j, score in enumerate(scores):
+                snode = graph.node_of(score)
+                if snode is not None and snode.name in reach:
+                    local = int(j == k) - sympy.exp(score - scores[k] + node.symbol)
+                    contributions.setdefault(snode.name, []).append(upstream * local)
+            continue
         local_rule = STABLE_LOCALS.get(node.op) or rule_for(node.op).local
         locals_ = local_rule(*node.args, out=node.symbol)
         for pos, arg in node.differentiable_args():
@@ -305,7 +336,7 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
         value = adjoint[w]
         backward_symbols.update(value.free_symbols)
         results.append((w, printer.doprint(value) if value.is_Number else printer._print(value)))
-    lines = forward_lines(graph, order, fused, backward_symbols, printer, names) + lines
+    lines = forward_lines(graph, order, fused, softmaxes, backward_symbols, printer, names) + lines
 
     header = [f"# Generated by symgrad{' from ' + repr(title) if title else ''}: loss and gradients, "
               "broadcasting over arrays of samples.", BACKENDS[backend], ""]
@@ -323,7 +354,10 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     return "\n".join(header + body) + "\n"
 
 
-def forward_lines(graph, order, fused, keep, printer, names):
+MAX_FOLD_DEPTH = 12     # a chain of folded gates longer than this gets a line of its own
+
+
+def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
     """One line per gate whose value is needed later; a gate read once, and only forward, is folded in.
 
     A value the backward pass reads (``keep``: σ's output in σ(1 − σ), the arguments of a product)
@@ -339,21 +373,34 @@ def forward_lines(graph, order, fused, keep, printer, names):
         if name in fused:
             sign, z, _ = fused[name]
             exprs[name] = sympy.log(Sigmoid(sign * z), evaluate=False)
+        elif name in softmaxes:
+            k, scores = softmaxes[name]
+            exprs[name] = scores[k] - LogSumExp(*scores)
         else:
             exprs[name] = node.expr
+    # Gates that nothing live reads (the e^s and their sum under a fused log-softmax) are not computed.
+    live = {graph.output} | {n for n in exprs if graph.nodes[n].symbol in keep}
+    for name in reversed(list(exprs)):
+        if name in live:
+            live.update(n.name for n in map(graph.node_of, exprs[name].free_symbols) if n is not None)
+    exprs = {n: e for n, e in exprs.items() if n in live}
     uses = {}
     for expr in exprs.values():
         for symbol in expr.free_symbols:
             uses[symbol] = uses.get(symbol, 0) + expr.count(symbol)
     lines, folded = ["# forward: one line per gate (values read once are folded into their reader)"], {}
+    depth = {}          # how many folded gates a folded value nests (Python refuses ~200 parentheses)
     for name, expr in exprs.items():
         node = graph.nodes[name]
         inner = {s: folded[s] for s in expr.free_symbols if s in folded}
         if inner:
             expr = expr.xreplace(inner)
-        if name != graph.output and node.symbol not in keep and uses.get(node.symbol, 0) <= 1:
+        nesting = 1 + max((depth[s] for s in inner), default=0)
+        if (name != graph.output and node.symbol not in keep and uses.get(node.symbol, 0) <= 1
+                and nesting <= MAX_FOLD_DEPTH):
             # read once: folded into its reader; read never (1 − σ under a fused log): dropped
             folded[node.symbol] = FoldedValue(name, printer.doprint(expr), precedence(expr))
+            depth[node.symbol] = nesting
             continue
         lines.append(f"{names[name]} = {printer.doprint(expr)}")
     return lines
@@ -393,6 +440,38 @@ def fused_log_sigmoids(graph, order):
             if sig is not None and sig.op == "sigmoid":
                 fused[name] = (-1, sig.args[0], sig)
     return fused
+
+
+def fused_log_softmaxes(graph, order):
+    """log gates reading e^(s_k) / (e^(s_1) + … + e^(s_n)): name -> (k, [s_1, …, s_n]).
+
+    Written out, e^s overflows for s ≳ 709 and the quotient becomes inf/inf; the same value is
+    s_k − logsumexp(s), and its gradient [j = k] − softmax_j needs no e^s of a large s.
+    """
+    fused = {}
+    for name in order:
+        node = graph.nodes[name]
+        quotient = graph.node_of(node.args[0]) if node.op == "log" else None
+        if quotient is None or quotient.op != "div":
+            continue
+        top = graph.node_of(quotient.args[0])
+        leaves, stack = [], [quotient.args[1]]
+        while stack and leaves is not None:      # the denominator: a tree of add gates over exp gates
+            term = graph.node_of(stack.pop())
+            if term is not None and term.op == "add":
+                stack += reversed(term.args)
+            elif term is not None and term.op == "exp":
+                leaves.append(term)
+            else:
+                leaves = None
+        if top is not None and top.op == "exp" and leaves and any(t is top for t in leaves):
+            k = next(i for i, t in enumerate(leaves) if t is top)
+            fused[name] = (k, [t.args[0] for t in leaves])
+    return fused
+
+
+class LogSumExp(sympy.Function):
+    """log Σ e^(args), printed as the stable ``_logsumexp`` helper (generated code only)."""
 
 
 # Local gradients rewritten for code only where the rule table's form overflows

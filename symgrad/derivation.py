@@ -17,6 +17,7 @@ from .errors import InputError
 from .graph import Graph
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
+CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
 
 
@@ -98,7 +99,9 @@ class Derivation:
         out = {}
         for name in self.wrt:
             closed = self.closed_form(name)
-            out[name] = closed if closed is not None else self.one_level(name)
+            if closed is None or larger_than(closed, CLOSED_FORM_NODES):   # deep chains grow ~cubically
+                closed = self.one_level(name)
+            out[name] = closed
         return out
 
     def one_level(self, name):
@@ -185,6 +188,12 @@ class Derivation:
         return summary_latex(self)
 
 
+def larger_than(expr, limit):
+    """Whether ``expr`` has more than ``limit`` nodes when written out (a repeated subtree counts each
+    time), found without printing it: stops counting at ``limit``."""
+    return any(i >= limit for i, _ in enumerate(sympy.preorder_traversal(expr)))
+
+
 def _num(v):
     """A float for JSON; non-finite values become strings ("inf", "nan") so the JSON stays valid."""
     v = float(v)
@@ -201,10 +210,14 @@ def derive(target, at=None, wrt=None, output=None):
     ``output``: the program variable or node to differentiate (default: the last assigned).
     """
     from .matrix import MatrixModel, derive_matrix, matrix_model_of
-    from .target import resolve
+    from .target import resolve, split_names
 
+    wrt = split_names(wrt)
     matrix = matrix_model_of(target)
     if matrix is not None:          # a matrix model, or a catalog id that only has a matrix form
+        if output is not None and output != matrix.output:
+            raise InputError(f"--output {output!r}: the matrix model {matrix.name!r} is derived for its "
+                             f"output {matrix.output!r} only")
         catalog = None if isinstance(target, MatrixModel) else _catalog_model(target)
         return derive_matrix(matrix, at=at, wrt=wrt, target=catalog.id if catalog else matrix.name,
                              catalog=catalog)
@@ -217,8 +230,6 @@ def derive(target, at=None, wrt=None, output=None):
     point = check_point(point, inputs, set(graph.inputs))
     if wrt is None:
         wrt = resolved.wrt or inputs
-    elif isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
     unknown = [w for w in wrt if w not in order]
     if unknown:
         raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "

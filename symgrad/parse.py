@@ -307,9 +307,12 @@ class _Builder:
         """A gate applying ``op`` to ``args``, or a constant when every argument is constant."""
         if all(not getattr(a, "free_symbols", None) for a in args):
             return self.fold(op, args, node)
-        node = self.graph.add_gate(op, args, self.fresh(name), self.line)
-        self.created.add(node.name)
-        return node.symbol
+        gate = self.graph.add_gate(op, args, self.fresh(name), self.line)
+        if gate.expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):      # x/0, x*log(0), ...
+            raise self.error("division by zero" if op in ("div", "pow") else
+                             "the result is not a finite number", node)
+        self.created.add(gate.name)
+        return gate.symbol
 
     def fold(self, op, args, node):
         if op == "pow":
@@ -319,11 +322,25 @@ class _Builder:
             number = complex(sympy.N(value, 20))
         except (TypeError, ValueError):
             number = complex("nan")
-        if number.imag != 0 or not math.isfinite(number.real):
-            raise self.error(f"{sympy.sstr(value)} is not a finite real number", node)
+        if value.has(sympy.zoo):
+            raise self.error("division by zero" if op in ("div", "pow") else
+                             "the value is infinite", node)
+        if number.imag != 0:
+            raise self.error(f"{_short(value)} is not a real number", node)
+        if not math.isfinite(number.real):
+            if value.is_finite:
+                exponent = math.floor(float(sympy.N(sympy.log(abs(value), 10), 20)))
+                raise self.error(f"the constant is too large for floating point (about 10^{exponent}; "
+                                 f"the largest is about 1.8e308)", node, LimitError)
+            raise self.error(f"{_short(value)} is not a finite number", node)
         if value.is_Rational and max(abs(value.p), abs(value.q)) > 10**MAX_CONST_DIGITS:
             raise self.error("the constant is too large", node, LimitError)
         return value
+
+
+def _short(value, limit=40):
+    text = sympy.sstr(value)
+    return text if len(text) <= limit else sympy.sstr(sympy.N(value, 6))
 
 
 def _check_power(base, exponent, error):

@@ -86,10 +86,16 @@ def escape_tex(text):
 
 
 def tex_name(name):
-    """A node name as LaTeX math: ``yhat`` → ``\\hat{y}``, ``w1`` → ``w_{1}``, ``loss`` → ``\\mathrm{loss}``."""
+    """A node name as LaTeX math: ``yhat`` → ``\\hat{y}``, ``w1`` → ``w_{1}``, ``loss`` → ``\\mathrm{loss}``.
+
+    Names with a double or a trailing underscore are written as they are (``x_1__y`` →
+    ``\\mathrm{x\\_1\\_\\_y}``): SymPy would read ``__`` as a superscript and print an empty script.
+    """
     name = str(name)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         return r"\text{" + escape_tex(name) + "}"
+    if "__" in name or name.endswith("_"):
+        return r"\mathrm{" + name.replace("_", r"\_") + "}"
     latex = sympy.latex(sympy.Symbol(name))
     if re.fullmatch(r"[A-Za-z]{2,}", latex):
         return r"\mathrm{" + latex + "}"
@@ -157,6 +163,250 @@ def edge_angle(e):
     import math
 
     return px(math.degrees(math.atan2(e.y2 - e.y1, e.x2 - e.x1)))
+
+
+# --- long equations: estimated widths and row breaks ----------------------------------------------
+# Display math has no automatic line breaking (not in LaTeX's amsmath, not in MathML), so a long
+# right-hand side is broken here, at the operators of its outermost level, into the rows of an
+# ``aligned`` block. Widths are estimates in em of the body font, from the glyph widths of Computer
+# Modern; ROW_EM leaves a margin below the article's text width (about 44.6 em at 11pt) and suits
+# the HTML page and GitHub's column too.
+ROW_EM = 38.0
+QUAD_EM = 1.0
+
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
+_ONE_ARG = {"mathrm", "operatorname", "text", "mathbb", "mathbf", "mathit", "mathsf", "mathcal", "boldsymbol",
+            "hat", "bar", "tilde", "vec", "dot", "ddot", "overline", "underline", "textbf", "textit", "texttt"}
+_TEXTUAL = {"mathrm", "operatorname", "text", "textbf", "textit", "texttt", "mathsf"}
+_BINARY = {"+", "-", r"\cdot", r"\times", r"\pm", r"\mp", r"\div", r"\odot", r"\circ"}
+_RELATION = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\leftarrow", r"\to", r"\rightarrow",
+             r"\equiv", r"\le", r"\ge", r"\mapsto", r"\sim"}
+_WIDE = {r"\cdot": 0.28, r"\times": 0.78, r"\pm": 0.78, r"\div": 0.78, r"\odot": 0.78, r"\leftarrow": 1.0,
+         r"\to": 1.0, r"\rightarrow": 1.0, r"\mapsto": 1.0, r"\infty": 1.0, r"\partial": 0.57, r"\sum": 1.44,
+         r"\prod": 1.3, r"\vert": 0.28, r"\Vert": 0.5, r"\top": 0.78, r"\quad": 1.0, r"\qquad": 2.0,
+         r"\,": 0.17, r"\;": 0.28, r"\:": 0.22, r"\!": -0.17, r"\ ": 0.33, r"\{": 0.5, r"\}": 0.5, r"\_": 0.5,
+         r"\%": 0.83, r"\&": 0.78, r"\#": 0.83, r"\ldots": 1.2, r"\cdots": 1.2}
+_FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min", "sign", "arg"}
+_CHAR_EM = {"(": 0.39, ")": 0.39, "[": 0.28, "]": 0.28, ",": 0.28, ".": 0.28, ";": 0.28, ":": 0.28, "!": 0.28,
+            "'": 0.28, "|": 0.28, "/": 0.5, "+": 0.78, "-": 0.78, "=": 0.78, "<": 0.78, ">": 0.78, "1": 0.5,
+            "m": 0.88, "w": 0.72, "W": 1.0, "M": 0.97, "i": 0.35, "j": 0.41, "l": 0.3, "f": 0.49, "t": 0.36}
+
+
+@dataclass
+class _Atom:
+    start: int          # its source text is latex[start:end]
+    end: int
+    width: float        # at the size it is typeset in
+    kind: str = ""      # "bin", "rel", "open" (\left), "close" (\right), "paren", "unparen" or ""
+    op: str = ""
+
+
+def _tokens(latex):
+    return [(m.start(), m.group()) for m in _TOKEN.finditer(latex)]
+
+
+def _atoms(latex, tokens, i, scale, frac_scale, stop=None):
+    """The atoms of ``tokens[i:]`` up to the closing brace ``stop``; returns (atoms, next index)."""
+    atoms = []
+    while i < len(tokens):
+        pos, tok = tokens[i]
+        if tok == "}" and stop is not None:
+            return atoms, i + 1
+        if tok.isspace():
+            i += 1
+            continue
+        if tok == "{":
+            inner, j = _atoms(latex, tokens, i + 1, scale, frac_scale, stop="}")
+            atoms.append(_Atom(pos, tokens[j - 1][0] + 1 if j <= len(tokens) else len(latex),
+                               sum(a.width for a in inner)))
+            i = j
+            continue
+        if tok in ("^", "_"):
+            arg, j = _argument(latex, tokens, i + 1, scale * 0.7, frac_scale * 0.7)
+            atoms.append(_Atom(pos, arg[1], arg[0] + 0.05))
+            i = j
+            continue
+        if tok in (r"\left", r"\right"):
+            j = i + 1
+            while j < len(tokens) and tokens[j][1].isspace():
+                j += 1
+            delim = tokens[j][1] if j < len(tokens) else "."
+            end = tokens[j][0] + len(delim) if j < len(tokens) else len(latex)
+            atoms.append(_Atom(pos, end, 0.12 if delim == "." else 0.45 * scale,
+                               "open" if tok == r"\left" else "close"))
+            i = j + 1
+            continue
+        name = tok[1:]
+        if tok in (r"\frac", r"\dfrac", r"\tfrac"):
+            num_, j = _argument(latex, tokens, i + 1, frac_scale, frac_scale * 0.7)
+            den, j = _argument(latex, tokens, j, frac_scale, frac_scale * 0.7)
+            atoms.append(_Atom(pos, den[1], max(num_[0], den[0]) + 0.24))
+            i = j
+            continue
+        if tok == r"\sqrt":
+            arg, j = _argument(latex, tokens, i + 1, scale, frac_scale)
+            atoms.append(_Atom(pos, arg[1], arg[0] + 0.85 * scale))
+            i = j
+            continue
+        if name in _ONE_ARG:
+            arg, j = _argument(latex, tokens, i + 1, scale, frac_scale, textual=name in _TEXTUAL)
+            extra = 0.17 * scale if name == "operatorname" else 0.0
+            atoms.append(_Atom(pos, arg[1], arg[0] + extra))
+            i = j
+            continue
+        kind = ""
+        if tok in _BINARY:
+            kind = "bin"
+        elif tok in _RELATION:
+            kind = "rel"
+        elif tok in "([":
+            kind = "paren"
+        elif tok in ")]":
+            kind = "unparen"
+        if tok.startswith("\\") and len(tok) > 1:
+            width = _WIDE.get(tok, len(name) * 0.5 + 0.17 if name in _FUNCTIONS else 0.6)
+        else:
+            width = _CHAR_EM.get(tok, 0.5 if tok.isdigit() or tok.isalpha() else 0.55)
+        atoms.append(_Atom(pos, pos + len(tok), width * scale, kind, tok))
+        i += 1
+    return atoms, i
+
+
+def _argument(latex, tokens, i, scale, frac_scale, textual=False):
+    """The next argument (a brace group or one token): ((width, end position), next index)."""
+    while i < len(tokens) and tokens[i][1].isspace():
+        i += 1
+    if i >= len(tokens):
+        return (0.0, len(latex)), i
+    pos, tok = tokens[i]
+    if tok != "{":
+        width = _atoms(latex, [(pos, tok)], 0, scale, frac_scale)[0]
+        return (sum(a.width for a in width), pos + len(tok)), i + 1
+    if textual:
+        depth, j = 1, i + 1
+        while j < len(tokens) and depth:
+            depth += {"{": 1, "}": -1}.get(tokens[j][1], 0)
+            j += 1
+        text = latex[pos + 1:tokens[j - 1][0]]
+        letters = len(re.sub(r"\\.", "x", text))
+        return (letters * 0.5 * scale, tokens[j - 1][0] + 1), j
+    inner, j = _atoms(latex, tokens, i + 1, scale, frac_scale, stop="}")
+    return (sum(a.width for a in inner), tokens[j - 1][0] + 1), j
+
+
+def _spaced(atoms):
+    """Add the spaces TeX puts around binary operators and relations; mark unary signs."""
+    out, prev = [], None
+    for a in atoms:
+        if a.kind == "bin" and (prev is None or prev.kind in ("bin", "rel", "open", "paren")
+                                or (prev.op in (",", "&"))):
+            a.kind = "unary"
+        elif a.kind == "bin":
+            a.width += 0.44
+        elif a.kind == "rel":
+            a.width += 0.56
+        out.append(a)
+        prev = a
+    return out
+
+
+def _top_atoms(latex):
+    atoms, _ = _atoms(latex, _tokens(latex), 0, 1.0, 1.0)
+    return _spaced(atoms)
+
+
+def math_width(latex):
+    """The estimated width of display math ``latex``, in em of the body font."""
+    return sum(a.width for a in _top_atoms(latex))
+
+
+def split_math(latex, first, rest):
+    """``latex`` cut before operators of its outermost level into pieces of at most ``first`` em (the
+    first piece) and ``rest`` em (the others), preferring breaks outside brackets, then before + and −
+    (between terms) rather than before · (inside a product). Breaks inside ``\\left…\\right`` are
+    closed with ``\\right.`` and reopened with ``\\left.``. A single piece if it fits."""
+    atoms = _top_atoms(latex)
+    if sum(a.width for a in atoms) <= first:
+        return [latex]
+    depth, parens, candidates = 0, 0, {}
+    for i, a in enumerate(atoms):
+        if a.kind == "open":
+            depth += 1
+        elif a.kind == "close":
+            depth -= 1
+        elif a.kind == "paren":
+            parens += 1
+        elif a.kind == "unparen":
+            parens -= 1
+        elif a.kind in ("bin", "rel") and i > 0:
+            candidates[i] = (depth + parens, 0 if a.kind == "rel" else 1 if a.op in ("+", "-") else 2)
+    cuts = _cuts(atoms, candidates, first, rest)
+    total = sum(a.width for a in atoms)
+    for stretch in (1.05, 1.15, 1.3):          # the same number of rows, but of even lengths
+        target = stretch * total / (len(cuts) + 1)
+        even = _cuts(atoms, candidates, min(first, target), min(rest, target))
+        if len(even) == len(cuts):
+            cuts = even
+            break
+    bounds = [0] + [atoms[c].start for c in cuts] + [len(latex)]
+    pieces, opened = [], 0
+    for k in range(len(bounds) - 1):
+        text = latex[bounds[k]:bounds[k + 1]].strip()
+        lo, hi = (cuts[k - 1] if k else 0), (cuts[k] if k < len(cuts) else len(atoms))
+        closes = opened + sum(1 for a in atoms[lo:hi] if a.kind == "open") \
+            - sum(1 for a in atoms[lo:hi] if a.kind == "close")
+        if opened:
+            text = r"\left. " * opened + "{} " + text
+        pieces.append(text + r" \right." * closes)
+        opened = closes
+    return pieces
+
+
+def _cuts(atoms, candidates, first, rest):
+    """Greedy row breaks: each row as long as it may be, cut at the best candidate that fits."""
+    cuts, start, limit = [], 0, first
+    while sum(a.width for a in atoms[start:]) > limit:
+        fits, used = [], 0.0
+        for i in range(start, len(atoms)):
+            if i in candidates and i > start and used <= limit:
+                fits.append((i, used))
+            used += atoms[i].width
+            if used > limit and fits:
+                break
+        if not fits:            # nothing fits: cut at the first place there is, or give up
+            later = [i for i in candidates if i > start]
+            if not later:
+                break
+            fits = [(min(later), 0.0)]
+        good = [f for f in fits if f[1] >= 0.5 * limit] or fits
+        cut = min(good, key=lambda f: (candidates[f[0]][0], candidates[f[0]][1], -f[0]))[0]
+        cuts.append(cut)
+        start, limit = cut, rest
+    return cuts
+
+
+def aligned_rows(equations, width=ROW_EM):
+    """The rows of an ``aligned`` block for ``[(lhs, relation, rhs)]``: ``lhs &= rhs``, a long right-hand
+    side continued on indented rows (``&\\quad …``). An empty lhs continues the equation above."""
+    lhs_width = max([math_width(lhs) for lhs, _, _ in equations] + [0.0])
+    rows = []
+    for lhs, rel, rhs in equations:
+        if not rel and not rhs:
+            rows.append(lhs)
+            continue
+        rel_width = math_width("{}" + rel + "{}")
+        pieces = split_math(rhs, width - lhs_width - rel_width, width - lhs_width - QUAD_EM)
+        rows.append(f"{lhs} &{rel} {pieces[0]}".strip() if lhs else f"&{rel} {pieces[0]}")
+        rows += [("&" if p.startswith("=") else r"&\quad ") + p for p in pieces[1:]]
+    return rows
+
+
+def display_math(lhs, rel, rhs, width=ROW_EM):
+    """``lhs = rhs`` for a display block; an ``aligned`` block of several rows when it is too wide."""
+    rows = aligned_rows([(lhs, rel, rhs)], width)
+    if len(rows) == 1:
+        return f"{lhs} {rel} {rhs}"
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def yaml_string(text):
@@ -230,10 +480,18 @@ class Prose:
         self.lang, self.fmt = lang, fmt
         self.langs = ("ko", "en") if lang == "both" else (lang,)
 
+    def raw(self, key, lang, **kw):
+        """The string in Markdown-ish prose, whatever the format."""
+        return strings()[key][lang].format(**{k: (v[lang] if isinstance(v, dict) else v) for k, v in kw.items()})
+
     def text(self, key, lang, **kw):
-        entry = strings()[key]
-        out = entry[lang].format(**{k: (v[lang] if isinstance(v, dict) else v) for k, v in kw.items()})
+        out = self.raw(key, lang, **kw)
         return prose_to_tex(out) if self.fmt == "tex" else out
+
+    def footer(self, model_id, seeds):
+        """The closing line in each language (the catalog model and its seeds, when there is one)."""
+        return [self.text("p_footer", lang, model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
+                          if model_id else "") for lang in self.langs]
 
     def say(self, key, **kw):
         """One paragraph per language (Korean first), separated by a blank line."""
@@ -246,6 +504,92 @@ class Prose:
     @property
     def joiner(self):
         return " $\\cdot$ " if self.fmt == "tex" else " · "
+
+
+# --- Korean: particles, sentence style, catalog text ---------------------------------------------
+_DIGITS_KO = "영일이삼사오육칠팔구"
+_PLACES_KO = ("", "십", "백", "천")            # within a group of four digits
+_GROUPS_KO = ("", "만", "억", "조", "경")      # the groups of four digits
+
+
+def _last_syllable_ko(number):
+    """The last syllable of ``number`` (text such as ``12``, ``-0.64``) read aloud in Korean, or None
+    for text that is not a plain decimal number (``1.2\\times 10^{-5}``, ``\\infty``, a symbol)."""
+    m = re.fullmatch(r"[-−+]?(\d+)(?:\.(\d+))?", str(number).strip())
+    if not m:
+        return None
+    whole, decimals = m.groups()
+    if decimals:                        # read digit by digit after 점: 0.10 is 영 점 일 영
+        return _DIGITS_KO[int(decimals[-1])]
+    whole = whole.lstrip("0")
+    if not whole:
+        return "영"
+    zeros = len(whole) - len(whole.rstrip("0"))
+    group, place = divmod(zeros, 4)
+    if group:                           # 20000 is 이만, 100000 십만, 10¹² 일조: the group is said last
+        return _GROUPS_KO[group] if group < len(_GROUPS_KO) else None
+    return _PLACES_KO[place] if place else _DIGITS_KO[int(whole[-1])]
+
+
+def ro_particle(number):
+    """The particle 로 or 으로 after ``number`` as it is read in Korean, or None when it cannot be told.
+
+    으로 follows a final consonant (영, 삼, 육, 십, 백, 천, 만); 로 follows a vowel or ㄹ (일, 칠, 팔).
+    """
+    syllable = _last_syllable_ko(number)
+    if syllable is None:
+        return None
+    final = (ord(syllable) - 0xAC00) % 28          # 0: no final consonant, 8: ㄹ
+    return "로" if final in (0, 8) else "으로"
+
+
+_PLAIN_END = re.compile(r"([\uac00-\ud7a3]?)([\uac00-\ud7a3])다(?=[.!?]?$|[.!?]\s)")
+
+
+def _with_final(syllable, final):
+    return chr(ord(syllable) - (ord(syllable) - 0xAC00) % 28 + final)
+
+
+def polite_ko(text):
+    """Korean sentences in the plain style (…이다. …나온다. …했다.) in the documents' 합니다 style
+    (…입니다. …나옵니다. …했습니다.); sentences already in that style are left as they are."""
+    def polite(m):
+        before, last = m.group(1), m.group(2)
+        final = (ord(last) - 0xAC00) % 28
+        if last == "니" and before and (before == "습" or (ord(before) - 0xAC00) % 28 == 17):
+            return m.group(0)                                  # …습니다, …ㅂ니다
+        if last == "는" and before:                            # 먹는다 → 먹습니다
+            return before + "습니다"
+        if final in (0, 4, 8):                                 # 이다, 나온다, 길다 → 입니다, 나옵니다, 깁니다
+            return before + _with_final(last, 17) + "니다"
+        return before + last + "습니다"                        # 했다, 맞다 → 했습니다, 맞습니다
+    return _PLAIN_END.sub(polite, text)
+
+
+def catalog_text(kind, model_id, english, lang):
+    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is written in
+    English; the Korean comes from strings.json (``title:<id>``, ``erratum:<id>:<n>``), whose ``en``
+    must still be the catalog's text, else the English is used."""
+    if lang == "en":
+        return english
+    entry = strings().get(f"{kind}:{model_id}")
+    return entry["ko"] if entry and entry.get("en") == english else english
+
+
+def title_of(model, langs):
+    """The document title in the document's languages (Korean · English for both)."""
+    return " · ".join(dict.fromkeys(catalog_text("title", model.id, model.title, lang) for lang in langs))
+
+
+def errata_of(model, langs):
+    """A catalog model's errata for a document: quantities and explanations in each language."""
+    out = []
+    for i, e in enumerate(model.errata, 1):
+        quantity = {lang: catalog_text("erratum", f"{model.id}:{i}", e.quantity, lang) for lang in ("en", "ko")}
+        out.append({"quantity": quantity, "item": list(dict.fromkeys(quantity[lang] for lang in langs)),
+                    "published": num(e.published), "correct": num(e.correct),
+                    "explanation": {"en": e.explanation, "ko": polite_ko(e.explanation_ko or e.explanation)}})
+    return out
 
 
 def prose_to_tex(text):
@@ -262,6 +606,9 @@ def prose_to_tex(text):
             esc = re.sub(r"\*(.+?)\*", r"\\emph{\1}", esc)
             out.append(esc)
     return "".join(out)
+
+
+ENV.filters["prose_tex"] = prose_to_tex        # catalog text (errata) in the LaTeX articles
 
 
 def slug_of(d):
@@ -310,7 +657,8 @@ def document_context(d, lang="en", fmt="md", lr=None):
     prose = Prose(lang, fmt)
     graph = d.graph
     lr = lr_of(d, lr)
-    title = d.model.title if d.model is not None else str(d.target).strip().splitlines()[0][:80]
+    title = title_of(d.model, prose.langs) if d.model is not None else \
+        str(d.target).strip().splitlines()[0][:80]
     consumers = {}
     for s in d.steps:
         consumers.setdefault(s.input, set()).add(s.gate)
@@ -350,6 +698,15 @@ def document_context(d, lang="en", fmt="md", lr=None):
             "target_tex": m.partial(d.output, s.input),
             "shared": len(consumers.get(s.input, ())) > 1,
         })
+    for g in gates:
+        equations = []
+        for it in g["items"]:
+            equations.append((it["local_name"], "=", (it["local_tex"] + " = " if it["local_tex"] else "")
+                              + it["local_value"]))
+            product = g["upstream_tex"] + r" \cdot " + it["local_name"]
+            equations.append((product if it["shared"] else it["target_tex"], "=",
+                              f"{product} = {it['upstream_factor']} \\cdot {it['local_factor']} = {it['downstream']}"))
+        g["rows"] = aligned_rows(equations)
 
     accumulations = [{
         "node": a.node, "node_tex": m.name(a.node), "count": len(a.parts),
@@ -357,6 +714,8 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "sum_tex": " + ".join(tex_num(v, paren=True) for _, v in a.parts),
         "gates": ", ".join(f"`{g}`" for g, _ in a.parts), "total": tex_num(a.total),
     } for a in d.accumulations]
+    for a in accumulations:
+        a["display"] = display_math(a["target_tex"], "=", f"{a['sum_tex']} = {a['total']}")
 
     gradients = []
     for name in d.wrt:
@@ -379,11 +738,8 @@ def document_context(d, lang="en", fmt="md", lr=None):
         except SymgradError:
             after = None
 
-    errata = []
-    if d.model is not None:
-        for e in d.model.errata:
-            errata.append({"quantity": e.quantity, "published": num(e.published), "correct": num(e.correct),
-                           "explanation": {"en": e.explanation, "ko": e.explanation_ko or e.explanation}})
+    update_rows = aligned_rows([(u["name_tex"], r"\leftarrow", f"{u['name_tex']} - \\alpha \\cdot {u['target_tex']} = "
+                                 f"{u['old']} - {tex_num(lr)} \\cdot {u['grad']} = {u['new']}") for u in updates])
 
     return {
         "title": title, "slug": slug_of(d), "lang": lang, "format": fmt, "langs": prose.langs,
@@ -393,15 +749,19 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "seeds": ", ".join(d.model.seeds) if d.model is not None else "",
         "out": d.output, "out_tex": m.out, "value": tex_num(d.value),
         "expr_tex": expr_tex if len(expr_tex) <= CLOSED_FORM_LIMIT else "",
+        "model_tex": display_math(m.out, "=", expr_tex) if expr_tex and len(expr_tex) <= CLOSED_FORM_LIMIT else "",
         "program": (d.model.program if d.model is not None else graph.source or "").strip(),
         "point": [{"name": k, "name_tex": m.name(k), "value": tex_num(v)} for k, v in reading_order(d).items()],
         "point_tex": point_block(m, reading_order(d)),
         "wrt": [{"name": w, "name_tex": m.name(w)} for w in d.wrt],
         "wrt_tex": ", ".join(f"${m.name(w)}$" for w in d.wrt),
         "forward": forward, "gates": gates, "accumulations": accumulations, "gradients": gradients,
-        "lr": tex_num(lr), "updates": updates, "after": after,
+        "lr": tex_num(lr), "updates": updates, "update_rows": update_rows, "after": after,
+        "after_ro": ro_particle(after) if after is not None else None,
         "matrix": matrix_entry(d.model),
-        "errata": errata,
+        "footer": prose.footer(d.model.id if d.model is not None else "",
+                               ", ".join(d.model.seeds) if d.model is not None else ""),
+        "errata": errata_of(d.model, prose.langs) if d.model is not None else [],
     }
 
 
@@ -433,10 +793,12 @@ def gradient_entry(d, m, name):
              "closed_too_long": False, "independent": False}
     if name == out:
         entry["closed"] = "1"
+        entry["rows"] = gradient_rows(entry)
         return entry
     paths = d.chain_paths(name)
     if paths == []:
         entry["independent"] = True
+        entry["rows"] = []
         return entry
     if paths is not None:
         numeric_terms = []
@@ -452,7 +814,19 @@ def gradient_entry(d, m, name):
         entry["closed_too_long"] = True
     else:
         entry["closed"] = closed_tex if closed_tex != entry["value"] else ""
+    entry["rows"] = gradient_rows(entry)
     return entry
+
+
+def gradient_rows(entry):
+    """The aligned rows of one gradient: the chain-rule paths (added), their numbers, the closed form,
+    the value; long products are continued on further rows."""
+    equations = [(entry["target_tex"] if i == 0 else "", "=" if i == 0 else "+", term)
+                 for i, term in enumerate(entry["chain"])]
+    for rhs in (entry["numeric_chain"], entry["closed"], entry["value"]):
+        if rhs and not (equations and equations[-1][2] == rhs):        # no "= 1 = 1"
+            equations.append(("" if equations else entry["target_tex"], "=", rhs))
+    return aligned_rows(equations)
 
 
 def matrix_entry(model):
@@ -468,13 +842,11 @@ def matrix_entry(model):
     fn = getattr(form, "latex_lines", None)
     if not callable(fn):
         return None
-    return [align_equation(clean_math(line)) for line in fn()]
-
-
-def align_equation(line):
-    """``a = b`` → ``a &= b`` for an ``aligned`` block."""
-    head, sep, tail = line.partition(" = ")
-    return f"{head} &= {tail}" if sep else line
+    equations = []
+    for line in fn():
+        head, sep, tail = clean_math(line).partition(" = ")
+        equations.append((head, "=", tail) if sep else (head, "", ""))
+    return aligned_rows(equations)
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -656,13 +1028,9 @@ def matrix_context(d, lang, fmt, lr=None):
         for w in params:
             moved[w] = arrays[w] - lr * np.asarray(d.gradients[w], dtype=float)
         after = tex_num(d.compiled(**{n: moved[n] for n in d.compiled.inputs})[0])
-    errata = []
-    if model is not None:
-        for e in model.errata:
-            errata.append({"quantity": e.quantity, "published": num(e.published), "correct": num(e.correct),
-                           "explanation": {"en": e.explanation, "ko": e.explanation_ko or e.explanation}})
     return {
-        "title": model.title if model is not None else d.model.name, "slug": model.id if model else d.model.name,
+        "title": title_of(model, prose.langs) if model is not None else d.model.name,
+        "slug": model.id if model else d.model.name,
         "lang": lang, "format": fmt, "langs": prose.langs, "say": prose.say, "head": prose.head,
         "text": prose.text, "model_id": model.id if model is not None else "",
         "seeds": ", ".join(model.seeds) if model is not None else "",
@@ -682,7 +1050,10 @@ def matrix_context(d, lang, fmt, lr=None):
                        "norm": tex_num(float(np.linalg.norm(d.gradients[w]))),
                        "shape": shape_tex(np.shape(d.gradients[w]))} for w in d.wrt],
         "lr": tex_num(lr), "updates": [{"name_tex": latex_name(w), "target": part(w)} for w in params],
-        "after": after, "errata": errata,
+        "after": after, "after_ro": ro_particle(after) if after is not None else None,
+        "footer": prose.footer(model.id if model is not None else "",
+                               ", ".join(model.seeds) if model is not None else ""),
+        "errata": errata_of(model, prose.langs) if model is not None else [],
     }
 
 
@@ -757,10 +1128,10 @@ def write_document(doc, out_dir, name=None):
     return paths
 
 
-# The gallery: which documents each catalog model gets in output/<id>/: (format, language, file name,
-# whether its extra files are written). The LaTeX article's plot PDFs are left out (binary, and the
-# article compiles without them); the Markdown post's SVG figures are kept.
-GALLERY = (("md", "both", "README.md", True), ("html", "both", None, True), ("tex", "en", None, False))
+# The gallery: which documents each catalog model gets in output/<id>/: (format, language, file name).
+# Every document comes with its figure files: the Markdown post's SVGs, the LaTeX article's plot PDFs
+# (matplotlib, written without dates, so they are byte-stable like the SVGs).
+GALLERY = (("md", "both", "README.md"), ("html", "both", None), ("tex", "en", None))
 
 
 def render_all(out_dir, templates=None):
@@ -772,10 +1143,8 @@ def render_all(out_dir, templates=None):
     for model in models():
         folder = out_dir / model.id
         docs = {}
-        for fmt, lang, name, with_files in GALLERY:
+        for fmt, lang, name in GALLERY:
             doc = build(model.id, fmt, lang, templates)
-            if not with_files:
-                doc.files = {}
             written += write_document(doc, folder, name)
             docs[fmt] = name or doc.name
         entries.append({"id": model.id, "title": model.title, "description": model.description,

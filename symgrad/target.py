@@ -38,7 +38,8 @@ def resolve(target, output=None):
     try:
         return Resolved(parse(target, output=output), label=target)
     except SymgradError:
-        if _looks_like_path(target) and (target.endswith(PROGRAM_SUFFIXES) or "/" in target):
+        if _looks_like_path(target) and (target.endswith(PROGRAM_SUFFIXES)
+                                         or target.startswith(("/", "./", "../", "~"))):
             raise InputError(f"no such program file: {target!r} (and it is not an expression either)") from None
         raise
 
@@ -66,6 +67,16 @@ def _refuse_near_miss(text):
                              f"to derive the lone input {text!r} as an expression, write '({text})'")
 
 
+def split_names(value, option="--wrt"):
+    """``"a, b"`` -> ``["a", "b"]`` (lists pass through); an option given but empty is an error."""
+    if value is None:
+        return None
+    names = [w.strip() for w in value.split(",") if w.strip()] if isinstance(value, str) else list(value)
+    if not names:
+        raise InputError(f"{option} is empty; name the inputs to differentiate by, e.g. {option} x,y")
+    return names
+
+
 def _looks_like_path(text):
     return "\n" not in text and len(text) < 4096
 
@@ -84,4 +95,4 @@ def read_text_file(path):
         raise InputError(f"{path}: {exc.strerror}") from None
 
 
-__all__ = ["resolve", "Resolved", "read_text_file", "SymgradError"]
+__all__ = ["resolve", "Resolved", "read_text_file", "split_names", "SymgradError"]

@@ -4,6 +4,7 @@ import textwrap
 
 import sympy
 
+from .derivation import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 
@@ -31,7 +32,8 @@ def format_derivation(d):
     lines = []
     title = d.model.title if d.model is not None else d.target
     lines.append(f"symgrad derive · {title}")
-    if d.expanded and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
+    if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
+            and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
         lines.append(f"{out} = {expr_text(d.expression())}")
     lines += textwrap.wrap("at " + ", ".join(f"{k} = {num(v)}" for k, v in d.point.items()),
                            width=100, subsequent_indent="   ")
@@ -63,9 +65,10 @@ def format_derivation(d):
     lines.append("Gradients")
     for name in d.wrt:
         lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
-        closed = expr_text(d.symbolic_gradients[name])
-        if len(closed) > MAX_CLOSED_FORM:
-            closed = f"({len(closed):,} characters of closed form; see --format json)"
+        gradient = d.symbolic_gradients[name]
+        closed = "" if larger_than(gradient, MAX_CLOSED_FORM) else expr_text(gradient)
+        if not closed or len(closed) > MAX_CLOSED_FORM:      # printing a huge form only to drop it is slow
+            closed = "(a long closed form; see --format json)"
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
     return "\n".join(lines)
 

@@ -1,14 +1,25 @@
-"""Tests for symgrad check: seed verdicts recomputed independently with plain math."""
+"""Tests for symgrad check: seed verdicts recomputed independently with plain math, malformed
+files refused on one line naming the line, per-claim tolerances, the first-divergence search,
+derivations of correct values, and gradcheck on scalar and matrix targets."""
 import glob
+import importlib
+import json
 import math
+import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import symgrad.rules as rules_mod
 from symgrad.check import check, gradcheck, tolerance_of
 from symgrad.cli import main
-from symgrad.errors import SymgradError
+from symgrad.errors import InputError
 from symgrad.testing import assert_claims
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED002 = ROOT / "examples/claims/seed002_net.toml"
+check_mod = importlib.import_module("symgrad.check")   # `symgrad.check` is also a function
 
 
 def sig(v):
@@ -16,43 +27,78 @@ def sig(v):
 
 
 def seed002(w9):
-    st11, st12 = sig(20 * 0.3 + 0.1), sig(20 * 0.2 + 0.5)
+    """The post's network, by hand: (st21, ŷ, E) at w9."""
+    st11, st12 = sig(20 * 0.3 + 1 * 0.1), sig(20 * 0.2 + 1 * 0.5)
     st21, st22 = sig(st11 * 0.6 + st12 * 0.4), sig(st11 * 0.2 + st12 * 0.3)
     yhat = sig(st21 * w9 + st22 * 0.5)
     return st21, yhat, (0.9 - yhat) ** 2
 
 
-def test_seed002_verdicts():
-    f = check("examples/claims/seed002_net.toml").files[0]
+def seed002_factors():
     st21, yhat, _ = seed002(0.2)
-    grad = -2 * (0.9 - yhat) * yhat * (1 - yhat) * st21
-    w9 = 0.2 - 0.3 * grad
-    fails = [c.number for c in f.claims if not c.holds]
-    assert fails == [10, 11, 12]  # the post's w9_new and the two numbers computed from it
-    assert abs(f.claims[9].correct - w9) < 1e-12 and round(w9, 6) == 0.229918  # post says 0.237479: wrong
-    assert "final update" in f.claims[9].note
-    # the shown chain has the post's three factors: ∂E/∂ŷ (the unnamed y − ŷ gate folded in), σ′, st21
-    factors = [-2 * (0.9 - yhat), yhat * (1 - yhat), st21]
-    shown = f.claims[9].derivation.split("(")[1].split(")")[0].split(" x ")
-    assert sorted(float(v) for v in shown) == pytest.approx(sorted(factors), abs=5e-7)
+    return -2 * (0.9 - yhat), yhat * (1 - yhat), st21      # ∂E/∂ŷ, σ′, ∂st3_in/∂w9
+
+
+def claim_line(text, number):
+    """Line (1-based) of the number-th [[claim]] header, found by plain line search."""
+    lines = [i for i, s in enumerate(text.splitlines(), 1) if s.strip() == "[[claim]]"]
+    return lines[number - 1]
+
+
+# --- the seeds ----------------------------------------------------------------------------------
+
+def test_seed002_verdicts():
+    f = check(str(SEED002)).files[0]
+    d_e, dsig, st21 = seed002_factors()
+    w9 = 0.2 - 0.3 * d_e * dsig * st21
+    assert [c.number for c in f.claims if not c.holds] == [10, 11, 12]
+    c10 = f.claims[9]
+    assert abs(c10.correct - w9) < 1e-12 and round(w9, 6) == 0.229918 and c10.claimed == 0.237479
+    assert c10.divergence.startswith("the final update arithmetic") and "claims 7–9 hold" in c10.divergence
+    # the derivation shows the post's three factors and the updated weight
+    m = re.search(r"0\.2 − 0\.3 × \((.*)\) = (\S+)$", c10.derivation)
+    shown = [float(v.strip("()")) for v in m.group(1).split(" × ")]
+    assert sorted(shown) == pytest.approx(sorted([d_e, dsig, st21]), abs=5e-7)
+    assert float(m.group(2)) == pytest.approx(w9, abs=5e-7)
+    # ŷ and E after the step: wrong, and reproduced by the post's wrong w9
     assert abs(f.claims[10].correct - seed002(w9)[1]) < 1e-12
-    assert abs(seed002(0.237479)[1] - 0.618723) < 5e-7  # the post's ŷ matches its wrong w9
+    assert abs(f.claims[11].correct - seed002(w9)[2]) < 1e-12
+    assert abs(seed002(0.237479)[1] - 0.618723) < 5e-7 and abs(seed002(0.237479)[2] - 0.079116) < 1e-6
     for c in f.claims[10:]:
-        assert c.note == "holds only for the post's wrong w9 = 0.237479"
+        assert c.remark == "holds only for the post's wrong w9 = 0.237479"
+        assert c.divergence.startswith("claim 10 (w9 after 1 step")
+        assert c.derivation.startswith(f"at w9 = {w9:.6g} (1 step): ")
+
+
+def test_seed002_report_text_and_exit(capsys):
+    assert main(["check", str(SEED002)]) == 1
+    out = capsys.readouterr().out
+    assert "claim 10 (line 56) w9 after 1 step = 0.237479: FAILS (correct 0.229918, tol 5e-07)" in out
+    assert out.rstrip().endswith("3 of 12 claims fail")
 
 
 def test_other_seeds():
-    assert check("examples/claims/seed000_linear.toml").ok
-    assert check("examples/claims/seed004_circuit.toml").ok
-    assert check("examples/claims/seed004_circuit_q.toml").ok
-    reg = check("examples/claims/seed004_regularization.toml").files[0]
+    assert check(str(ROOT / "examples/claims/seed000_linear.toml")).ok
+    assert check(str(ROOT / "examples/claims/seed004_circuit.toml")).ok
+    assert check(str(ROOT / "examples/claims/seed004_circuit_q.toml")).ok
+    reg = check(str(ROOT / "examples/claims/seed004_regularization.toml")).files[0]
+    w1, w2 = [1, 0, 0, 0], [0.25] * 4
+    correct = [sum(v * v for v in w1), sum(v * v for v in w2), sum(map(abs, w1)), sum(map(abs, w2))]
     assert [c.holds for c in reg.claims] == [False] * 4
-    assert [c.correct for c in reg.claims] == [1, 4 * 0.25 ** 2, 1, 4 * 0.25]
+    assert [c.correct for c in reg.claims] == correct
+    # the post's numbers are R(x − w) with x = [1, 1, 1, 1]; each claim's note says so
+    x_w1, x_w2 = [1 - v for v in w1], [1 - v for v in w2]
+    assert [c.claimed for c in reg.claims] == [sum(v * v for v in x_w1), sum(v * v for v in x_w2),
+                                                sum(map(abs, x_w1)), sum(map(abs, x_w2))]
+    assert all("x −" in c.note for c in reg.claims)
+    text = str(check(str(ROOT / "examples/claims/seed004_regularization.toml")))
+    assert "note: the post computed L2 on (x − w1)" in text
+    assert reg.claims[0].derivation.endswith(f"= {correct[0]}")
 
 
 def test_cli_exit_codes(tmp_path, capsys):
-    assert main(["check", *sorted(glob.glob("examples/claims/*.toml"))]) == 1
-    assert main(["check", "examples/claims/seed000_linear.toml"]) == 0
+    assert main(["check", *sorted(glob.glob(str(ROOT / "examples/claims/*.toml")))]) == 1
+    assert main(["check", str(ROOT / "examples/claims/seed000_linear.toml")]) == 0
     bad = tmp_path / "bad.toml"
     bad.write_text('title = "x"\n\nequals = = 3\n')
     assert main(["check", str(bad)]) == 2
@@ -60,32 +106,259 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert "\n" not in err and "line 3" in err
 
 
-def test_tolerance_from_digits(tmp_path):
+def test_assert_claims():
+    assert_claims(str(ROOT / "examples/claims/seed004_circuit.toml"))
+    with pytest.raises(AssertionError, match="0.229918"):
+        assert_claims(str(SEED002))
+
+
+def _toml_blocks(path, heading):
+    """The ```toml blocks of a Markdown file, below ``heading`` (up to the next heading of its level)."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    start = text.index(heading)
+    level = heading.split(" ")[0]
+    end = text.find("\n" + level + " ", start + len(heading))
+    return re.findall(r"```toml\n(.*?)```", text[start:end if end > 0 else None], flags=re.S)
+
+
+@pytest.mark.parametrize("path, heading", [("README.md", "### `symgrad check`"),
+                                           ("docs/check.md", "## Claims file")])
+def test_documented_example_works_verbatim(tmp_path, capsys, path, heading):
+    (block,) = _toml_blocks(path, heading)
+    p = tmp_path / "example.toml"
+    p.write_text(block, encoding="utf-8")
+    assert main(["check", str(p)]) == 0
+    out = capsys.readouterr().out
+    assert "FAILS" not in out and "all claims hold" in out
+    # every claim key the checker accepts is documented in this file
+    doc = (ROOT / path).read_text(encoding="utf-8")
+    for key in check_mod.CLAIM_KEYS | check_mod.FILE_KEYS:
+        assert f"`{key}`" in doc or f"{key} =" in doc or f"[{key}]" in doc, key
+
+
+# --- malformed files: one line, exit 2, naming the line ------------------------------------------
+
+HEAD = 'expression = "x*y"\n[at]\nx = 2\ny = 3\n[[claim]]\nvalue = "f"\nequals = 6\n'
+STEP = 'after_steps = 1\nlr = 0.1\nparams = ["x"]\nvalue = "x"\n'
+
+
+@pytest.mark.parametrize("claim, key, fragment", [
+    ('after_steps = 1\nparams = ["x"]\nvalue = "x"\nequals = 1.8\n', None, "needs 'lr'"),
+    (STEP.replace("= 1\n", '= "abc"\n', 1) + "equals = 1\n", "after_steps", 'whole number ≥ 1, got "abc"'),
+    (STEP.replace("= 1\n", "= -1\n", 1) + "equals = 1\n", "after_steps", "whole number ≥ 1, got -1"),
+    (STEP.replace("= 1\n", "= 1.5\n", 1) + "equals = 1\n", "after_steps", "whole number ≥ 1, got 1.5"),
+    (STEP.replace("= 1\n", "= 100000\n", 1) + "equals = 1\n", "after_steps", "at most"),
+    ('value = "f"\nequals = "abc"\n', "equals", "'equals' must be a number, got \"abc\""),
+    ('value = "f"\nequals = [1,2]\n', "equals", "'equals' must be a number, got [1,2]"),
+    ('value = "f"\nequals = true\n', "equals", "'equals' must be a number, got true"),
+    ('value = "f"\nequals = 1e400\n', "equals", "'equals' must be a finite number, got 1e400"),
+    ('value = "f"\nequals = nan\n', "equals", "finite number"),
+    ('value = "f"\nequals = 6\ntol = "big"\n', "tol", "'tol' must be a number, got \"big\""),
+    ('value = "f"\nequals = 6\ntol = -1e-3\n', "tol", "'tol' must be at least 0"),
+    ('gradient = ["f", "x", "y"]\nequals = 6\n', "gradient", "a pair"),
+    ('gradient = []\nequals = 6\n', "gradient", "a pair"),
+    ('gradient = ["f", 3]\nequals = 6\n', "gradient", "node name"),
+    ('value = ["f"]\nequals = 6\n', "value", "'value' must be a node name"),
+    (STEP.replace("0.1", '"fast"') + "equals = 1\n", "lr", "'lr' must be a number, got \"fast\""),
+    (STEP.replace('["x"]', '"x"') + "equals = 1\n", "params", "'params' must be a list"),
+    (STEP.replace('["x"]', '["x", "x"]') + "equals = 1\n", "params", "twice"),
+    ('value = "f"\nlr = 0.1\nequals = 6\n', "lr", "only applies to after_steps"),
+    ('value = "f"\nequal = 6\n', "equal", "unknown key 'equal' (did you mean 'equals'?)"),
+    ('value = "f"\n', None, "missing key 'equals'"),
+    ('equals = 6\n', None, "exactly one of 'value', 'gradient' or 'after_steps'"),
+    ('value = "f"\ngradient = "x"\nequals = 6\n', None, "not both"),
+    ('value = "f"\nequals = 6\nnote = 3\n', "note", "'note' must be a string"),
+    ('value = "nope"\nequals = 6\n', "value", "'value' names 'nope', which is not a node"),
+    ('gradient = ["f", "q"]\nequals = 6\n', "gradient", "'q'"),
+    (STEP.replace('["x"]', '["f"]') + "equals = 1\n", "params", "parameters are inputs"),
+])
+def test_malformed_claim_is_one_line_naming_its_line(tmp_path, capsys, claim, key, fragment):
+    text = HEAD + "[[claim]]\n" + claim
+    p = tmp_path / "bad.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        check(str(p))
+    lines = text.splitlines()
+    header = claim_line(text, 2)
+    line = header if key is None else next(i for i, s in enumerate(lines, 1)
+                                           if i > header and s.split("=")[0].strip() == key)
+    assert str(info.value).startswith(f"{p}, line {line} (claim 2): ")
+    assert fragment in str(info.value)
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, fragment, line", [
+    ('expression = "x*y"\n[at]\nx = "abc"\ny = 1\n[[claim]]\nvalue = "f"\nequals = 1\n',
+     "'x' must be a number, got \"abc\"", 3),
+    ('expression = "x*y"\n[at]\nx = 1\n[[claim]]\nvalue = "f"\nequals = 1\n',
+     "no value for input y; add it under [at] in {p}", 2),
+    ('expression = "x*y"\n[at]\nx = 1\ny = 2\nq = 3\n[[claim]]\nvalue = "f"\nequals = 1\n',
+     "'q' is given, but it is not an input", 5),
+    ('expression = "x*y"\ntitel = "t"\n[at]\nx = 1\ny = 2\n[[claim]]\nvalue = "f"\nequals = 1\n',
+     "unknown key 'titel' (did you mean 'title'?)", 2),
+    ('program = "q = x + y\\nf = q*z"\noutput = "g"\n[at]\nx = 1\ny = 1\nz = 1\n[[claim]]\nvalue = "f"\n'
+     'equals = 1\n', "output 'g' is not a name", 2),
+    ('model = "net-2-2-1"\n[[claim]]\nvalue = "f"\nequals = 1\n', "did you mean net-2-2-2-1?", 1),
+    ('model = "mlp-2layer"\n[[claim]]\nvalue = "loss"\nequals = 1\n', "matrix model", 1),
+    ('expression = "x*y"\n[at]\nx = 1\ny = 2\n[claim]\nvalue = "f"\nequals = 1\n', "[[claim]]", None),
+    ('expression = "x*y"\n[at]\nx = 1\ny = 2\n', "no claims", None),
+])
+def test_malformed_file_is_one_line(tmp_path, capsys, text, fragment, line):
+    p = tmp_path / "bad.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        check(str(p))
+    message = str(info.value)
+    assert fragment.format(p=p) in message and "--at" not in message
+    if line is not None:
+        assert message.startswith(f"{p}, line {line}")
+    assert main(["check", str(p)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_claims_are_all_validated_before_anything_is_derived(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(check_mod, "derive", lambda *a, **k: calls.append(1))
+    p = tmp_path / "bad.toml"
+    p.write_text(HEAD + '[[claim]]\nvalue = "f"\nequals = 6\n[[claim]]\nvalue = "f"\nequals = "six"\n')
+    with pytest.raises(InputError, match=r"line 13 \(claim 3\)"):
+        check(str(p))
+    assert calls == []
+
+
+# --- tolerances ----------------------------------------------------------------------------------
+
+def test_tolerance_of_digits():
     assert tolerance_of("0.612248") == pytest.approx(5e-7)
     assert tolerance_of("3") == 0.5 and tolerance_of("1.5e-3") == pytest.approx(5e-5)
-    text = 'expression = "x*1"\n[at]\nx = 0.6122485\n[[claim]]\nvalue = "f"\nequals = {}\n'
+    assert tolerance_of("-4_000e-3") == pytest.approx(5e-4)
+    assert tolerance_of("1e400") == math.inf          # no OverflowError
+
+
+def test_tolerance_band_from_digits(tmp_path):
+    text = 'expression = "x*1"\n[at]\nx = {x}\n[[claim]]\nvalue = "f"\nequals = 0.612248\n'
     p = tmp_path / "t.toml"
-    p.write_text(text.replace("0.6122485", "0.6122484").format("0.612248"))
-    assert check(p).ok  # 4e-7 off: inside the half-unit band
-    p.write_text(text.replace("0.6122485", "0.6122486").format("0.612248"))
-    assert not check(p).ok  # 6e-7 off: outside
+    p.write_text(text.format(x="0.6122484"))
+    assert check(str(p)).ok  # 4e-7 off: inside the half-unit band
+    p.write_text(text.format(x="0.6122486"))
+    assert not check(str(p)).ok  # 6e-7 off: outside
 
 
-def test_unknown_node_and_key(tmp_path):
-    p = tmp_path / "u.toml"
-    p.write_text('expression = "x*y"\n[at]\nx = 1\ny = 2\n[[claim]]\nvalue = "nope"\nequals = 1\n')
-    with pytest.raises(SymgradError, match="claim 1.*nope"):
-        check(p)
-    p.write_text('expression = "x*y"\n[at]\nx = 1\ny = 2\n[[claim]]\nvalu = "f"\nequals = 1\n')
-    with pytest.raises(SymgradError, match="claim 1.*valu"):
-        check(p)
+def test_tolerance_is_per_claim(tmp_path):
+    # A quoted equals, a commented-out equals line, an `equals = ` line inside the program string
+    # and a tol on one claim only: each claim reads the digits in its own block.
+    p = tmp_path / "t.toml"
+    p.write_text('program = """\nf = x * y\n"""\n'
+                 '[at]\nx = 0.5\ny = 0.5\n'
+                 '[[claim]]\nvalue = "f"\nequals = "0.25"     # quoted\n'
+                 '[[claim]]\n# equals = 0.2500000\nvalue = "x"\nequals = 0.5\ntol = 1e-9\n'
+                 '[[claim]]\ngradient = "x"\nequals = 0.500\n'
+                 '[[claim]]\ngradient = "y"\nequals = 5e-1\n')
+    tols = [c.tol for c in check(str(p)).files[0].claims]
+    assert tols == pytest.approx([5e-3, 1e-9, 5e-4, 5e-2])
 
 
-def test_assert_claims():
-    assert_claims("examples/claims/seed004_circuit.toml")
-    with pytest.raises(AssertionError, match="0.229918"):
-        assert_claims("examples/claims/seed002_net.toml")
+def test_tolerance_without_located_literal_uses_repr_digits(tmp_path):
+    # claims as inline tables: no [[claim]] blocks, so each `equals` falls back to its repr digits
+    p = tmp_path / "t.toml"
+    p.write_text('expression = "x*y"\n'
+                 'claim = [{value = "f", equals = 3.0}, {gradient = "x", equals = 2}, '
+                 '{gradient = "y", equals = 1.50}]\n'
+                 '[at]\nx = 1.5\ny = 2\n')
+    f = check(str(p)).files[0]
+    assert [c.tol for c in f.claims] == pytest.approx([0.05, 0.5, 0.05])  # repr(1.50) is '1.5'
+    assert f.ok and all(c.line == 2 for c in f.claims)
 
+
+# --- first divergence ----------------------------------------------------------------------------
+
+def _seed002_with(tmp_path, replace):
+    text = SEED002.read_text(encoding="utf-8")
+    for old, new in replace:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    p = tmp_path / "seed002_modified.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_divergence_blames_the_wrong_upstream_gradient(tmp_path):
+    # The post's w9_new = 0.237479 follows from an ∂E/∂ŷ of (0.2 − 0.237479) / (0.3 σ′ st21):
+    # claim that wrong ∂E/∂st3_out; the update arithmetic is then right, and the blame moves up.
+    _, dsig, st21 = seed002_factors()
+    wrong = (0.2 - 0.237479) / (0.3 * dsig * st21)
+    p = _seed002_with(tmp_path, [("equals = -0.575504\n", f"equals = {wrong:.6f}\n")])
+    f = check(str(p)).files[0]
+    assert [c.number for c in f.claims if not c.holds] == [7, 10, 11, 12]
+    assert f.claims[6].divergence == "this claim itself (the claims it follows from hold: 1–6)"
+    for c in f.claims[9:]:
+        assert c.divergence.startswith("claim 7 (∂E/∂st3_out = ") and "follows from it" in c.divergence
+        assert "update" not in c.divergence
+
+
+def test_divergence_takes_the_earliest_along_the_chain(tmp_path):
+    # a wrong forward value (st21, claim 3) comes before a wrong gradient (claim 7) on the chain
+    p = _seed002_with(tmp_path, [("equals = -0.575504\n", "equals = -0.6\n"),
+                                 ("equals = 0.729929\n[[claim]]\nvalue", "equals = 0.8\n[[claim]]\nvalue")])
+    f = check(str(p)).files[0]
+    assert not f.claims[2].holds and not f.claims[6].holds
+    assert f.claims[9].divergence.startswith("claim 3 (st21 = 0.8")
+    # ∂E/∂st3_out is computed from st3_out, not from st21's claim directly, but st21 feeds st3_out
+    assert f.claims[6].divergence.startswith("claim 3 ")
+
+
+def test_divergence_is_not_guessed_when_the_claims_do_not_fix_the_gradient(tmp_path):
+    # drop the σ′ claim: the claims that hold no longer determine ∂E/∂w9
+    p = _seed002_with(tmp_path, [('[[claim]]\ngradient = ["st3_out", "st3_in"]\nequals = 0.237400\n', "")])
+    c = check(str(p)).files[0].claims[8]
+    assert not c.holds and c.divergence.startswith("not located")
+    assert "final update" not in c.divergence
+
+
+# --- derivations of correct values ---------------------------------------------------------------
+
+CIRCUIT = ('program = """\nq = x + y\nf = q * z\ng = f * x\n"""\n[at]\nx = -2\ny = 5\nz = -4\n'
+           '[[claim]]\nvalue = "q"\nequals = 4\nnote = "the post adds 5 + (-1)"\n'
+           '[[claim]]\ngradient = ["g", "x"]\nequals = 1\n'
+           '[[claim]]\ngradient = ["f", "q"]\nequals = 4\n')
+
+
+def _rhs(text):
+    return float(text.rsplit("=", 1)[1].strip().strip("()"))
+
+
+def test_failing_value_and_gradient_claims_get_derivations(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(CIRCUIT)
+    x, y, z = -2, 5, -4
+    q, f = x + y, (x + y) * z
+    c1, c2, c3 = check(str(p)).files[0].claims
+    # value: formula, the numbers substituted, the result
+    assert c1.derivation == f"q = x + y = ({x}) + {y} = {q}" and c1.note == "the post adds 5 + (-1)"
+    # gradient with fan-out: x reaches g directly and through q, f; the parts add
+    dg_dx = f + x * z * 1
+    assert c2.correct == dg_dx and _rhs(c2.derivation) == dg_dx
+    assert "local ∂g/∂x + ∂g/∂f × ∂f/∂q × ∂q/∂x" in c2.derivation
+    assert f"= ({f}) + ({x}) × ({z}) × 1 =" in c2.derivation
+    # a single local gradient shows the rule's formula
+    assert c3.derivation == f"∂f/∂q = z = ({z}) = {z}"
+    assert "derivation: q = x + y" in str(check(str(p))) and "note: the post adds" in str(check(str(p)))
+
+
+def test_report_json_schema(tmp_path, capsys):
+    p = tmp_path / "c.toml"
+    p.write_text(CIRCUIT)
+    assert main(["check", str(p), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    claim = data["files"][0]["claims"][0]
+    assert set(claim) == {"number", "line", "kind", "quantity", "claimed", "correct", "tol", "holds",
+                          "derivation", "divergence", "remark", "note"}
+    assert claim["line"] == claim_line(CIRCUIT, 1) and claim["note"] == "the post adds 5 + (-1)"
+
+
+# --- gradcheck -----------------------------------------------------------------------------------
 
 def test_gradcheck_passes_and_can_fail(monkeypatch):
     assert gradcheck("circuit-xyz").passed
@@ -93,4 +366,84 @@ def test_gradcheck_passes_and_can_fail(monkeypatch):
     rule = rules_mod.RULES["exp"]
     monkeypatch.setitem(rules_mod.RULES, "exp", rule.__class__(
         **{**rule.__dict__, "local": lambda *a, **k: tuple(2 * g for g in rule.local(*a, **k))}))
-    assert not gradcheck("exp(x)", at="x=0.5").passed
+    r = gradcheck("exp(x)", at="x=0.5")
+    assert not r.passed and r.max_rel_error == pytest.approx(0.5, abs=1e-6)  # 2e^x vs e^x
+
+
+def test_gradcheck_step_stays_inside_the_domain():
+    r = gradcheck("log(x)", at="x=1e-7")
+    (row,) = r.rows
+    assert r.passed and row["numeric"] == pytest.approx(1e7, rel=1e-6)
+    assert row["h"] < 1e-7                       # x − h stays positive
+    r = gradcheck("sqrt(x)", at="x=2e-9")
+    assert r.passed and r.rows[0]["numeric"] == pytest.approx(0.5 / math.sqrt(2e-9), rel=1e-6)
+    # away from an edge the step is ε^(1/3)·max(1, |x|)
+    h = gradcheck("sin(x)", at="x=3").rows[0]["h"]
+    assert h == pytest.approx((2.0 ** -52) ** (1 / 3) * 3, rel=1e-6)
+
+
+def test_gradcheck_refuses_a_point_outside_the_domain(capsys):
+    assert main(["check", "--gradcheck", "log(x)", "--at", "x=-1"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def _tiny_matrix_model():
+    from symgrad.matrix import MatrixModel, sigmoid, sumsq
+
+    m = MatrixModel("tiny")
+    x, w = m.input("x", (3, 4)), m.input("w", (4, 2))
+    m.let("loss", sumsq(sigmoid(x @ w)))
+    return m
+
+
+def test_gradcheck_matrix_model_every_entry(monkeypatch):
+    m = _tiny_matrix_model()
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    r = gradcheck(m, at={"x": x, "w": w})
+    assert r.passed and r.checked == {"x": [12, 12], "w": [8, 8]}
+    assert len(r.rows) == 20 and r.rows[0]["wrt"] == "x[0, 0]" and r.rows[-1]["wrt"] == "w[3, 1]"
+
+    # independent reference: the loss and its gradient written in NumPy
+    def loss(w_):
+        return float(np.sum((1 / (1 + np.exp(-(x @ w_)))) ** 2))
+    s_ = 1 / (1 + np.exp(-(x @ w)))
+    grad_w = x.T @ (2 * s_ * s_ * (1 - s_))
+    e = np.zeros_like(w)
+    e[2, 1] = 1e-6
+    fd = (loss(w + e) - loss(w - e)) / 2e-6
+    row = next(row for row in r.rows if row["wrt"] == "w[2, 1]")
+    assert row["numeric"] == pytest.approx(fd, rel=1e-6) and row["symbolic"] == pytest.approx(grad_w[2, 1])
+    # a wrong gradient entry is caught
+    real = check_mod.derive
+
+    def broken(*a, **k):
+        d = real(*a, **k)
+        d.gradients["w"] = np.array(d.gradients["w"], dtype=float)
+        d.gradients["w"][1, 0] *= 1.5
+        return d
+    monkeypatch.setattr(check_mod, "derive", broken)
+    bad = gradcheck(m, at={"x": x, "w": w})
+    assert not bad.passed
+    worst = max(bad.rows, key=lambda row: row["rel_error"])
+    assert worst["wrt"] == "w[1, 0]" and worst["rel_error"] == pytest.approx(1 / 3, rel=1e-4)
+
+
+def test_gradcheck_catalog_matrix_model_samples_deterministically(capsys):
+    r = gradcheck("mlp-2layer")
+    assert r.passed
+    n = check_mod.MATRIX_SAMPLE
+    assert r.checked["w1"][1] == 1000 * 100 and n <= r.checked["w1"][0] <= n + 1
+    assert r.checked["w2"][1] == 100 * 10 and n <= r.checked["w2"][0] <= n + 1
+    assert {"w1[0, 0]", "w1[999, 99]", "w2[0, 0]", "w2[99, 9]"} <= {row["wrt"] for row in r.rows}
+    assert main(["check", "--gradcheck", "mlp-2layer"]) == 0
+    out = capsys.readouterr().out
+    assert "of 100000 entries checked" in out and "PASS" in out
+
+
+def test_check_cli_refuses_mixed_arguments(capsys):
+    assert main(["check", str(SEED002), "--at", "x=1"]) == 2
+    assert main(["check", str(SEED002), "--gradcheck", "x*y"]) == 2
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3

@@ -84,3 +84,18 @@ def test_help_lists_commands(run_cli):
     with pytest.raises(SystemExit) as info:
         run_cli("--help")
     assert info.value.code == 0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["derive", "x/0", "--at", "x=1"], ["division by zero in 'x/0'", "column 1"]),
+    (["derive", "x // y"], ["only + - * / ** are allowed in 'x // y'"]),      # not "no such file"
+    (["derive", "./missing.txt"], ["no such program file: './missing.txt'"]),
+    (["derive", "x", "--at", "x=1", "--wrt", " , "], ["--wrt is empty"]),
+    (["derive", "mlp-2layer", "--output", "h"], ["derived for its output 'loss' only"]),
+    (["derive", "mlp-2layer", "--output", "h", "--format", "python"], ["compiled for its output 'loss'"]),
+])
+def test_more_bad_input_is_one_line(run_cli, argv, words):
+    code, out, err = run_cli(*argv)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    for word in words:
+        assert word in err

@@ -131,6 +131,38 @@ def test_sigmoid_and_log_sigmoid_are_stable_at_1000():
     assert "np.exp(-" not in f.source.split("def loss_and_grads")[1]      # σ only through the helper
 
 
+def log_softmax_reference(scores, k):
+    """log softmax_k and its gradient, written here with NumPy (max-shifted)."""
+    z = np.asarray(scores, dtype=float)
+    lse = z.max(axis=0) + np.log(np.exp(z - z.max(axis=0)).sum(axis=0))
+    onehot = np.zeros_like(z)
+    onehot[k] = 1.0
+    return z[k] - lse, onehot - np.exp(z - lse)
+
+
+@pytest.mark.parametrize("target, names, k", [
+    ("softmax-ce", ["s1", "s2", "s3"], 0),
+    # four classes, correct class 3, the sum written in another order; L = log p (not −log p)
+    ("e1 = exp(a)\ne2 = exp(b)\ne3 = exp(c)\ne4 = exp(d)\nL = log(e3 / (e4 + (e1 + e2) + e3))",
+     ["a", "b", "c", "d"], 2),
+])
+def test_softmax_cross_entropy_is_stable_at_1000(target, names, k):
+    f = compile_target(target)
+    scores = np.array([[1000.0, -1000.0, 0.0, 3.2, 1000.0, -1000.0],
+                       [-1000.0, 1000.0, 0.0, 5.1, 1000.0, -1000.0],
+                       [0.0, 0.0, 1000.0, -1.7, 1000.0, -1000.0],
+                       [5.0, -5.0, -1000.0, 0.5, 1000.0, -1000.0]])[: len(names)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grads = f(**dict(zip(names, scores)))
+    want, want_grad = log_softmax_reference(scores, k)
+    sign = -1.0 if target == "softmax-ce" else 1.0             # softmax-ce is −log p
+    np.testing.assert_allclose(loss, sign * want, rtol=1e-12, atol=1e-12)
+    for j, name in enumerate(names):
+        np.testing.assert_allclose(grads[name], sign * want_grad[j], rtol=1e-12, atol=1e-12)
+    assert "np.exp(s" not in f.source and "np.exp(a)" not in f.source      # no e^s is ever formed
+
+
 def test_kinks_follow_pytorch():
     # torch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha (for x <= 0),
     # maximum/minimum split the gradient of a tie evenly.
@@ -199,3 +231,25 @@ def test_cli_prints_the_python_source(run_cli):
     code, out, err = run_cli("derive", "mlp-2layer", "--format", "python")
     assert code == 0, err
     assert "x.T @ grad_z" in out and out.count("= _sigmoid(") == 1
+
+
+def test_long_chains_compile_without_deep_nesting():
+    # 400 affine gates, each read once and never by the backward pass: folding them all into one
+    # line would nest 400 parentheses, which Python's compiler refuses. Reference: the loop below.
+    n = 400
+    program = "\n".join(["a0 = x*x"] + [f"a{i} = a{i - 1}*1.01 + 0.001" for i in range(1, n)])
+    f = compile_target(program)
+    value, grads = f(x=0.3)
+    a, slope = 0.3 * 0.3, 2 * 0.3
+    for _ in range(1, n):
+        a, slope = a * 1.01 + 0.001, slope * 1.01
+    assert value == pytest.approx(a, rel=1e-12) and grads["x"] == pytest.approx(slope, rel=1e-12)
+    assert max(nesting(line) for line in f.source.splitlines()) < 50
+
+
+def nesting(line):
+    depth = deepest = 0
+    for ch in line:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    return deepest

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symgrad
+from symgrad.derivation import derive, larger_than
 from symgrad.errors import DomainError, InputError
 from symgrad.rules import RULES
 
@@ -267,3 +268,22 @@ def test_rule_table_matches_sympy_fdiff():
                 got = float(locals_[i].xreplace(vals).evalf())
                 want = float(reference.xreplace(vals).evalf())
                 assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12), (op, i)
+
+
+def test_closed_forms_that_would_explode_are_given_one_level_deep():
+    # a(i) = tanh(a(i-1)·y + x): written in x and y, ∂a59/∂y has ~60³ terms (about 900,000
+    # characters); symgrad gives ∂a59/∂g · ∂g/∂y over the gates g reading y instead.
+    lines = ["a0 = tanh(x)"] + [f"a{i} = tanh(a{i - 1}*y + x)" for i in range(1, 60)]
+    d = derive("\n".join(lines), at={"x": 0.1, "y": 0.5})
+    assert d.expanded                           # 180 nodes: small enough for the expression itself
+    grad = d.symbolic_gradients["y"]
+    assert not larger_than(grad, 2_000) and "da59_d" in str(grad)
+    small = derive("a0 = tanh(x)\na1 = tanh(a0*y + x)", at={"x": 0.1, "y": 0.5})
+    assert "d" not in str(small.symbolic_gradients["y"]).replace("tanh", "")   # still a closed form
+    assert "long closed form" in str(d).split("Gradients")[1]
+
+
+def test_larger_than_counts_without_printing():
+    x, y = sympy.symbols("x y")
+    assert not larger_than(x + y, 3) and larger_than(x + y, 2)        # Add, x, y
+    assert larger_than(sympy.tanh(x) ** 2 * sympy.tanh(x), 3)

@@ -26,7 +26,8 @@ else:
 from symgrad import catalog
 from symgrad.cli import main
 from symgrad.derivation import derive
-from symgrad.render import REFRESH, build, render_all, templates_dir
+from symgrad.render import (REFRESH, ROW_EM, aligned_rows, build, math_width, polite_ko, render_all, ro_particle,
+                            split_math, strings, templates_dir)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = [m.id for m in catalog.models()]
@@ -141,11 +142,13 @@ def test_gallery_is_current(gallery):
     if matplotlib.__version__ == pinned:        # the release that made output/: byte for byte
         stale = [name for name in fresh if fresh[name].read_bytes() != old[name].read_bytes()]
     else:   # another release draws its plots differently: compare everything but those plots
-        stale = [name for name in fresh if without_matplotlib_figures(fresh[name].read_bytes())
-                 != without_matplotlib_figures(old[name].read_bytes())]
+        stale = [name for name in fresh if not name.endswith(".pdf") and without_matplotlib_figures(
+            fresh[name].read_bytes()) != without_matplotlib_figures(old[name].read_bytes())]
         for name in fresh:
             if name.endswith(".svg"):
                 ET.fromstring(fresh[name].read_bytes())
+            elif name.endswith(".pdf"):         # the plot PDFs are matplotlib's too: only their kind is compared
+                assert fresh[name].read_bytes()[:5] == b"%PDF-", name
     assert not stale, f"{hint} (changed: {stale[:5]})"
 
 
@@ -168,6 +171,8 @@ def test_gallery_documents_of_each_model(gallery, model):
         assert (folder / image).is_file(), image
     tex = (folder / f"{model}.tex").read_text(encoding="utf-8")
     assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
+    for figure in re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex):   # the article's plots are beside it
+        assert (folder / figure).read_bytes()[:5] == b"%PDF-", figure
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -182,6 +187,10 @@ def test_every_model_in_the_other_formats_and_languages(model):
     check_markdown(ko)
     assert not HANGUL.search(en)
     assert HANGUL.search(ko)
+    assert "(으)로" not in ko and "(이)" not in ko and "을/를" not in ko and "은/는" not in ko
+    prose = re.sub(r"<svg.*?</svg>|```.*?```", "", ko, flags=re.S)
+    assert not re.search(r"(?<!니)다\.(\s|$)", prose), "a sentence in the plain -다 style among -습니다 prose"
+    assert ko.startswith("# ") and HANGUL.search(ko.splitlines()[0]), "the Korean document has an English title"
     tex = build(model, "tex", "both").text
     assert "\\usepackage{kotex}" in tex and "\\usepackage{kotex}" not in build(model, "tex", "en").text
     html_ko = build(model, "html", "ko").text
@@ -275,6 +284,95 @@ def test_activation_plot_uses_the_rule_table_derivative():
             assert fs[i] == pytest.approx(float(f.subs(a, xs[i])), rel=1e-9)
 
 
+# --- Korean prose ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("number, particle", [
+    ("0", "으로"), ("1", "로"), ("2", "로"), ("3", "으로"), ("4", "로"), ("5", "로"), ("6", "으로"), ("7", "로"),
+    ("8", "로"), ("9", "로"),
+    ("10", "으로"), ("12", "로"), ("100", "으로"), ("3000", "으로"), ("20000", "으로"), ("100000", "으로"),
+    ("1000000000000", "로"),                                  # 일조
+    ("0.64", "로"), ("0.10", "으로"), ("1.0", "으로"), ("-0.5", "로"), ("-13", "으로"), ("0.229918", "로"),
+    ("1.2e-05", None), (r"1.2\times 10^{-5}", None), (r"\infty", None), ("x", None), ("", None),
+])
+def test_ro_particle_follows_the_korean_reading(number, particle):
+    assert ro_particle(number) == particle
+
+
+def test_update_sentence_takes_the_particle_of_the_new_value():
+    """f = 2w and one step of α = 0.1 (∂f/∂w = 2): f goes to 2(w − 0.2). Read aloud, 3 (삼) takes 으로 and
+    2.7 (이 점 칠) takes 로; a number written with a power of ten is not read, so that sentence needs no particle."""
+    for w, shown, particle in ((1.7, "3", "으로"), (1.55, "2.7", "로")):
+        assert f"{2 * (w - 0.1 * 2):g}" == shown
+        text = build("2*w", "md", "ko", at=f"w={w}", lr=0.1).text
+        assert f"${shown}${particle} 바뀝니다" in text
+    after = (0.001 - 0.1 * 2 * 0.001) ** 2
+    assert f"{after:g}" == "6.4e-07"
+    text = build("w**2", "md", "ko", at="w=0.001", lr=0.1).text
+    assert "한 걸음 뒤에는 $6.4\\times 10^{-7}$입니다" in text
+    assert "(으)로" not in text and "로 바뀝니다" not in text
+
+
+def test_polite_ko_turns_plain_sentences_into_the_documents_style():
+    cases = {
+        "0.229918이 나온다.": "0.229918이 나옵니다.",
+        "w9는 약 0.0299만큼만 커진다.": "w9는 약 0.0299만큼만 커집니다.",
+        "잘못 구한 값이다.": "잘못 구한 값입니다.",
+        "R(x − W)를 계산했다. 그러나 정의는 R(W)이다.": "R(x − W)를 계산했습니다. 그러나 정의는 R(W)입니다.",
+        "줄어든다는 결론은 그대로 맞다.": "줄어든다는 결론은 그대로 맞습니다.",
+        "그 값은 아니다.": "그 값은 아닙니다.",
+        "이미 맞습니다. 값은 1입니다.": "이미 맞습니다. 값은 1입니다.",
+    }
+    for plain, polite in cases.items():
+        assert polite_ko(plain) == polite
+
+
+def test_catalog_titles_and_errata_have_current_korean():
+    """The catalog is English; strings.json holds the Korean of every title and erratum, and its "en" is still
+    the catalog's text (an edited catalog entry shows up here, not as an English line in a Korean post)."""
+    table = strings()
+    for model in catalog.models():
+        assert table[f"title:{model.id}"]["en"] == model.title, model.id
+        assert HANGUL.search(table[f"title:{model.id}"]["ko"]), model.id
+        for i, e in enumerate(model.errata, 1):
+            assert table[f"erratum:{model.id}:{i}"]["en"] == e.quantity, (model.id, i)
+    ko = build("net-2-2-2-1", "md", "ko").text
+    rows = [line for line in ko.split("## 정오표")[1].splitlines() if line.startswith("| ") and "---" not in line]
+    errata = catalog.get_model("net-2-2-2-1").errata
+    assert len(rows) == len(errata) + 1                                         # the header and one row each
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        assert HANGUL.search(cells[0]) and HANGUL.search(cells[-1]), row       # item and explanation
+        assert not re.search(r"(?<!니)다\.", cells[-1]), row
+    both = build("reg-l2", "tex", "both").text
+    title = re.search(r"\\title\{(.*)\}", both).group(1)
+    assert HANGUL.search(title) and "L2 regularization" in title
+
+
+# --- long equations --------------------------------------------------------------------------------------
+def test_long_products_are_broken_into_rows_that_fit():
+    d = derive("net-2-2-2-1")
+    from symgrad.render import Maths, gradient_entry
+
+    entry = gradient_entry(d, Maths(d), "w1")
+    rows = entry["rows"]
+    assert len(rows) > 2 + len(entry["chain"])             # each path, and the numbers, needed more than one row
+    lhs = math_width(entry["target_tex"])
+    for row in rows:
+        assert row.count("\\left") == row.count("\\right"), row
+        assert lhs + math_width(row.replace("&", "")) <= ROW_EM + 1.5, row
+    joined = " ".join(r.split("&", 1)[1] for r in rows)      # nothing lost: every factor of every path is there
+    for term in entry["chain"]:
+        for factor in term.split(" \\cdot "):
+            assert factor in joined
+    # a break inside brackets closes them on the row and reopens them on the next one
+    long = r"\sigma\left(" + " + ".join(f"w_{{{i}}} x_{{{i}}}" for i in range(40)) + r"\right)"
+    pieces = split_math(long, 20, 20)
+    assert len(pieces) > 2
+    assert pieces[0].endswith(r"\right.") and pieces[1].startswith(r"\left.")
+    assert all(math_width(piece) <= 21 for piece in pieces)
+    short = aligned_rows([("f", "=", "x + y")])
+    assert short == ["f &= x + y"]
+
+
 # --- escaping, Jupyter, templates, packaging -------------------------------------------------------
 def test_user_names_are_escaped():
     tex = build("my_var * w_1 + my_var", "tex", "en", at="my_var=2,w_1=3").text
@@ -282,6 +380,20 @@ def test_user_names_are_escaped():
     assert "\\texttt{my\\_var\\ *\\ w\\_1\\ +\\ my\\_var}" in tex
     html = build("my_var * w_1 + my_var", "html", "en", at="my_var=2,w_1=3").text
     check_html(html)
+
+
+def test_names_with_double_or_trailing_underscores_are_written_as_they_are():
+    from symgrad.render import tex_name
+
+    literal = {"x_1__y": r"\mathrm{x\_1\_\_y}", "loss__": r"\mathrm{loss\_\_}", "theta_": r"\mathrm{theta\_}"}
+    for name, tex in literal.items():
+        assert tex_name(name) == tex
+    assert tex_name("x1") == "x_{1}" and tex_name("w_1") == "w_{1}" and tex_name("theta") == "\\theta"
+    md = build("x_1__y * theta_ + loss__", "md", "en", at="x_1__y=2,theta_=3,loss__=1").text
+    check_markdown(md)
+    assert "^{y}" not in md and "^{}" not in md and "_{}" not in md
+    assert r"\frac{\partial f}{\partial \mathrm{x\_1\_\_y}} &= " in md and r"&= \mathrm{theta\_} \\" in md
+    check_html(build("x_1__y * theta_ + loss__", "html", "en", at="x_1__y=2,theta_=3,loss__=1").text)
 
 
 def test_jupyter_reprs():
@@ -341,10 +453,36 @@ def test_learning_rate_of_the_post_and_of_the_user():
 REQUIRED = os.environ.get("SYMGRAD_REQUIRE_TOOLS") == "1"
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None and not REQUIRED, reason="pdflatex is not installed")
+NO_PDFLATEX = pytest.mark.skipif(shutil.which("pdflatex") is None and not REQUIRED, reason="pdflatex is not installed")
+OVERFULL_PT = 10.0
+
+
+def pdflatex(folder, name, work):
+    """Compile ``folder/name`` in a copy under ``work``; returns (exit code, PDF written, the .log text)."""
+    shutil.copytree(folder, work, dirs_exist_ok=True)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=work,
+                         capture_output=True, text=True, errors="replace", timeout=120)
+    log = work / name.replace(".tex", ".log")
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else run.stdout
+    return run.returncode, (work / name.replace(".tex", ".pdf")).is_file(), text
+
+
+def overfull(log):
+    """The widths (pt) of the overfull boxes pdflatex reports: material that runs into the margin."""
+    return [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+
+
+def included_graphics(log):
+    """The graphics files pdflatex really placed (``\\IfFileExists`` skips a missing one silently)."""
+    return set(re.findall(r"<use ([^>]+)>", log))
+
+
+@NO_PDFLATEX
 def test_articles_compile_with_pdflatex(gallery, tmp_path):
+    """Every gallery article, and four in both languages, compiles; no line runs more than 10pt into the
+    margin, and every figure the article asks for is really in the PDF."""
     jobs = [(gallery / m, f"{m}.tex") for m in MODELS]
-    for model in ("linear-mse", "mlp-2layer", "act-sigmoid"):        # Korean, matrix-level, plots
+    for model in ("linear-mse", "mlp-2layer", "act-sigmoid", "net-2-2-2-1"):   # Korean, matrix-level, plots
         folder = tmp_path / model
         doc = build(model, "tex", "both")
         folder.mkdir()
@@ -355,15 +493,48 @@ def test_articles_compile_with_pdflatex(gallery, tmp_path):
 
     def compile_one(job):
         folder, name = job
-        work = tmp_path / "build" / f"{folder.name}-{len(str(folder))}"
-        shutil.copytree(folder, work, dirs_exist_ok=True)
-        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=work,
-                             capture_output=True, text=True, errors="replace", timeout=120)
-        return name, run.returncode, (work / name.replace(".tex", ".pdf")).is_file(), run.stdout[-1500:]
+        tex = (folder / name).read_text(encoding="utf-8")
+        wanted = set(re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex))
+        code, pdf, log = pdflatex(folder, name, tmp_path / "build" / f"{folder.name}-{len(str(folder))}")
+        return name, code, pdf, log, wanted
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for name, code, pdf, log in pool.map(compile_one, jobs):
-            assert code == 0 and pdf, f"{name} does not compile:\n{log}"
+        results = list(pool.map(compile_one, jobs))
+    for name, code, pdf, log, wanted in results:
+        assert code == 0 and pdf, f"{name} does not compile:\n{log[-1500:]}"
+        wide = [w for w in overfull(log) if w > OVERFULL_PT]
+        assert not wide, f"{name}: lines run {wide} pt into the margin"
+        missing = wanted - included_graphics(log)
+        assert not missing, f"{name}: figures missing from the PDF: {missing}"
+    assert any(wanted for *_, wanted in results), "no article has a plot"
+
+
+@NO_PDFLATEX
+def test_chain_rule_products_fit_the_page(tmp_path):
+    """net-2-2-2-1's chain-rule products have eleven factors per path; before they were broken into rows they
+    ran 183–205pt off the page."""
+    assert main(["render", "net-2-2-2-1", "--format", "tex", "--lang", "both", "-o", str(tmp_path / "doc")]) == 0
+    tex = (tmp_path / "doc" / "net-2-2-2-1.tex").read_text(encoding="utf-8")
+    assert tex.count("\\frac{\\partial n_{1}}{\\partial w_{1}}") >= 2            # the w1 products are printed
+    code, pdf, log = pdflatex(tmp_path / "doc", "net-2-2-2-1.tex", tmp_path / "build")
+    assert code == 0 and pdf, log[-1500:]
+    assert max(overfull(log), default=0.0) <= OVERFULL_PT, sorted(overfull(log))[-5:]
+
+
+@NO_PDFLATEX
+def test_tex_plots_are_written_and_appear_in_the_pdf(tmp_path, gallery):
+    """``render --format tex`` and the gallery write the PDF plots next to the article, and pdflatex places them
+    (the log lists each file it used)."""
+    assert main(["render", "act-sigmoid", "--format", "tex", "-o", str(tmp_path / "doc")]) == 0
+    written = sorted(p.name for p in (tmp_path / "doc").iterdir())
+    assert written == ["act-sigmoid-loss-curve.pdf", "act-sigmoid-sigmoid.pdf", "act-sigmoid.tex"]
+    for folder in (tmp_path / "doc", gallery / "act-sigmoid"):
+        code, pdf, log = pdflatex(folder, "act-sigmoid.tex", tmp_path / f"build-{folder.parent.name}")
+        assert code == 0 and pdf
+        assert {"act-sigmoid-sigmoid.pdf", "act-sigmoid-loss-curve.pdf"} <= included_graphics(log)
+    for name in ("act-sigmoid-sigmoid.pdf", "act-sigmoid-loss-curve.pdf"):     # byte-stable: no date inside
+        data = (gallery / "act-sigmoid" / name).read_bytes()
+        assert data.startswith(b"%PDF-") and b"/CreationDate" not in data and b"/ModDate" not in data
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed")
@@ -388,6 +559,58 @@ def test_html_page_opens_in_chromium(gallery, tmp_path):
         return int((np.abs(pixels - np.array(target)).sum(axis=1) < 60).sum())
     green, red = count_near((0x1a, 0x7f, 0x37)), count_near((0xc6, 0x28, 0x28))
     assert green > 30 and red > 30, "the graph's forward values (green) and gradients (red) are not visible"
+
+
+MEASURE = """<script>
+addEventListener("load", () => {
+  const rows = [...document.querySelectorAll(".math-display")].map(div => {
+    const inner = Math.max(...[...div.querySelector("math").children].map(c => c.getBoundingClientRect().width));
+    const style = getComputedStyle(div);
+    return [div.scrollWidth, div.clientWidth, div.scrollHeight, div.clientHeight, Math.ceil(inner),
+            style.overflowX].join(" ");
+  });
+  const out = document.createElement("pre");
+  out.id = "symgrad-measure";
+  out.textContent = rows.join("\\n");
+  document.body.append(out);
+});
+</script>"""
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed")
+def test_display_math_scrolls_only_when_it_is_too_wide(gallery, tmp_path):
+    """A display equation that fits its column has no scrollbar (its box contains the MathML, so neither
+    direction overflows); one that is wider than the column still scrolls sideways. Measured in Chromium
+    on copies of the pages with a measuring script added (the pages themselves have none)."""
+    names = [f"a{i}" for i in range(1, 61)]          # one fraction of 60 terms: no row break can make it fit
+    wide = build("(" + " + ".join(names) + ")/b", "html", "en", at=",".join(f"{n}=1" for n in names + ["b"])).text
+    pages = {"net-2-2-2-1": (gallery / "net-2-2-2-1" / "net-2-2-2-1.html").read_text(encoding="utf-8"),
+             "wide": wide}
+    measured = {}
+    for key, html in pages.items():
+        page = tmp_path / f"{key}.html"
+        page.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+        run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                              f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1400",
+                              "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+                             capture_output=True, text=True, timeout=90)
+        found = re.search(r'<pre id="symgrad-measure">(.*?)</pre>', run.stdout, re.S)
+        assert found, f"Chromium did not run the measurement of {key}"
+        measured[key] = [line.split() for line in found.group(1).splitlines()]
+    too_wide = {key: 0 for key in measured}
+    for key, rows in measured.items():
+        assert rows, key
+        for scroll_w, client_w, scroll_h, client_h, inner, overflow_x in rows:
+            scroll_w, client_w, scroll_h, client_h, inner = map(int, (scroll_w, client_w, scroll_h, client_h, inner))
+            assert scroll_h <= client_h, f"{key}: a display equation overflows vertically ({scroll_h} > {client_h})"
+            assert overflow_x == "auto", key
+            if inner <= client_w:
+                assert scroll_w <= client_w, f"{key}: an equation that fits shows a scrollbar"
+            else:
+                too_wide[key] += 1
+                assert scroll_w > client_w, f"{key}: a wide equation cannot be scrolled"
+    assert too_wide["wide"] >= 1
 
 
 def test_render_api_writes_the_document_and_its_figures(tmp_path):

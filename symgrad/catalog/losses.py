@@ -130,6 +130,7 @@ L = -log(p1)
     params=tuple(_s),
     notes="The scores of svm-hinge, s = [3.2, 5.1, −1.7] with correct class 1, so the two losses can "
           "be compared: L = −log(e^3.2 / (e^3.2 + e^5.1 + e^−1.7)) ≈ 2.040, and ∂L/∂sⱼ = pⱼ − [j = 1] "
-          "≈ [−0.870017, 0.869050, 0.000968]. Written with plain exp for readability; it overflows for "
-          "scores above about 700 (a stable version subtracts the largest score first).",
+          "≈ [−0.870017, 0.869050, 0.000968]. Written with plain exp for readability, so the step-by-step "
+          "numbers overflow for scores above about 700; the compiled code (symgrad.compile, train) "
+          "recognizes the pattern and computes s₁ − logsumexp(s), finite at ±1000.",
 ))

@@ -104,9 +104,10 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
     if isinstance(at, str):
         raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
                          f"its inputs are {', '.join(model.inputs)}")
-    if isinstance(wrt, str):
-        wrt = [w.strip() for w in wrt.split(",") if w.strip()]
-    wrt = list(wrt) if wrt else list(model.params or model.inputs)
+    from ..target import split_names
+
+    wrt = split_names(wrt)
+    wrt = list(wrt) if wrt is not None else list(model.params or model.inputs)
     arrays = dict(model.default_arrays(seed))
     for k, v in (at or {}).items():
         if k not in model.nodes or not model.nodes[k].is_input:
