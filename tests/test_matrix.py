@@ -231,3 +231,11 @@ def test_latex_lines_for_documents():
     lines = get_model("mlp-2layer").matrix.latex_lines()
     assert r"h = \sigma\left(z\right)" in lines
     assert any(line.startswith(r"\frac{\partial loss}{\partial w_{1}} = x^{\top}") for line in lines)
+
+
+def test_matrix_names_with_double_or_trailing_underscores_are_written_as_they_are():
+    from symgrad.matrix.sweep import latex_name
+
+    assert latex_name("x__y") == r"\mathrm{x\_\_y}" and latex_name("b_") == r"\mathrm{b\_}"
+    assert latex_name("lambda_") == r"\lambda" and latex_name("W1") == "W_{1}"
+    assert latex_name("yhat") == r"\hat{y}"

@@ -65,8 +65,10 @@ class MatrixSweep:
 
 
 def latex_name(name):
-    if name in ("lam", "lambda_"):
+    if name in ("lam", "lambda_"):      # lambda is a Python keyword: matrix models write lambda_
         return r"\lambda"
+    if "__" in name or name.endswith("_"):  # SymPy would read these as (empty) scripts
+        return r"\mathrm{" + name.replace("_", r"\_") + "}"
     if name.endswith("hat") and len(name) > 3:
         return rf"\hat{{{sympy.latex(sympy.Symbol(name[:-3]))}}}"
     return sympy.latex(sympy.Symbol(name))
