@@ -36,6 +36,9 @@ def build_parser():
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate (default: the last)")
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
+    p.add_argument("--matrix", action="store_true",
+                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): derive it at "
+                   "matrix level, one step per matrix gate, instead of entry by entry")
     p.set_defaults(run=run_derive)
 
     # --- list ---------------------------------------------------------------------------------
@@ -101,14 +104,15 @@ def build_parser():
 
 
 def run_derive(args):
-    from .derivation import derive
+    from .derivation import derive, matrix_form
 
     if args.format == "python":
         from .compile import compile as compile_target
 
-        print(compile_target(args.target, wrt=args.wrt, output=args.output).source)
+        target = matrix_form(args.target) if args.matrix else args.target
+        print(compile_target(target, wrt=args.wrt, output=args.output).source)
         return 0
-    d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output)
+    d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output, matrix=args.matrix)
     print(d.to_json_text() if args.format == "json" else str(d))
     return 0
 

@@ -200,7 +200,7 @@ def _num(v):
     return v if math.isfinite(v) else str(v)
 
 
-def derive(target, at=None, wrt=None, output=None):
+def derive(target, at=None, wrt=None, output=None, matrix=False):
     """Derive ``target`` at a point.
 
     ``target``: an expression (``"(x+y)*z"``), a program's text, the path of a
@@ -208,11 +208,15 @@ def derive(target, at=None, wrt=None, output=None):
     ``at``: input name -> number (catalog models start from their default point).
     ``wrt``: the names whose gradients are reported (default: every input).
     ``output``: the program variable or node to differentiate (default: the last assigned).
+    ``matrix``: for a catalog model with a matrix form (``relu-2layer``, …), derive that
+    form at matrix level instead of the scalar program.
     """
     from .matrix import MatrixModel, derive_matrix, matrix_model_of
     from .target import resolve, split_names
 
     wrt = split_names(wrt)
+    if matrix:
+        target = matrix_form(target)
     matrix = matrix_model_of(target)
     if matrix is not None:          # a matrix model, or a catalog id that only has a matrix form
         if output is not None and output != matrix.output:
@@ -236,6 +240,20 @@ def derive(target, at=None, wrt=None, output=None):
                          f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, resolved.model, resolved.label)
+
+
+def matrix_form(target):
+    """The matrix model of catalog id ``target`` (for ``--matrix``), or an error listing those that have one."""
+    from .catalog import get_model, models
+    from .matrix import MatrixModel
+
+    if isinstance(target, MatrixModel):
+        return target
+    model = get_model(target) if isinstance(target, str) and "\n" not in target else None
+    if model is None or model.matrix is None:
+        having = ", ".join(m.id for m in models() if m.matrix is not None)
+        raise InputError(f"--matrix: {str(target)[:40]!r} has no matrix form (catalog models with one: {having})")
+    return model.matrix
 
 
 def _catalog_model(target):

@@ -239,3 +239,16 @@ def test_matrix_names_with_double_or_trailing_underscores_are_written_as_they_ar
     assert latex_name("x__y") == r"\mathrm{x\_\_y}" and latex_name("b_") == r"\mathrm{b\_}"
     assert latex_name("lambda_") == r"\lambda" and latex_name("W1") == "W_{1}"
     assert latex_name("yhat") == r"\hat{y}"
+
+
+def test_cli_matrix_switch_shows_the_matrix_form_of_a_catalog_model(run_cli):
+    code, out, _ = run_cli("derive", "relu-2layer", "--matrix", "--format", "json")
+    matrix = json.loads(out)
+    code2, out2, _ = run_cli("derive", "relu-2layer", "--format", "json")
+    scalar = json.loads(out2)
+    assert code == code2 == 0 and matrix["level"] == "matrix" and "level" not in scalar
+    assert math.isclose(matrix["value"], scalar["value"], rel_tol=1e-12)
+    code, out, _ = run_cli("derive", "relu-2layer", "--matrix", "--format", "python")
+    assert code == 0 and "matrix model 'relu-2layer'" in out
+    code, out, err = run_cli("derive", "linear-mse", "--matrix")
+    assert code == 2 and out == "" and "has no matrix form" in err and "relu-2layer" in err
