@@ -65,6 +65,12 @@ def _logsumexp(*zs):
         top = np.maximum(top, z)
     return top + np.log(sum(np.exp(z - top) for z in zs))
 ''',
+    "_xlogy": '''\
+def _xlogy(x, y):
+    """x·log(y), and 0 where x = 0 (the gradient of a**b in b at a = 0), without a log(0) warning."""
+    zero = np.equal(x, 0)
+    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+''',
     "_finish": '''\
 def _finish(value, shape, seen):
     """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""
@@ -157,6 +163,10 @@ class NumpyCodePrinter(NumPyPrinter):
 
     def _print_Abs(self, expr):
         return f"np.abs({self._print(expr.args[0])})"
+
+    def _print_XLogY(self, expr):
+        self.helpers.add("_xlogy")
+        return f"_xlogy({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_LogSumExp(self, expr):
         self.helpers.add("_logsumexp")
@@ -479,7 +489,13 @@ class LogSumExp(sympy.Function):
 STABLE_LOCALS = {
     # elu'(a) = α·e^a for a ≤ 0; e^a of a large positive a would overflow although it is multiplied by 0
     "elu": lambda a, alpha, out: (Step(a) + (1 - Step(a)) * alpha * sympy.exp(Minimum(a, 0)),),
+    # d a^b/db = a^b·log(a) is 0 at a = 0, not 0·(−inf) (numeric.py and PyTorch agree)
+    "pow": lambda a, b, out: (b * a ** (b - 1), XLogY(out, a)),
 }
+
+
+class XLogY(sympy.Function):
+    """x·log(y), 0 where x = 0; printed as the ``_xlogy`` helper (generated code only)."""
 
 
 RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}

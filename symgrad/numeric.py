@@ -66,19 +66,32 @@ def _eval(expr, env):
         return env[expr]
     if expr.is_Number or expr.is_NumberSymbol:
         return float(expr)
-    args = [_eval(a, env) for a in expr.args]
     name = type(expr).__name__
+    if name == "Mul":
+        return _product(expr.args, env)
+    args = [_eval(a, env) for a in expr.args]
     if name == "Add":
         return math.fsum(args)
-    if name == "Mul":
-        out = 1.0
-        for a in args:
-            out *= a
-        return out
     func = _FUNCS.get(name)
     if func is None:
         raise TypeError(f"symgrad cannot evaluate {name} numerically")
     return func(*args)
+
+
+def _product(factors, env):
+    """A product, where 0·log(0) is 0: the xlogy convention, and PyTorch's for the gradient of a**b
+    in b at a = 0 (the local gradient a**b·log(a) of the rule table). log of a negative number
+    stays a domain error."""
+    logs = [f for f in factors if type(f).__name__ == "log"]
+    out = 1.0
+    for f in factors:
+        if type(f).__name__ != "log":
+            out *= _eval(f, env)
+    if out == 0.0 and logs and all(_eval(f.args[0], env) == 0.0 for f in logs):
+        return 0.0
+    for f in logs:
+        out *= _eval(f, env)
+    return out
 
 
 def is_finite(v):

@@ -51,7 +51,7 @@ RULES = {
     "div": binary(lambda a, b: a / b, lambda a, b, out: (1 / b, -a / b**2), "÷"),
     "neg": unary(lambda a: -a, lambda a, out: (S.NegativeOne,), "negate"),
     "identity": unary(lambda a: a, lambda a, out: (S.One,), "copy"),
-    # d(a^b)/db = a^b·log(a): only used when the exponent is itself a node
+    # d(a^b)/db = a^b·log(a): only used when the exponent is itself a node; 0 at a = 0 (numeric.py)
     "pow": binary(lambda a, b: a**b, lambda a, b, out: (b * a ** (b - 1), out * log(a)), "power"),
     # --- smooth functions ----------------------------------------------------------------
     "exp": unary(exp, lambda a, out: (out,), "exp"),
