@@ -189,15 +189,30 @@ def graph_layout(d):
         grads[(s.input, s.gate)] = grads.get((s.input, s.gate), 0.0) + s.downstream
     taken = [(b.x - b.w / 2, b.y - b.h / 2, b.x + b.w / 2, b.y + b.h / 2 + 14) for b in layout.boxes
              if not b.is_input]
-    for name in order:
-        for target in consumers.get(name, []):
-            a, b = where[name], where[target]
-            x1 = a.x + (a.w / 2 if not a.is_input else 10)
-            x2 = b.x - b.w / 2
-            fan_out = len(consumers[name]) > 1
-            edge = _placed_edge(name, target, x1, a.y, x2, b.y, d.values[name], grads[(name, target)],
-                                0.62 if fan_out else 0.3, taken)
-            layout.edges.append(edge)
+    pairs = [(name, target) for name in order for target in consumers.get(name, [])]
+    spans = {}
+    for name, target in pairs:
+        a, b = where[name], where[target]
+        spans[(name, target)] = (a.x + (a.w / 2 if not a.is_input else 10), a.y, b.x - b.w / 2, b.y,
+                                 0.62 if len(consumers[name]) > 1 else 0.3)
+    placed = {}
+
+    def place(pair):
+        """Put ``pair``'s labels where they overlap the boxes and the other labels least."""
+        others = taken + [box for p, (_, boxes, _) in placed.items() if p != pair for box in boxes]
+        x1, y1, x2, y2, t = spans[pair]
+        placed[pair] = _placed_edge(*pair, x1, y1, x2, y2, d.values[pair[0]], grads[pair], t, others)
+
+    # greedily, level edges first (their labels have the least room), then the sloped ones around them
+    for pair in sorted(pairs, key=lambda p: spans[p][1] != spans[p][3]):
+        place(pair)
+    for _ in range(3):                           # then move labels that still collide, given the rest
+        clashing = [p for p in pairs if placed[p][2] > 0]
+        if not clashing:
+            break
+        for pair in clashing:
+            place(pair)
+    layout.edges.extend(placed[p][0] for p in pairs)
     out = where[d.output]
     x1 = out.x + out.w / 2
     layout.edges.append(_edge(d.output, "", x1, out.y, x1 + 95, out.y, d.values[d.output], 1.0))
@@ -209,16 +224,16 @@ def _edge(source, target, x1, y1, x2, y2, value, grad, t=0.3):
 
     Sloped edges carry their labels near the source, where edges converging on one gate are still
     apart, unless the source fans out, in which case near the target, where its edges have spread.
+    Level edges carry them in the middle unless that spot is taken (see ``_placed_edge``).
     """
-    t = 0.5 if y1 == y2 else t
     mx, my = x1 + t * (x2 - x1), y1 + t * (y2 - y1)
     slope = min(abs(y2 - y1) / max(x2 - x1, 1.0), 2.0)
     return Edge(source, target, x1, y1, x2, y2, short(value), short(grad),
                 mx, my - 6 - 9 * slope, mx, my + 16 + 9 * slope)
 
 
-LABEL_H = 13.0
-LABEL_CHAR_W = 7.2
+LABEL_H = 15.0
+LABEL_CHAR_W = 7.6
 
 
 def _label_boxes(e):
@@ -227,22 +242,27 @@ def _label_boxes(e):
             (e.gx - wg / 2, e.gy - LABEL_H + 2, e.gx + wg / 2, e.gy + 2)]
 
 
-def _overlaps(box, boxes):
-    return any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in boxes)
+def _overlap(box, boxes):
+    """The area ``box`` shares with ``boxes``."""
+    return sum(max(0.0, min(box[2], o[2]) - max(box[0], o[0])) * max(0.0, min(box[3], o[3]) - max(box[1], o[1]))
+               for o in boxes)
 
 
 def _placed_edge(source, target, x1, y1, x2, y2, value, grad, t, taken):
-    """The edge with its labels at the first position along it that collides with no earlier label."""
-    first = None
-    for candidate in (t, 0.3, 0.5, 0.7, 0.2, 0.62, 0.4, 0.8, 0.15, 0.55, 0.85):
+    """(edge, its label boxes, overlap): the labels at the first position along the edge that
+    collides with none of ``taken``, or, when every position collides, where they overlap least."""
+    preferred = 0.5 if y1 == y2 else t
+    best = None
+    for candidate in (preferred, 0.3, 0.5, 0.7, 0.2, 0.62, 0.4, 0.8, 0.15, 0.55, 0.85,
+                      0.25, 0.35, 0.45, 0.65, 0.75, 0.1, 0.9):
         e = _edge(source, target, x1, y1, x2, y2, value, grad, candidate)
-        first = first or e
         boxes = _label_boxes(e)
-        if not any(_overlaps(b, taken) for b in boxes):
-            taken.extend(boxes)
-            return e
-    taken.extend(_label_boxes(first))
-    return first
+        clash = sum(_overlap(b, taken) for b in boxes)
+        if best is None or clash < best[2]:
+            best = (e, boxes, clash)
+        if clash == 0:
+            break
+    return best
 
 
 # --- plots -----------------------------------------------------------------------------------

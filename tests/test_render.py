@@ -110,6 +110,41 @@ def svg_texts(svg, colour):
     return out
 
 
+def label_boxes(svg):
+    """The boxes of the edge labels (green values, red gradients) of a graph SVG: 12px bold text
+    centred on x with its baseline at y, about 7.2px per character of DejaVu Sans Bold."""
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes = []
+    for group in root.iter(f"{ns}g"):
+        if group.get("text-anchor") != "middle" or group.get("font-weight") != "bold":
+            continue
+        for t in group.iter(f"{ns}text"):
+            if t.get("fill") in (GREEN, RED) and re.fullmatch(r"-?[0-9.e+-]+", t.text or ""):
+                x, y, w = float(t.get("x")), float(t.get("y")), 7.2 * len(t.text)
+                boxes.append((t.text, x - w / 2, y - 10, x + w / 2, y + 1))
+    return boxes
+
+
+def graph_nodes(model):
+    d = derive(model)
+    return len(d.graph.nodes) if hasattr(d, "graph") else None
+
+
+# the scalar catalog graphs of up to 30 nodes (larger ones are drawn, but labels may crowd)
+SMALL_GRAPHS = [m for m in MODELS if (graph_nodes(m) or 99) <= 30]
+
+
+@pytest.mark.parametrize("model", SMALL_GRAPHS)
+def test_graph_labels_do_not_overlap(model, tmp_path):
+    assert main(["render", model, "--lang", "en", "-o", str(tmp_path)]) == 0
+    boxes = label_boxes((tmp_path / f"{model}-graph.svg").read_text(encoding="utf-8"))
+    assert len(boxes) >= 2
+    clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+    assert not clashes, f"{model}: overlapping labels {clashes[:4]}"
+
+
 # --- every model, every format, every language -----------------------------------------------------
 @pytest.fixture(scope="session")
 def gallery(tmp_path_factory):
