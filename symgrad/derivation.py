@@ -215,10 +215,8 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     from .target import resolve, split_names
 
     wrt = split_names(wrt)
-    if matrix:
-        target = matrix_form(target)
-    matrix = matrix_model_of(target)
-    if matrix is not None:          # a matrix model, or a catalog id that only has a matrix form
+    matrix = matrix_form(target) if matrix else matrix_model_of(target)
+    if matrix is not None:          # a matrix model, a catalog id that only has a matrix form, or --matrix
         if output is not None and output != matrix.output:
             raise InputError(f"--output {output!r}: the matrix model {matrix.name!r} is derived for its "
                              f"output {matrix.output!r} only")

@@ -247,6 +247,7 @@ def test_cli_matrix_switch_shows_the_matrix_form_of_a_catalog_model(run_cli):
     code2, out2, _ = run_cli("derive", "relu-2layer", "--format", "json")
     scalar = json.loads(out2)
     assert code == code2 == 0 and matrix["level"] == "matrix" and "level" not in scalar
+    assert matrix["model"] == scalar["model"] == "relu-2layer"
     assert math.isclose(matrix["value"], scalar["value"], rel_tol=1e-12)
     code, out, _ = run_cli("derive", "relu-2layer", "--matrix", "--format", "python")
     assert code == 0 and "matrix model 'relu-2layer'" in out
