@@ -13,6 +13,16 @@ import numpy as np
 from .errors import InputError
 
 
+def sgd_step(value, gradient, lr):
+    """The seeds' update w ← w − α·∂L/∂w, for a float or an array.
+
+    The one place the step is written: the optimizer, the checker's ``after_steps`` claims, the
+    loss-landscape figure and the documents' "one step" paragraph all call it, so what a document
+    shows is what ``train`` does.
+    """
+    return value - lr * gradient
+
+
 class Optimizer:
     """Shared bookkeeping: the learning rate and the step counter ``t`` (1 at the first update)."""
 
@@ -51,7 +61,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def update(self, name, w, g):
-        return w - self.lr * g
+        return sgd_step(w, g, self.lr)
 
 
 class Momentum(Optimizer):
