@@ -28,189 +28,14 @@ symgrad writes is compiled: node names are checked to be plain identifiers,
 and user text never reaches ``exec``.
 """
 
-import builtins
-import itertools
-import keyword
-import linecache
-from dataclasses import dataclass, field
-
-import numpy as np
 import sympy
-from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
+from .codegen import (BACKENDS, HELPERS, AdjointSymbol, Compiled, FoldedValue, LogSumExp,
+                      NumpyCodePrinter, XLogY, adjoint_names, load_source, python_names)
 from .errors import InputError
 from .functions import Minimum, Sigmoid, Step
 from .rules import rule_for
-
-BACKENDS = {"numpy": "import numpy as np", "jax": "import jax.numpy as np"}
-
-# Helpers the generated module defines when its code uses them (name -> source).
-HELPERS = {
-    "_sigmoid": '''\
-def _sigmoid(z):
-    """σ(z) = 1/(1 + e^(−z)) without overflow: below −709, e^(−z) would overflow, and σ < 1e-308 anyway."""
-    return 1.0 / (1.0 + np.exp(-np.maximum(z, -709.0)))
-''',
-    "_log_sigmoid": '''\
-def _log_sigmoid(z):
-    """log σ(z) = −softplus(−z) = −log(1 + e^(−z)), exact at ±1000."""
-    return -np.logaddexp(0.0, -z)
-''',
-    "_logsumexp": '''\
-def _logsumexp(*zs):
-    """log Σ e^z over the arguments, shifted by their maximum: exact at ±1000."""
-    top = zs[0]
-    for z in zs[1:]:
-        top = np.maximum(top, z)
-    return top + np.log(sum(np.exp(z - top) for z in zs))
-''',
-    "_xlogy": '''\
-def _xlogy(x, y):
-    """x·log(y), and 0 where x = 0 (the gradient of a**b in b at a = 0), without a log(0) warning."""
-    zero = np.equal(x, 0)
-    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
-''',
-    "_finish": '''\
-def _finish(value, shape, seen):
-    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""
-    value = np.asarray(value, dtype=float)
-    if value.shape != shape or id(value) in seen:
-        value = np.array(np.broadcast_to(value, shape), dtype=float)
-    seen.add(id(value))
-    return value
-''',
-}
-
-
-class AdjointSymbol(sympy.Symbol):
-    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node that
-    happens to be called ``grad_w`` is never confused with it when the code is printed."""
-
-
-class NumpyCodePrinter(NumPyPrinter):
-    """SymPy's NumPy printer, with ``np.`` names and symgrad's functions printed stably."""
-
-    def __init__(self, names=None, settings=None):
-        super().__init__(settings or {})
-        self.names = names or {}           # symbol name -> Python variable
-        self.helpers = set()               # helper functions the printed code calls
-
-    def _module_format(self, fqn, register=True):
-        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else super()._module_format(fqn, register)
-
-    def _print_Symbol(self, expr):
-        return self.names.get(expr.name, expr.name)
-
-    def _print_AdjointSymbol(self, expr):
-        return expr.name       # already a Python variable: never mapped through the node names
-
-    def _print_FoldedValue(self, expr):
-        return expr.code
-
-    def _print_Pow(self, expr, rational=False):
-        base, exp = expr.base, expr.exp
-        if exp == -1:
-            return f"1.0/{self.parenthesize(base, sympy.printing.precedence.PRECEDENCE['Pow'])}"
-        if exp == sympy.S.Half:
-            return f"np.sqrt({self._print(base)})"
-        if exp == 2:
-            return f"np.square({self._print(base)})"
-        return super()._print_Pow(expr, rational=rational)
-
-    def _print_Rational(self, expr):
-        return repr(float(expr))
-
-    def _print_Integer(self, expr):
-        return f"{int(expr)}.0"
-
-    def _print_Float(self, expr):
-        return repr(float(expr))
-
-    # --- symgrad's functions (functions.py): stable, PyTorch conventions at kinks ---------------
-    def _print_Sigmoid(self, expr):
-        self.helpers.add("_sigmoid")
-        return f"_sigmoid({self._print(expr.args[0])})"
-
-    def _print_Relu(self, expr):
-        return f"np.maximum({self._print(expr.args[0])}, 0.0)"
-
-    def _print_Step(self, expr):
-        x = self._print(expr.args[0])
-        return f"np.where({x} > 0, 1.0, 0.0)"          # step(0) = 0, so relu'(0) = 0
-
-    def _print_Heaviside(self, expr):
-        x = self._print(expr.args[0])
-        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"np.heaviside({x}, {h0})"
-
-    def _print_LeakyRelu(self, expr):
-        x, alpha = (self._print(a) for a in expr.args)
-        return f"np.where({x} > 0, {x}, {alpha}*{x})"
-
-    def _print_Elu(self, expr):
-        x, alpha = (self._print(a) for a in expr.args)
-        return f"np.where({x} > 0, {x}, {alpha}*np.expm1(np.minimum({x}, 0.0)))"
-
-    def _print_Maximum(self, expr):
-        return f"np.maximum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_Minimum(self, expr):
-        return f"np.minimum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_sign(self, expr):
-        return f"np.sign({self._print(expr.args[0])})"
-
-    def _print_Abs(self, expr):
-        return f"np.abs({self._print(expr.args[0])})"
-
-    def _print_XLogY(self, expr):
-        self.helpers.add("_xlogy")
-        return f"_xlogy({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_LogSumExp(self, expr):
-        self.helpers.add("_logsumexp")
-        return f"_logsumexp({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_log(self, expr):
-        arg = expr.args[0]
-        if type(arg).__name__ == "Sigmoid":
-            self.helpers.add("_log_sigmoid")
-            return f"_log_sigmoid({self._print(arg.args[0])})"
-        return f"np.log({self._print(arg)})"
-
-
-@dataclass
-class Compiled:
-    """A compiled loss-and-gradients function: ``f(**arrays) -> (loss, grads)``."""
-
-    function: object                 # the generated Python function (positional arguments = inputs)
-    source: str                      # its module source, readable and self-contained
-    inputs: list                     # argument names, in order
-    wrt: list                        # gradient names, in order
-    output: str = "loss"
-    defaults: dict = field(default_factory=dict)   # a default value per input, when the target has one
-    shapes: dict = field(default_factory=dict)     # input -> shape, for matrix models
-    backend: str = "numpy"
-
-    def __call__(self, **arrays):
-        missing = [n for n in self.inputs if n not in arrays]
-        if missing:
-            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {', '.join(self.inputs)})")
-        unknown = [n for n in arrays if n not in self.inputs]
-        if unknown:
-            raise InputError(f"{', '.join(map(repr, unknown))} {'are' if len(unknown) > 1 else 'is'} not an "
-                             f"input of the compiled function (inputs: {', '.join(self.inputs)})")
-        args = [np.asarray(arrays[n], dtype=float) for n in self.inputs]
-        for name, a in zip(self.inputs, args):
-            want = self.shapes.get(name)
-            if want is not None and a.shape != tuple(want):
-                raise InputError(f"input {name!r} has shape {a.shape}, the model needs {tuple(want)}")
-        return self.function(*args)
-
-    def __repr__(self):
-        return f"<Compiled {self.output} wrt {', '.join(self.wrt)} of ({', '.join(self.inputs)})>"
-
 
 def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
@@ -416,20 +241,6 @@ def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
     return lines
 
 
-class FoldedValue(sympy.Dummy):
-    """A gate's printed code standing in for its symbol inside its reader.
-
-    Substituting the gate's SymPy expression instead would make SymPy re-simplify every
-    reader (sigmoid of a long sum asks whether the sum is zero): folding the printed code
-    keeps code generation linear in the size of the graph.
-    """
-
-    def __new__(cls, name, code, prec):
-        obj = super().__new__(cls, name, real=True)
-        obj.code, obj.precedence = code, prec
-        return obj
-
-
 def fused_log_sigmoids(graph, order):
     """log gates reading σ(z) or 1 − σ(z): name -> (sign, z, σ node), computed as log σ(±z).
 
@@ -480,10 +291,6 @@ def fused_log_softmaxes(graph, order):
     return fused
 
 
-class LogSumExp(sympy.Function):
-    """log Σ e^(args), printed as the stable ``_logsumexp`` helper (generated code only)."""
-
-
 # Local gradients rewritten for code only where the rule table's form overflows
 # (the value is the same wherever the rule's form is finite).
 STABLE_LOCALS = {
@@ -492,52 +299,3 @@ STABLE_LOCALS = {
     # d a^b/db = a^b·log(a) is 0 at a = 0, not 0·(−inf) (numeric.py and PyTorch agree)
     "pow": lambda a, b, out: (b * a ** (b - 1), XLogY(out, a)),
 }
-
-
-class XLogY(sympy.Function):
-    """x·log(y), 0 where x = 0; printed as the ``_xlogy`` helper (generated code only)."""
-
-
-RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}
-
-
-def python_names(order):
-    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one."""
-    names, used = {}, set(RESERVED)
-    for name in order:
-        var = name
-        if (not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_")
-                or name in used or name.startswith("grad_")):
-            base = "v_" + "".join(c if c.isalnum() else "_" for c in name)
-            var = next(f"{base}{i or ''}" for i in itertools.count() if f"{base}{i or ''}" not in used)
-        names[name] = var
-        used.add(var)
-    return names
-
-
-def adjoint_names(order, used):
-    used = set(used) | RESERVED
-    out = {}
-    for name in order:
-        base = "grad_" + "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-        var = next(f"{base}{'_' * i}" for i in itertools.count() if f"{base}{'_' * i}" not in used)
-        out[name] = var
-        used.add(var)
-    return out
-
-
-# --- loading ----------------------------------------------------------------------------------------
-_counter = itertools.count(1)
-
-
-def load_source(source, function_name):
-    """Compile symgrad's generated ``source`` and return ``function_name`` from it.
-
-    The source is registered with :mod:`linecache` under a unique file name, so
-    ``inspect.getsource`` and tracebacks can show it.
-    """
-    filename = f"<symgrad-compiled-{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace = {"__name__": "symgrad_compiled"}
-    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 (symgrad's own code only)
-    return namespace[function_name]

@@ -4,7 +4,7 @@ Every gate is a variable, so a value the backward pass needs again (H = σ(X·W1
 in H ⊙ (1 − H)) is computed once; gradients that only pass through are aliases.
 """
 
-from ..compile import BACKENDS, HELPERS, Compiled, NumpyCodePrinter, load_source, python_names
+from ..codegen import BACKENDS, HELPERS, Compiled, NumpyCodePrinter, load_source, python_names
 from .rules import CODE_HELPERS
 from .sweep import reverse_sweep
 

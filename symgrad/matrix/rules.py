@@ -152,7 +152,7 @@ _OUT = sympy.Symbol("OUT", real=True)
 def _print_scalar(expr, names, fmt):
     """Print a scalar-rule SymPy expression with placeholder symbols replaced by formula spellings."""
     if fmt == "code":
-        from ..compile import NumpyCodePrinter
+        from ..codegen import NumpyCodePrinter
 
         printer = NumpyCodePrinter({s: names[s].code for s in names})
         return printer.doprint(expr), printer.helpers

@@ -76,7 +76,7 @@ def latex_name(name):
 
 def reverse_sweep(model, wrt, code_names=None):
     """Forward formulas and the reverse sweep of ``model`` for the gradients of ``wrt``."""
-    from ..compile import adjoint_names, python_names
+    from ..codegen import adjoint_names, python_names
 
     out_name = model.output
     if out_name is None:
