@@ -34,6 +34,7 @@ from sympy.printing.precedence import precedence
 from .codegen import (BACKENDS, HELPERS, AdjointSymbol, Compiled, FoldedValue, LogSumExp,
                       NumpyCodePrinter, XLogY, adjoint_names, load_source, python_names)
 from .errors import InputError
+from .names import check_wrt
 from .functions import Minimum, Sigmoid, Step
 from .rules import rule_for
 
@@ -75,10 +76,7 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
     inputs = [n for n in order if graph.nodes[n].is_input]
     if wrt is None:
         wrt = list(resolved.wrt or inputs)
-    unknown = [w for w in wrt if w not in order]
-    if unknown:
-        raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
-                         f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
+    check_wrt(wrt, order, graph.output, inputs)
     title = resolved.label if len(resolved.label) <= 60 else resolved.label[:57] + "..."
     source = graph_source(graph, wrt, order, backend=backend, title=title)
     function = load_source(source, "loss_and_grads")

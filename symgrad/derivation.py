@@ -14,6 +14,7 @@ import sympy
 
 from .backward import derive_graph, symbolic_adjoints
 from .errors import InputError
+from .names import check_wrt
 from .graph import Graph
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
@@ -232,10 +233,7 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     point = check_point(point, inputs, set(graph.inputs))
     if wrt is None:
         wrt = resolved.wrt or inputs
-    unknown = [w for w in wrt if w not in order]
-    if unknown:
-        raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
-                         f"not a name of the graph of {graph.output!r} (inputs: {', '.join(inputs)})")
+    check_wrt(wrt, order, graph.output, inputs)
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, resolved.model, resolved.label)
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..errors import InputError, SymgradError
+from ..errors import SymgradError
+from ..names import check_wrt
 from .rules import MATRIX_RULES, F, VJPContext
 
 INLINE_LIMIT = 400      # characters: longer inlined formulas fall back to the named form
@@ -86,10 +87,7 @@ def reverse_sweep(model, wrt, code_names=None):
     if any(d != 1 for d in out_shape):
         raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; a loss must be "
                            f"a single number (wrap it in sum(...) or mean(...))")
-    unknown = [w for w in wrt if w not in order]
-    if unknown:
-        raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: not a "
-                         f"name of the graph of {out_name!r} (inputs: {', '.join(model.inputs)})")
+    check_wrt(wrt, order, out_name, model.inputs)
     code_names = code_names or python_names(order)
     grad_names = adjoint_names(order, set(code_names.values()))
     sweep = MatrixSweep(order)
