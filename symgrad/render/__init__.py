@@ -60,8 +60,8 @@ __all__ = [
     "CLOSED_FORM_LIMIT", "DEFAULT_LR", "DESCENT_STEPS", "ENV", "FORMATS", "GALLERY", "LANGS",
     "REFRESH", "RENDERERS", "ROW_EM", "Document", "Figure", "Maths", "aligned_rows", "build",
     "clean_math", "display_math", "document_context", "environment", "escape_tex", "gradient_entry",
-    "learning_rate", "make_figures", "markdown_to_html", "math_width", "matrix_context", "polite_ko",
-    "prose_to_tex", "render", "render_all", "render_html", "render_jekyll", "render_matrix",
-    "render_md", "render_tex", "ro_particle", "split_math", "strings", "summary_latex", "tex_name",
-    "tex_num", "templates_dir", "write_document",
+    "learning_rate", "make_figures", "markdown_to_html", "math_width", "matrix_context",
+    "polite_ko", "prose_to_tex", "render", "render_all", "render_html", "render_jekyll",
+    "render_matrix", "render_md", "render_tex", "ro_particle", "split_math", "strings",
+    "summary_latex", "tex_name", "tex_num", "templates_dir", "write_document",
 ]

@@ -41,7 +41,8 @@ class Maths:
         return clean_math(sympy.latex(e, symbol_names=self.names))
 
     def gate(self, e):
-        """A gate's own expression, its arguments in program order (``\\hat{y} - y``, not ``-y + \\hat{y}``)."""
+        """A gate's own expression, its arguments in program order (``\\hat{y} - y``, not
+        ``-y + \\hat{y}``)."""
         return clean_math(sympy.latex(e, symbol_names=self.names, order="none"))
 
     def name(self, n):
@@ -52,7 +53,8 @@ class Maths:
 
 
 def learning_rate(model, lr=None):
-    """The learning rate of the update step shown: the caller's, the catalog post's, else DEFAULT_LR.
+    """The learning rate of the update step shown: the caller's, the catalog post's, else
+    DEFAULT_LR.
 
     ``model`` is the catalog entry (or None); scalar and matrix documents both ask here.
     """
@@ -71,7 +73,8 @@ def forward_rows(d, m):
     for row in d.forward:
         is_input = row.op == "input"
         rows.append({
-            "name": row.name, "name_tex": m.name(row.name), "label": row.label, "is_input": is_input,
+            "name": row.name, "name_tex": m.name(row.name), "label": row.label,
+            "is_input": is_input,
             "glyph": "" if is_input else figures.gate_glyph(d.graph.nodes[row.name], d.graph),
             "expr_tex": "" if is_input else m.gate(row.expr), "value": tex_num(row.value),
         })
@@ -89,7 +92,8 @@ def gate_entries(d, m):
     for s in d.steps:
         if not gates or gates[-1]["name"] != s.gate:
             node = graph.nodes[s.gate]
-            note = f"op_{node.op}" if f"op_{node.op}" in strings() and node.op not in explained else ""
+            first_of_op = f"op_{node.op}" in strings() and node.op not in explained
+            note = f"op_{node.op}" if first_of_op else ""
             explained.add(node.op)
             gates.append({
                 "name": s.gate, "name_tex": m.name(s.gate), "label": node.label, "op": node.op,
@@ -119,8 +123,8 @@ def gate_equations(gate):
     """Per item: the local gradient, then upstream × local = downstream."""
     equations = []
     for it in gate["items"]:
-        equations.append((it["local_name"], "=", (it["local_tex"] + " = " if it["local_tex"] else "")
-                          + it["local_value"]))
+        local = (it["local_tex"] + " = " if it["local_tex"] else "") + it["local_value"]
+        equations.append((it["local_name"], "=", local))
         product = gate["upstream_tex"] + r" \cdot " + it["local_name"]
         equations.append((product if it["shared"] else it["target_tex"], "=",
                           f"{product} = {it['upstream_factor']} \\cdot {it['local_factor']}"
@@ -189,7 +193,8 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "expr_tex": expr_tex,
         "model_tex": display_math(m.out, "=", expr_tex) if expr_tex else "",
         "program": (model.program if model is not None else d.graph.source or "").strip(),
-        "point": [{"name": k, "name_tex": m.name(k), "value": tex_num(v)} for k, v in point.items()],
+        "point": [{"name": k, "name_tex": m.name(k), "value": tex_num(v)}
+                  for k, v in point.items()],
         "point_tex": point_block(m, point),
         "wrt": [{"name": w, "name_tex": m.name(w)} for w in d.wrt],
         "wrt_tex": ", ".join(f"${m.name(w)}$" for w in d.wrt),
@@ -206,8 +211,8 @@ def document_context(d, lang="en", fmt="md", lr=None):
 
 
 def reading_order(d):
-    """The point in the order a reader expects: a catalog model's data inputs, then its parameters as
-    the post numbers them (w1, w2, …), then anything else; otherwise the order of first use."""
+    """The point in the order a reader expects: a catalog model's data inputs, then its parameters
+    as the post numbers them (w1, w2, …), then anything else; otherwise the order of first use."""
     if d.model is None:
         return dict(d.point)
     first = [n for n in list(d.model.data_inputs) + list(d.model.params) if n in d.point]
@@ -218,7 +223,8 @@ POINT_ROW = 4         # assignments per line when the point is written out
 
 
 def point_block(m, point):
-    """``w = 1,\\quad x = 1`` — in an ``aligned`` block of several lines when there are many inputs."""
+    """``w = 1,\\quad x = 1`` — in an ``aligned`` block of several lines when there are many
+    inputs."""
     items = [f"{m.name(k)} = {tex_num(v)}" for k, v in point.items()]
     rows = [r",\quad ".join(items[i:i + POINT_ROW]) for i in range(0, len(items), POINT_ROW)]
     if len(rows) <= 1:
@@ -259,8 +265,8 @@ def gradient_entry(d, m, name):
 
 
 def gradient_rows(entry):
-    """The aligned rows of one gradient: the chain-rule paths (added), their numbers, the closed form,
-    the value; long products are continued on further rows."""
+    """The aligned rows of one gradient: the chain-rule paths (added), their numbers, the closed
+    form, the value; long products are continued on further rows."""
     equations = [(entry["target_tex"] if i == 0 else "", "=" if i == 0 else "+", term)
                  for i, term in enumerate(entry["chain"])]
     for rhs in (entry["numeric_chain"], entry["closed"], entry["value"]):

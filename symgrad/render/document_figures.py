@@ -32,16 +32,20 @@ def make_figures(d, lr):
         L=layout, title=f"computational graph of {d.output}", value_colour=figures.VALUE_COLOUR,
         grad_colour=figures.GRAD_COLOUR, legend_value="forward value",
         legend_grad=f"gradient ∂{d.output}/∂(edge source)")
-    caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$") for lang in ("en", "ko")}
+    caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
+               for lang in ("en", "ko")}
     out = [Figure("graph", f"{slug}-graph.svg", svg, caption)]
     for op, params in figures.activations_used(d):
-        caption = {lang: Prose(lang, "md").text("cap_activation", lang, op=op) for lang in ("en", "ko")}
-        out.append(Figure(f"act-{op}", f"{slug}-{op}.svg", figures.activation_svg(op, params), caption))
+        caption = {lang: Prose(lang, "md").text("cap_activation", lang, op=op)
+                   for lang in ("en", "ko")}
+        svg = figures.activation_svg(op, params)
+        out.append(Figure(f"act-{op}", f"{slug}-{op}.svg", svg, caption))
     params = [w for w in d.wrt if d.graph.nodes[w].is_input]
     if len(params) == 1:
         w = params[0]
-        caption = {lang: Prose(lang, "md").text("cap_loss_curve", lang, out=f"${m.out}$", w=f"${m.name(w)}$",
-                                                 n=DESCENT_STEPS, lr=tex_num(lr))
+        caption = {lang: Prose(lang, "md").text("cap_loss_curve", lang, out=f"${m.out}$",
+                                                 w=f"${m.name(w)}$", n=DESCENT_STEPS,
+                                                 lr=tex_num(lr))
                    for lang in ("en", "ko")}
         try:
             out.append(Figure("loss-curve", f"{slug}-loss-curve.svg",
@@ -52,7 +56,8 @@ def make_figures(d, lr):
 
 
 def inline_svg(fig):
-    """A figure for inlining in HTML: scaled to the column, but wide graphs scroll instead of shrinking."""
+    """A figure for inlining in HTML: scaled to the column, but wide graphs scroll instead of
+    shrinking."""
     width = re.search(r'width="([0-9.]+)"', fig.svg)
     style = "max-width:100%;height:auto"
     if fig.key == "graph" and width and float(width.group(1)) > 900:

@@ -26,14 +26,14 @@ def build(target, format="md", lang="en", templates=None, at=None, wrt=None, out
     return RENDERERS[format](d, lang=lang, lr=lr, env=environment(templates))
 
 
-def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None, output=None,
-           lr=None):
+def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None,
+           output=None, lr=None):
     """The document of ``target`` (a Derivation, expression, program or catalog id) as text.
 
     With ``out_dir``, the document and its figures are also written there.
     """
-    doc = build(target, format=format, lang=lang, templates=templates, at=at, wrt=wrt, output=output,
-                lr=lr)
+    doc = build(target, format=format, lang=lang, templates=templates, at=at, wrt=wrt,
+                output=output, lr=lr)
     if out_dir is not None:
         write_document(doc, out_dir)
     return doc.text

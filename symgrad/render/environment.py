@@ -23,7 +23,7 @@ from .escape import (
 
 def templates_dir():
     """The packaged templates (``symgrad/templates`` in a wheel, ``templates/`` in a checkout)."""
-    package = Path(__file__).resolve().parent.parent          # symgrad/ (this file is symgrad/render/…)
+    package = Path(__file__).resolve().parent.parent        # symgrad/ (this is symgrad/render/…)
     for candidate in (package / "templates", package.parent / "templates"):
         if (candidate / "derivation.md.j2").is_file():
             return candidate
@@ -43,8 +43,9 @@ ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 ENV.filters.update(
-    md_cell=md_cell, escape_tex=escape_tex, tex_code=tex_code, tex_glyph=tex_glyph, tex_name=tex_name,
-    tex_num=tex_num, num=num, px=px, edge_angle=edge_angle, yaml_string=yaml_string,
+    md_cell=md_cell, escape_tex=escape_tex, tex_code=tex_code, tex_glyph=tex_glyph,
+    tex_name=tex_name, tex_num=tex_num, num=num, px=px, edge_angle=edge_angle,
+    yaml_string=yaml_string,
     prose_tex=prose_to_tex,          # catalog text (errata) in the LaTeX articles
 )
 
@@ -56,7 +57,8 @@ def environment(templates=None):
     folder = Path(templates)
     if not folder.is_dir():
         raise InputError(f"--templates {templates}: not a folder")
-    return ENV.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)), ENV.loader]))
+    user_first = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(folder)), ENV.loader])
+    return ENV.overlay(loader=user_first)
 
 
 _STRINGS = {}

@@ -10,16 +10,19 @@ import sympy
 
 from ..terminal import num
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                "^": r"\textasciicircum{}"}
 
 
-_TEX_UNICODE = {"−": "$-$", "·": "$\\cdot$", "×": "$\\times$", "÷": "$\\div$", "→": "$\\to$", "←": "$\\leftarrow$",
-                "∂": "$\\partial$", "∈": "$\\in$", "≈": "$\\approx$", "≠": "$\\neq$", "≥": "$\\geq$", "≤": "$\\leq$",
-                "′": "$'$", "⊙": "$\\odot$", "∑": "$\\sum$", "√": "$\\surd$", "…": "\\ldots{}", "ŷ": "$\\hat{y}$",
+_TEX_UNICODE = {"−": "$-$", "·": "$\\cdot$", "×": "$\\times$", "÷": "$\\div$", "→": "$\\to$",
+                "←": "$\\leftarrow$", "∂": "$\\partial$", "∈": "$\\in$", "≈": "$\\approx$",
+                "≠": "$\\neq$", "≥": "$\\geq$", "≤": "$\\leq$", "′": "$'$", "⊙": "$\\odot$",
+                "∑": "$\\sum$", "√": "$\\surd$", "…": "\\ldots{}", "ŷ": "$\\hat{y}$",
                 "‖": "$\\Vert$", "∞": "$\\infty$", "±": "$\\pm$", "°": "$^\\circ$"}
-_SCRIPTS = {"²": "^{2}", "³": "^{3}", "¹": "^{1}", "ˣ": "^{x}", "ʸ": "^{y}", "ᵀ": "^{\\top}", "ᵢ": "_{i}",
-            "ⱼ": "_{j}", "ₖ": "_{k}", "⁻": "^{-}", "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "₃": "_{3}", "ⁿ": "^{n}"}
+_SCRIPTS = {"²": "^{2}", "³": "^{3}", "¹": "^{1}", "ˣ": "^{x}", "ʸ": "^{y}", "ᵀ": "^{\\top}",
+            "ᵢ": "_{i}", "ⱼ": "_{j}", "ₖ": "_{k}", "⁻": "^{-}", "₀": "_{0}", "₁": "_{1}",
+            "₂": "_{2}", "₃": "_{3}", "ⁿ": "^{n}"}
 
 
 def _tex_char(c):
@@ -47,7 +50,8 @@ def escape_tex(text):
 
 
 def tex_name(name):
-    """A node name as LaTeX math: ``yhat`` → ``\\hat{y}``, ``w1`` → ``w_{1}``, ``loss`` → ``\\mathrm{loss}``.
+    """A node name as LaTeX math: ``yhat`` → ``\\hat{y}``, ``w1`` → ``w_{1}``, ``loss`` →
+    ``\\mathrm{loss}``.
 
     Names with a double or a trailing underscore are written as they are (``x_1__y`` →
     ``\\mathrm{x\\_1\\_\\_y}``): SymPy would read ``__`` as a superscript and print an empty script.
@@ -69,6 +73,11 @@ def clean_math(latex):
     return latex.replace("|", r"\vert ")
 
 
+def _times_ten(m):
+    """``e-05`` → ``\\times 10^{-5}`` (a ``re.sub`` replacement)."""
+    return r"\times 10^{" + ("-" if m.group(1) == "-" else "") + m.group(2) + "}"
+
+
 def tex_num(v, paren=False):
     """A number for math; negative numbers in parentheses when they are a factor."""
     text = num(v)
@@ -77,14 +86,13 @@ def tex_num(v, paren=False):
     elif text == "nan":
         text = r"\mathrm{NaN}"
     else:
-        text = re.sub(r"e([+-])0*(\d+)", lambda m: r"\times 10^{" + ("-" if m.group(1) == "-" else "")
-                      + m.group(2) + "}", text)
+        text = re.sub(r"e([+-])0*(\d+)", _times_ten, text)
     return f"({text})" if paren and text.startswith("-") else text
 
 
 _GLYPH_TEX = {"×": r"$\times$", "−": r"$-$", "÷": r"$\div$", "σ": r"$\sigma$", "√": r"$\surd$",
               "·": r"$\cdot$", "ʸ": r"$^{y}$", "ˣ": r"$^{x}$", "|": r"$\vert$"}
-_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
+_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-", strict=True))
 
 
 def tex_glyph(text):
@@ -133,7 +141,8 @@ def yaml_string(text):
 
 
 def prose_to_tex(text):
-    """Markdown-ish prose (``code``, $math$, **bold**) → LaTeX text; math is kept, the rest escaped."""
+    """Markdown-ish prose (``code``, $math$, **bold**) → LaTeX text; math is kept, the rest
+    escaped."""
     out = []
     for part in re.split(r"(\$[^$]+\$|`[^`]+`)", text):
         if part.startswith("$") and part.endswith("$") and len(part) > 1:

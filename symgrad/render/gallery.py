@@ -10,13 +10,14 @@ from .mathml import commonmark_html
 
 REFRESH = "symgrad render --all -o output/"
 
-# Every document comes with its figure files: the Markdown post's SVGs, the LaTeX article's plot PDFs
-# (matplotlib, written without dates, so they are byte-stable like the SVGs).
+# Every document comes with its figure files: the Markdown post's SVGs, the LaTeX article's plot
+# PDFs (matplotlib, written without dates, so they are byte-stable like the SVGs).
 GALLERY = (("md", "both", "README.md"), ("html", "both", None), ("tex", "en", None))
 
 
 def render_all(out_dir, templates=None):
-    """Render every catalog model into ``out_dir/<id>/`` and write the index pages; returns the paths."""
+    """Render every catalog model into ``out_dir/<id>/`` and write the index pages; returns the
+    paths."""
     out_dir = Path(out_dir)
     written, entries = [], []
     for model in models():

@@ -8,8 +8,9 @@ _GROUPS_KO = ("", "만", "억", "조", "경")      # the groups of four digits
 
 
 def _last_syllable_ko(number):
-    """The last syllable of ``number`` (text such as ``12``, ``-0.64``) read aloud in Korean, or None
-    for text that is not a plain decimal number (``1.2\\times 10^{-5}``, ``\\infty``, a symbol)."""
+    """The last syllable of ``number`` (text such as ``12``, ``-0.64``) read aloud in Korean, or
+    None for text that is not a plain decimal number (``1.2\\times 10^{-5}``, ``\\infty``, a
+    symbol)."""
     m = re.fullmatch(r"[-−+]?(\d+)(?:\.(\d+))?", str(number).strip())
     if not m:
         return None
@@ -21,15 +22,17 @@ def _last_syllable_ko(number):
         return "영"
     zeros = len(whole) - len(whole.rstrip("0"))
     group, place = divmod(zeros, 4)
-    if group:                           # 20000 is 이만, 100000 십만, 10¹² 일조: the group is said last
+    if group:                   # 20000 is 이만, 100000 십만, 10¹² 일조: the group is said last
         return _GROUPS_KO[group] if group < len(_GROUPS_KO) else None
     return _PLACES_KO[place] if place else _DIGITS_KO[int(whole[-1])]
 
 
 def ro_particle(number):
-    """The particle 로 or 으로 after ``number`` as it is read in Korean, or None when it cannot be told.
+    """The particle 로 or 으로 after ``number`` as it is read in Korean, or None when it cannot be
+    told.
 
-    으로 follows a final consonant (영, 삼, 육, 십, 백, 천, 만); 로 follows a vowel or ㄹ (일, 칠, 팔).
+    으로 follows a final consonant (영, 삼, 육, 십, 백, 천, 만); 로 follows a vowel or ㄹ
+    (일, 칠, 팔).
     """
     syllable = _last_syllable_ko(number)
     if syllable is None:
@@ -55,7 +58,7 @@ def polite_ko(text):
             return m.group(0)                                  # …습니다, …ㅂ니다
         if last == "는" and before:                            # 먹는다 → 먹습니다
             return before + "습니다"
-        if final in (0, 4, 8):                                 # 이다, 나온다, 길다 → 입니다, 나옵니다, 깁니다
+        if final in (0, 4, 8):                    # 이다, 나온다, 길다 → 입니다, 나옵니다, 깁니다
             return before + _with_final(last, 17) + "니다"
         return before + last + "습니다"                        # 했다, 맞다 → 했습니다, 맞습니다
     return _PLAIN_END.sub(polite, text)

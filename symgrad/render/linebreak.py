@@ -12,21 +12,25 @@ ROW_EM = 38.0
 QUAD_EM = 1.0
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
-_ONE_ARG = {"mathrm", "operatorname", "text", "mathbb", "mathbf", "mathit", "mathsf", "mathcal", "boldsymbol",
-            "hat", "bar", "tilde", "vec", "dot", "ddot", "overline", "underline", "textbf", "textit", "texttt"}
+_ONE_ARG = {"mathrm", "operatorname", "text", "mathbb", "mathbf", "mathit", "mathsf", "mathcal",
+            "boldsymbol", "hat", "bar", "tilde", "vec", "dot", "ddot", "overline", "underline",
+            "textbf", "textit", "texttt"}
 _TEXTUAL = {"mathrm", "operatorname", "text", "textbf", "textit", "texttt", "mathsf"}
 _BINARY = {"+", "-", r"\cdot", r"\times", r"\pm", r"\mp", r"\div", r"\odot", r"\circ"}
-_RELATION = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\leftarrow", r"\to", r"\rightarrow",
-             r"\equiv", r"\le", r"\ge", r"\mapsto", r"\sim"}
-_WIDE = {r"\cdot": 0.28, r"\times": 0.78, r"\pm": 0.78, r"\div": 0.78, r"\odot": 0.78, r"\leftarrow": 1.0,
-         r"\to": 1.0, r"\rightarrow": 1.0, r"\mapsto": 1.0, r"\infty": 1.0, r"\partial": 0.57, r"\sum": 1.44,
-         r"\prod": 1.3, r"\vert": 0.28, r"\Vert": 0.5, r"\top": 0.78, r"\quad": 1.0, r"\qquad": 2.0,
-         r"\,": 0.17, r"\;": 0.28, r"\:": 0.22, r"\!": -0.17, r"\ ": 0.33, r"\{": 0.5, r"\}": 0.5, r"\_": 0.5,
-         r"\%": 0.83, r"\&": 0.78, r"\#": 0.83, r"\ldots": 1.2, r"\cdots": 1.2}
-_FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min", "sign", "arg"}
-_CHAR_EM = {"(": 0.39, ")": 0.39, "[": 0.28, "]": 0.28, ",": 0.28, ".": 0.28, ";": 0.28, ":": 0.28, "!": 0.28,
-            "'": 0.28, "|": 0.28, "/": 0.5, "+": 0.78, "-": 0.78, "=": 0.78, "<": 0.78, ">": 0.78, "1": 0.5,
-            "m": 0.88, "w": 0.72, "W": 1.0, "M": 0.97, "i": 0.35, "j": 0.41, "l": 0.3, "f": 0.49, "t": 0.36}
+_RELATION = {"=", "<", ">", r"\leq", r"\geq", r"\neq", r"\approx", r"\leftarrow", r"\to",
+             r"\rightarrow", r"\equiv", r"\le", r"\ge", r"\mapsto", r"\sim"}
+_WIDE = {r"\cdot": 0.28, r"\times": 0.78, r"\pm": 0.78, r"\div": 0.78, r"\odot": 0.78,
+         r"\leftarrow": 1.0, r"\to": 1.0, r"\rightarrow": 1.0, r"\mapsto": 1.0, r"\infty": 1.0,
+         r"\partial": 0.57, r"\sum": 1.44, r"\prod": 1.3, r"\vert": 0.28, r"\Vert": 0.5,
+         r"\top": 0.78, r"\quad": 1.0, r"\qquad": 2.0, r"\,": 0.17, r"\;": 0.28, r"\:": 0.22,
+         r"\!": -0.17, r"\ ": 0.33, r"\{": 0.5, r"\}": 0.5, r"\_": 0.5, r"\%": 0.83, r"\&": 0.78,
+         r"\#": 0.83, r"\ldots": 1.2, r"\cdots": 1.2}
+_FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min", "sign",
+              "arg"}
+_CHAR_EM = {"(": 0.39, ")": 0.39, "[": 0.28, "]": 0.28, ",": 0.28, ".": 0.28, ";": 0.28, ":": 0.28,
+            "!": 0.28, "'": 0.28, "|": 0.28, "/": 0.5, "+": 0.78, "-": 0.78, "=": 0.78, "<": 0.78,
+            ">": 0.78, "1": 0.5, "m": 0.88, "w": 0.72, "W": 1.0, "M": 0.97, "i": 0.35, "j": 0.41,
+            "l": 0.3, "f": 0.49, "t": 0.36}
 
 
 @dataclass
@@ -158,10 +162,11 @@ def math_width(latex):
 
 
 def split_math(latex, first, rest):
-    """``latex`` cut before operators of its outermost level into pieces of at most ``first`` em (the
-    first piece) and ``rest`` em (the others), preferring breaks outside brackets, then before + and −
-    (between terms) rather than before · (inside a product). Breaks inside ``\\left…\\right`` are
-    closed with ``\\right.`` and reopened with ``\\left.``. A single piece if it fits."""
+    """``latex`` cut before operators of its outermost level into pieces of at most ``first`` em
+    (the first piece) and ``rest`` em (the others), preferring breaks outside brackets, then before
+    + and − (between terms) rather than before · (inside a product). Breaks inside
+    ``\\left…\\right`` are closed with ``\\right.`` and reopened with ``\\left.``. A single piece
+    if it fits."""
     atoms = _top_atoms(latex)
     if sum(a.width for a in atoms) <= first:
         return [latex]
@@ -176,7 +181,8 @@ def split_math(latex, first, rest):
         elif a.kind == "unparen":
             parens -= 1
         elif a.kind in ("bin", "rel") and i > 0:
-            candidates[i] = (depth + parens, 0 if a.kind == "rel" else 1 if a.op in ("+", "-") else 2)
+            rank = 0 if a.kind == "rel" else 1 if a.op in ("+", "-") else 2
+            candidates[i] = (depth + parens, rank)
     cuts = _cuts(atoms, candidates, first, rest)
     total = sum(a.width for a in atoms)
     for stretch in (1.05, 1.15, 1.3):          # the same number of rows, but of even lengths
@@ -223,8 +229,9 @@ def _cuts(atoms, candidates, first, rest):
 
 
 def aligned_rows(equations, width=ROW_EM):
-    """The rows of an ``aligned`` block for ``[(lhs, relation, rhs)]``: ``lhs &= rhs``, a long right-hand
-    side continued on indented rows (``&\\quad …``). An empty lhs continues the equation above."""
+    """The rows of an ``aligned`` block for ``[(lhs, relation, rhs)]``: ``lhs &= rhs``, a long
+    right-hand side continued on indented rows (``&\\quad …``). An empty lhs continues the
+    equation above."""
     lhs_width = max([math_width(lhs) for lhs, _, _ in equations] + [0.0])
     rows = []
     for lhs, rel, rhs in equations:
@@ -239,7 +246,8 @@ def aligned_rows(equations, width=ROW_EM):
 
 
 def display_math(lhs, rel, rhs, width=ROW_EM):
-    """``lhs = rhs`` for a display block; an ``aligned`` block of several rows when it is too wide."""
+    """``lhs = rhs`` for a display block; an ``aligned`` block of several rows when it is too
+    wide."""
     rows = aligned_rows([(lhs, rel, rhs)], width)
     if len(rows) == 1:
         return f"{lhs} {rel} {rhs}"

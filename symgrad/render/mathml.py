@@ -29,10 +29,11 @@ def restore_math(html, maths):
     def put(match):
         display, latex = maths[int(match.group(1))]
         # latex2mathml knows align* (and not aligned): the same alignment table
-        latex = latex.replace(r"\begin{aligned}", r"\begin{align*}").replace(r"\end{aligned}", r"\end{align*}")
+        latex = latex.replace(r"\begin{aligned}", r"\begin{align*}")
+        latex = latex.replace(r"\end{aligned}", r"\end{align*}")
         return convert(latex, display="block" if display else "inline")
-    html = re.sub(r"<p>SYMGRADMATH(\d{4})X</p>", lambda m: '<div class="math-display">' + put(m) + "</div>",
-                  html)
+    html = re.sub(r"<p>SYMGRADMATH(\d{4})X</p>",
+                  lambda m: '<div class="math-display">' + put(m) + "</div>", html)
     return re.sub(r"SYMGRADMATH(\d{4})X", put, html)
 
 

@@ -16,15 +16,18 @@ class Prose:
 
     def raw(self, key, lang, **kw):
         """The string in Markdown-ish prose, whatever the format."""
-        return strings()[key][lang].format(**{k: (v[lang] if isinstance(v, dict) else v) for k, v in kw.items()})
+        values = {k: (v[lang] if isinstance(v, dict) else v) for k, v in kw.items()}
+        return strings()[key][lang].format(**values)
 
     def text(self, key, lang, **kw):
         out = self.raw(key, lang, **kw)
         return prose_to_tex(out) if self.fmt == "tex" else out
 
     def footer(self, model_id, seeds):
-        """The closing line in each language (the catalog model and its seeds, when there is one)."""
-        return [self.text("p_footer", lang, model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
+        """The closing line in each language (the catalog model and its seeds, when there is
+        one)."""
+        return [self.text("p_footer", lang,
+                          model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
                           if model_id else "") for lang in self.langs]
 
     def say(self, key, **kw):
@@ -42,9 +45,10 @@ class Prose:
 
 
 def catalog_text(kind, model_id, english, lang):
-    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is written in
-    English; the Korean comes from strings.json (``title:<id>``, ``erratum:<id>:<n>``), whose ``en``
-    must still be the catalog's text, else the English is used."""
+    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is
+    written in English; the Korean comes from strings.json (``title:<id>``,
+    ``erratum:<id>:<n>``), whose ``en`` must still be the catalog's text, else the English is
+    used."""
     if lang == "en":
         return english
     entry = strings().get(f"{kind}:{model_id}")
@@ -53,16 +57,20 @@ def catalog_text(kind, model_id, english, lang):
 
 def title_of(model, langs):
     """The document title in the document's languages (Korean · English for both)."""
-    return " · ".join(dict.fromkeys(catalog_text("title", model.id, model.title, lang) for lang in langs))
+    titles = (catalog_text("title", model.id, model.title, lang) for lang in langs)
+    return " · ".join(dict.fromkeys(titles))
 
 
 def errata_of(model, langs):
     """A catalog model's errata for a document: quantities and explanations in each language."""
     out = []
     for i, e in enumerate(model.errata, 1):
-        quantity = {lang: catalog_text("erratum", f"{model.id}:{i}", e.quantity, lang) for lang in ("en", "ko")}
-        out.append({"quantity": quantity, "item": list(dict.fromkeys(quantity[lang] for lang in langs)),
+        quantity = {lang: catalog_text("erratum", f"{model.id}:{i}", e.quantity, lang)
+                    for lang in ("en", "ko")}
+        out.append({"quantity": quantity,
+                    "item": list(dict.fromkeys(quantity[lang] for lang in langs)),
                     "published": num(e.published), "correct": num(e.correct),
-                    "explanation": {"en": e.explanation, "ko": polite_ko(e.explanation_ko or e.explanation)}})
+                    "explanation": {"en": e.explanation,
+                                    "ko": polite_ko(e.explanation_ko or e.explanation)}})
     return out
 
