@@ -4,9 +4,10 @@ Exit codes: 0 done; 1 ran, but a check failed; 2 bad input (one line on stderr).
 """
 
 import argparse
+import os
 import sys
 
-from .errors import SymgradError
+from .errors import InputError, SymgradError
 
 EPILOG = "Exit codes: 0 success; 1 ran but a check failed; 2 bad input. See README.md for the JSON schemas."
 
@@ -131,9 +132,26 @@ def run_train(args):
 
 
 def run_render(args):
-    from .render import run_cli
+    """``symgrad render``: one target, or ``--all`` for the gallery."""
+    from .render import build, render_all, write_document
 
-    return run_cli(args)
+    if args.all:
+        if args.target:
+            raise InputError("give either TARGET or --all, not both")
+        paths = render_all(args.out, templates=args.templates)
+        print(f"wrote {len(paths)} files under {args.out}")
+        return 0
+    if not args.target:
+        raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
+                         "catalog id) or --all")
+    doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
+                at=args.at, wrt=args.wrt, output=args.output, lr=args.lr)
+    paths = write_document(doc, args.out)
+    extra = ""
+    if doc.files:
+        extra = f" and {len(doc.files)} figure file{'s' if len(doc.files) != 1 else ''}"
+    print(f"wrote {os.fspath(paths[0])}{extra}")
+    return 0
 
 
 def run_check(args):

@@ -658,3 +658,37 @@ def test_render_api_writes_the_document_and_its_figures(tmp_path):
     for name in written:
         if name.endswith(".svg"):
             ET.fromstring((tmp_path / name).read_text(encoding="utf-8"))
+
+
+def _tex_float(text):
+    """A number as ``tex_num`` writes it (``8.76408\\times 10^{9}``) → float."""
+    mantissa, _, exponent = text.partition(r"\times 10^{")
+    return float(mantissa) * 10.0 ** int(exponent.rstrip("}")) if exponent else float(mantissa)
+
+
+def test_matrix_document_takes_the_learning_rate(tmp_path):
+    """``--lr`` reaches matrix documents: mlp-2layer rendered with two learning rates shows two
+    different steps, each the loss after w ← w − α·g, recomputed here with NumPy from the
+    derivation's own gradients (loss = Σ(σ(x·w1)·w2 − y)²)."""
+    import numpy as np
+
+    d = derive("mlp-2layer")
+    x, y, w1, w2 = (np.asarray(d.arrays[n], dtype=float) for n in ("x", "y", "w1", "w2"))
+    g1, g2 = (np.asarray(d.gradients[n], dtype=float) for n in ("w1", "w2"))
+    sentence = re.compile(r"\$\\alpha = ([^$]+)\$ moves every parameter matrix.*? goes from "
+                          r"\$([^$]+)\$ to \$([^$]+)\$")
+    seen = {}
+    for lr in (0.01, 0.002):
+        text = build("mlp-2layer", format="md", lang="en", lr=lr).text
+        alpha, before, after = sentence.search(text).groups()
+        assert _tex_float(alpha) == lr
+        assert _tex_float(before) == pytest.approx(d.value, rel=1e-5)
+        moved1, moved2 = w1 - lr * g1, w2 - lr * g2
+        expected = float(np.sum((1 / (1 + np.exp(-(x @ moved1))) @ moved2 - y) ** 2))
+        assert _tex_float(after) == pytest.approx(expected, rel=1e-5)
+        seen[lr] = after
+    assert seen[0.01] != seen[0.002]
+    # and through the command line
+    assert main(["render", "mlp-2layer", "--lr", "0.002", "--lang", "en", "-o", str(tmp_path)]) == 0
+    text = (tmp_path / "mlp-2layer.md").read_text(encoding="utf-8")
+    assert sentence.search(text).group(3) == seen[0.002]

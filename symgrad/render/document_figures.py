@@ -1,0 +1,85 @@
+"""The figures of a scalar document (graph, activation plots, loss curve) and how each format
+embeds them: SVG files beside Markdown, SVG inline in HTML, PDF twins for LaTeX."""
+
+import re
+from dataclasses import dataclass
+
+from .. import figures
+from ..errors import SymgradError
+from .context import Maths, slug_of
+from .environment import ENV
+from .escape import px, tex_num
+from .prose import Prose
+
+DESCENT_STEPS = 5
+
+
+@dataclass
+class Figure:
+    key: str            # "graph", "loss-curve", "act-sigmoid"
+    file: str           # file name next to the document
+    svg: str            # the SVG text
+    caption: dict       # lang -> caption (Markdown prose)
+
+
+
+def make_figures(d, lr):
+    """The document's figures: the graph, activation plots, and the loss curve for one parameter."""
+    m = Maths(d)
+    slug = slug_of(d)
+    layout = figures.graph_layout(d)
+    svg = ENV.get_template("graph.svg.j2").render(
+        L=layout, title=f"computational graph of {d.output}", value_colour=figures.VALUE_COLOUR,
+        grad_colour=figures.GRAD_COLOUR, legend_value="forward value",
+        legend_grad=f"gradient ∂{d.output}/∂(edge source)")
+    caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
+               for lang in ("en", "ko")}
+    out = [Figure("graph", f"{slug}-graph.svg", svg, caption)]
+    for op, params in figures.activations_used(d):
+        caption = {lang: Prose(lang, "md").text("cap_activation", lang, op=op)
+                   for lang in ("en", "ko")}
+        svg = figures.activation_svg(op, params)
+        out.append(Figure(f"act-{op}", f"{slug}-{op}.svg", svg, caption))
+    params = [w for w in d.wrt if d.graph.nodes[w].is_input]
+    if len(params) == 1:
+        w = params[0]
+        caption = {lang: Prose(lang, "md").text("cap_loss_curve", lang, out=f"${m.out}$",
+                                                 w=f"${m.name(w)}$", n=DESCENT_STEPS,
+                                                 lr=tex_num(lr))
+                   for lang in ("en", "ko")}
+        try:
+            out.append(Figure("loss-curve", f"{slug}-loss-curve.svg",
+                              figures.loss_curve_svg(d, w, lr, DESCENT_STEPS), caption))
+        except SymgradError:
+            pass
+    return out, layout
+
+
+def inline_svg(fig):
+    """A figure for inlining in HTML: scaled to the column, but wide graphs scroll instead of
+    shrinking."""
+    width = re.search(r'width="([0-9.]+)"', fig.svg)
+    style = "max-width:100%;height:auto"
+    if fig.key == "graph" and width and float(width.group(1)) > 900:
+        style = f"width:{px(0.7 * float(width.group(1)))}px;max-width:none;height:auto"
+    svg = fig.svg.replace("<svg ", f'<svg style="{style}" ', 1).strip()
+    return f'<figure class="symgrad-figure" style="overflow-x:auto">\n{svg}\n</figure>'
+
+
+def figure_markdown(fig, lang, inline):
+    caption = " · ".join(fig.caption[x] for x in (("ko", "en") if lang == "both" else (lang,)))
+    if inline:
+        return f"{inline_svg(fig)}\n\n*{caption}*"
+    return f"![{fig.key}]({fig.file})\n\n*{caption}*"
+
+
+
+def svg_plot_pdf(d, fig, lr):
+    """The PDF twin of a matplotlib figure (pdflatex cannot include SVG)."""
+    if fig.key == "loss-curve":
+        w = [w for w in d.wrt if d.graph.nodes[w].is_input][0]
+        return figures.loss_curve_pdf(d, w, lr, DESCENT_STEPS)
+    op = fig.key[len("act-"):]
+    params = dict(figures.activations_used(d))[op]
+    return figures.activation_pdf(op, params)
+

@@ -1,0 +1,52 @@
+"""One target → one :class:`~symgrad.render.formats.Document`, and writing documents to disk."""
+
+from pathlib import Path
+
+from ..derivation import Derivation, derive
+from ..errors import InputError
+from ..io import write_atomic
+from ..matrix.derivation import MatrixDerivation
+from .environment import environment
+from .formats import RENDERERS, render_matrix
+
+FORMATS = ("md", "jekyll", "tex", "html")
+LANGS = ("en", "ko", "both")
+
+
+def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None):
+    """The :class:`Document` (text and figure files) of ``target`` in one format and language."""
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
+    d = target if isinstance(target, (Derivation, MatrixDerivation)) else \
+        derive(target, at=at, wrt=wrt, output=output)
+    if isinstance(d, MatrixDerivation):
+        return render_matrix(d, format, lang=lang, lr=lr, env=environment(templates))
+    return RENDERERS[format](d, lang=lang, lr=lr, env=environment(templates))
+
+
+def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None,
+           output=None, lr=None):
+    """The document of ``target`` (a Derivation, expression, program or catalog id) as text.
+
+    With ``out_dir``, the document and its figures are also written there.
+    """
+    doc = build(target, format=format, lang=lang, templates=templates, at=at, wrt=wrt,
+                output=output, lr=lr)
+    if out_dir is not None:
+        write_document(doc, out_dir)
+    return doc.text
+
+
+def write_document(doc, out_dir, name=None):
+    """Write a document and its figure files into ``out_dir``; returns the paths written."""
+    out_dir = Path(out_dir)
+    paths = [out_dir / (name or doc.name)]
+    write_atomic(paths[0], doc.text)
+    for file, data in sorted(doc.files.items()):
+        write_atomic(out_dir / file, data)
+        paths.append(out_dir / file)
+    return paths
+
+

@@ -1,0 +1,117 @@
+"""One function per output format: Markdown, Jekyll, LaTeX and HTML, for scalar and matrix
+derivations. Each returns a :class:`Document` (the main text and the files beside it)."""
+
+from dataclasses import dataclass, field
+
+from .. import figures
+from .context import document_context, learning_rate
+from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
+from .environment import ENV
+from .escape import prose_to_tex
+from .mathml import markdown_to_html
+from .matrix_context import matrix_context
+
+
+@dataclass
+class Document:
+    name: str           # main file name
+    text: str
+    files: dict = field(default_factory=dict)      # extra file name -> str or bytes
+
+
+
+def _markdown(d, lang, fmt, lr, env, figure_mode):
+    """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML)."""
+    ctx = document_context(d, lang, fmt, lr)
+    figs, _ = make_figures(d, learning_rate(d.model, lr))
+    placeholders = {}
+    shown = {}
+    for i, fig in enumerate(figs):
+        if figure_mode == "placeholder":
+            token = f"SYMGRADFIGURE{i:03d}"
+            placeholders[token] = fig
+            caption = " · ".join(fig.caption[x] for x in ctx["langs"])
+            shown[fig.key] = f"{token}\n\n*{caption}*"
+        else:
+            shown[fig.key] = figure_markdown(fig, lang, inline=figure_mode == "inline")
+    ctx["figures"] = shown
+    ctx["activation_keys"] = [f.key for f in figs if f.key.startswith("act-")]
+    body = env.get_template("derivation.md.j2").render(ctx)
+    return ctx, figs, body, placeholders
+
+
+def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False):
+    """Markdown with the SVG figures as files beside it (or inline, for Jupyter)."""
+    ctx, figs, body, _ = _markdown(d, lang, "md", lr, env, "inline" if inline_figures else "files")
+    files = {} if inline_figures else {f.file: f.svg for f in figs}
+    return Document(f"{ctx['slug']}.md", body, files)
+
+
+def render_jekyll(d, lang="en", lr=None, env=ENV):
+    """A Jekyll post: front matter, then the Markdown with the figures inline."""
+    ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline")
+    ctx["body"] = body
+    ctx["tags"] = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
+    text = env.get_template("post.jekyll.j2").render(ctx)
+    return Document(f"{ctx['slug']}.md", text, {})
+
+
+def render_html(d, lang="en", lr=None, env=ENV):
+    """One self-contained HTML page: math as MathML, figures inline."""
+    ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder")
+    html = markdown_to_html(body)
+    for token, fig in placeholders.items():
+        html = html.replace(f"<p>{token}</p>", inline_svg(fig))
+    ctx["body"] = html
+    text = env.get_template("page.html.j2").render(ctx)
+    return Document(f"{ctx['slug']}.html", text, {})
+
+
+def tex_caption(fig, langs):
+    """A figure's caption in LaTeX, one language after the other."""
+    return " $\\cdot$ ".join(prose_to_tex(fig.caption[x]) for x in langs)
+
+
+def render_tex(d, lang="en", lr=None, env=ENV):
+    """A standalone LaTeX article; the plots go beside it as PDF files."""
+    ctx = document_context(d, lang, "tex", lr)
+    lr = learning_rate(d.model, lr)
+    figs, layout = make_figures(d, lr)
+    ctx["graph_picture"] = env.get_template("graph.tex.j2").render(
+        L=layout, value_colour=figures.VALUE_COLOUR[1:], grad_colour=figures.GRAD_COLOUR[1:])
+    ctx["tex_figures"] = []
+    files = {}
+    for fig in figs:
+        if fig.key == "graph":
+            ctx["graph_caption"] = tex_caption(fig, ctx["langs"])
+            continue
+        pdf_name = fig.file[:-4] + ".pdf"
+        files[pdf_name] = svg_plot_pdf(d, fig, lr)
+        ctx["tex_figures"].append({"file": pdf_name, "caption": tex_caption(fig, ctx["langs"])})
+    text = env.get_template("article.tex.j2").render(ctx)
+    return Document(f"{ctx['slug']}.tex", text, files)
+
+
+RENDERERS = {"md": render_md, "jekyll": render_jekyll, "tex": render_tex, "html": render_html}
+
+
+def _matrix_markdown(d, lang, fmt, lr, env):
+    ctx = matrix_context(d, lang, fmt, lr)
+    return ctx, env.get_template("matrix.md.j2").render(ctx)
+
+
+def render_matrix(d, format, lang="en", lr=None, env=ENV):
+    """The document of a matrix-level derivation, in any of the four formats (no figures)."""
+    if format == "tex":
+        ctx = matrix_context(d, lang, "tex", lr)
+        return Document(f"{ctx['slug']}.tex", env.get_template("matrix.tex.j2").render(ctx), {})
+    ctx, body = _matrix_markdown(d, lang, format, lr, env)
+    if format == "md":
+        return Document(f"{ctx['slug']}.md", "# " + ctx["title"] + "\n\n" + body, {})
+    if format == "jekyll":
+        ctx["body"] = body
+        ctx["tags"] = ["backpropagation", "chain-rule", "matrix-calculus"]
+        return Document(f"{ctx['slug']}.md", env.get_template("post.jekyll.j2").render(ctx), {})
+    ctx["body"] = markdown_to_html(body)
+    return Document(f"{ctx['slug']}.html", env.get_template("page.html.j2").render(ctx), {})
+

@@ -1,0 +1,40 @@
+"""The gallery (``symgrad render --all``): every catalog model in output/<id>/, plus index pages."""
+
+from pathlib import Path
+
+from ..catalog import models
+from ..io import write_atomic
+from .documents import build, write_document
+from .environment import environment
+from .mathml import commonmark_html
+
+REFRESH = "symgrad render --all -o output/"
+
+# Every document comes with its figure files: the Markdown post's SVGs, the LaTeX article's plot
+# PDFs (matplotlib, written without dates, so they are byte-stable like the SVGs).
+GALLERY = (("md", "both", "README.md"), ("html", "both", None), ("tex", "en", None))
+
+
+def render_all(out_dir, templates=None):
+    """Render every catalog model into ``out_dir/<id>/`` and write the index pages; returns the
+    paths."""
+    out_dir = Path(out_dir)
+    written, entries = [], []
+    for model in models():
+        folder = out_dir / model.id
+        docs = {}
+        for fmt, lang, name in GALLERY:
+            doc = build(model.id, format=fmt, lang=lang, templates=templates)
+            written += write_document(doc, folder, name)
+            docs[fmt] = name or doc.name
+        entries.append({"id": model.id, "title": model.title, "description": model.description,
+                        "seeds": ", ".join(model.seeds), "docs": docs})
+    env = environment(templates)
+    ctx = {"entries": entries, "refresh": REFRESH}
+    index_md = env.get_template("index.md.j2").render(ctx)
+    write_atomic(out_dir / "README.md", index_md)
+    written.append(out_dir / "README.md")
+    body = commonmark_html(index_md)
+    write_atomic(out_dir / "index.html", env.get_template("index.html.j2").render(body=body))
+    written.append(out_dir / "index.html")
+    return written

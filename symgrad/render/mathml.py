@@ -1,0 +1,53 @@
+"""Markdown with ``$…$``/``$$…$$`` math → HTML with MathML: no script, nothing fetched."""
+
+import re
+
+_MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+
+
+def protect_math(markdown):
+    """Replace $$…$$ and $…$ by placeholders before Markdown runs (code blocks are left alone)."""
+    maths, out = [], []
+    for block in re.split(r"(^```.*?^```\s*$)", markdown, flags=re.S | re.M):
+        if block.startswith("```"):
+            out.append(block)
+            continue
+
+        def keep(match):
+            display = match.group(1) is not None
+            maths.append((display, (match.group(1) if display else match.group(2)).strip()))
+            return f"SYMGRADMATH{len(maths) - 1:04d}X"
+        out.append(_MATH.sub(keep, block))
+    return "".join(out), maths
+
+
+def restore_math(html, maths):
+    """Put the math back as MathML."""
+    # Lazy on purpose: only the HTML format needs latex2mathml (it takes a while to import).
+    from latex2mathml.converter import convert
+
+    def put(match):
+        display, latex = maths[int(match.group(1))]
+        # latex2mathml knows align* (and not aligned): the same alignment table
+        latex = latex.replace(r"\begin{aligned}", r"\begin{align*}")
+        latex = latex.replace(r"\end{aligned}", r"\end{align*}")
+        return convert(latex, display="block" if display else "inline")
+    html = re.sub(r"<p>SYMGRADMATH(\d{4})X</p>",
+                  lambda m: '<div class="math-display">' + put(m) + "</div>", html)
+    return re.sub(r"SYMGRADMATH(\d{4})X", put, html)
+
+
+
+def markdown_to_html(markdown):
+    """Markdown with $…$/$$…$$ → HTML with MathML (no script)."""
+    body, maths = protect_math(markdown)
+    return restore_math(commonmark_html(body), maths)
+
+
+def commonmark_html(markdown):
+    """CommonMark with tables → HTML; raw HTML in the Markdown is escaped, not passed through."""
+    # Lazy on purpose: only the HTML format and the gallery index need markdown-it.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+

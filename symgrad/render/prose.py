@@ -1,0 +1,76 @@
+"""The documents' prose: the i18n strings laid out per language and format, and catalog text
+(titles, errata) in the document's languages."""
+
+from ..terminal import num
+from .environment import strings
+from .escape import prose_to_tex
+from .korean import polite_ko
+
+
+class Prose:
+    """Looks up the i18n strings and lays them out for one language setting and one format."""
+
+    def __init__(self, lang, fmt):
+        self.lang, self.fmt = lang, fmt
+        self.langs = ("ko", "en") if lang == "both" else (lang,)
+
+    def raw(self, key, lang, **kw):
+        """The string in Markdown-ish prose, whatever the format."""
+        values = {k: (v[lang] if isinstance(v, dict) else v) for k, v in kw.items()}
+        return strings()[key][lang].format(**values)
+
+    def text(self, key, lang, **kw):
+        out = self.raw(key, lang, **kw)
+        return prose_to_tex(out) if self.fmt == "tex" else out
+
+    def footer(self, model_id, seeds):
+        """The closing line in each language (the catalog model and its seeds, when there is
+        one)."""
+        return [self.text("p_footer", lang,
+                          model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
+                          if model_id else "") for lang in self.langs]
+
+    def say(self, key, **kw):
+        """One paragraph per language (Korean first), separated by a blank line."""
+        return "\n\n".join(self.text(key, lang, **kw) for lang in self.langs)
+
+    def head(self, key, **kw):
+        """A heading: both languages on one line (Korean · English)."""
+        return self.joiner.join(self.text(key, lang, **kw) for lang in self.langs)
+
+    @property
+    def joiner(self):
+        return " $\\cdot$ " if self.fmt == "tex" else " · "
+
+
+
+def catalog_text(kind, model_id, english, lang):
+    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is
+    written in English; the Korean comes from strings.json (``title:<id>``,
+    ``erratum:<id>:<n>``), whose ``en`` must still be the catalog's text, else the English is
+    used."""
+    if lang == "en":
+        return english
+    entry = strings().get(f"{kind}:{model_id}")
+    return entry["ko"] if entry and entry.get("en") == english else english
+
+
+def title_of(model, langs):
+    """The document title in the document's languages (Korean · English for both)."""
+    titles = (catalog_text("title", model.id, model.title, lang) for lang in langs)
+    return " · ".join(dict.fromkeys(titles))
+
+
+def errata_of(model, langs):
+    """A catalog model's errata for a document: quantities and explanations in each language."""
+    out = []
+    for i, e in enumerate(model.errata, 1):
+        quantity = {lang: catalog_text("erratum", f"{model.id}:{i}", e.quantity, lang)
+                    for lang in ("en", "ko")}
+        out.append({"quantity": quantity,
+                    "item": list(dict.fromkeys(quantity[lang] for lang in langs)),
+                    "published": num(e.published), "correct": num(e.correct),
+                    "explanation": {"en": e.explanation,
+                                    "ko": polite_ko(e.explanation_ko or e.explanation)}})
+    return out
+
