@@ -20,6 +20,7 @@ for people who embed it is written down in ``docs/stepper.md``.
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 
 import sympy
@@ -269,6 +270,19 @@ def matrix_figure(d):
     return '<ol class="symgrad-matrix-gates">\n' + "\n".join(items) + "\n</ol>"
 
 
+WIDE = 900          # px: a wider circuit keeps 70 % of its size and scrolls instead of shrinking
+
+
+def _scrolling(svg):
+    """The figure scaled as the document's figures are: to the column, but a wide graph is drawn
+    at 70 % and scrolls sideways inside the block (its labels would be unreadable shrunk)."""
+    width = re.search(r'<svg [^>]*?width="([0-9.]+)"', svg)
+    if not width or float(width.group(1)) <= WIDE:
+        return svg
+    wide = f"{float(width.group(1)) * 0.7:.0f}"
+    return svg.replace("<svg ", f'<svg style="width:{wide}px;max-width:none;height:auto" ', 1)
+
+
 def stepper_block(d, lang, svg, env=None):
     """The stepper's HTML block for derivation ``d`` in ``lang`` ("en", "ko" or "both").
 
@@ -286,6 +300,7 @@ def stepper_block(d, lang, svg, env=None):
     if not svg and hasattr(d, "shapes"):
         svg = matrix_figure(d)
     # no blank lines: a Markdown processor (a Jekyll post) must see the block as one HTML block
+    svg = _scrolling(svg)
     script = "\n".join(line for line in env.loader.get_source(env, "stepper.js")[0].splitlines()
                         if line.strip())
     return env.get_template("stepper.html.j2").render(

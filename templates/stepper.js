@@ -63,6 +63,16 @@
       buttons.first.disabled = buttons.prev.disabled = current === 0;
       buttons.next.disabled = buttons.last.disabled = current === frames.length - 1;
       root.setAttribute("data-step-index", String(current));
+      reveal(figure.querySelector(".active"));
+    }
+
+    // a wide figure scrolls sideways: bring the lit gate or edge into view
+    function reveal(el) {
+      if (!el || figure.scrollWidth <= figure.clientWidth) { return; }
+      var box = el.getBoundingClientRect(), view = figure.getBoundingClientRect();
+      if (box.left < view.left || box.right > view.right) {
+        figure.scrollLeft += (box.left + box.right) / 2 - (view.left + view.right) / 2;
+      }
     }
 
     var moves = {
