@@ -245,7 +245,8 @@ def frames_data(d, lang):
     for f in frames(d):
         item = asdict(f)
         item["caption"] = [[x, f.caption[x]] for x in langs]
-        del item["numbers"]
+        for unused in ("numbers", "index", "kind"):      # the script does not read them
+            del item[unused]
         items.append(item)
     return {"frames": items}
 
@@ -283,6 +284,13 @@ def _scrolling(svg):
     return svg.replace("<svg ", f'<svg style="width:{wide}px;max-width:none;height:auto" ', 1)
 
 
+def compact_script(text):
+    """The script without indentation, blank lines and comment lines: a few kB less per page, and
+    no blank line, so a Markdown processor (a Jekyll post) sees the block as one HTML block."""
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
 def stepper_block(d, lang, svg, env=None):
     """The stepper's HTML block for derivation ``d`` in ``lang`` ("en", "ko" or "both").
 
@@ -299,10 +307,8 @@ def stepper_block(d, lang, svg, env=None):
     all_frames = frames(d)
     if not svg and hasattr(d, "shapes"):
         svg = matrix_figure(d)
-    # no blank lines: a Markdown processor (a Jekyll post) must see the block as one HTML block
     svg = _scrolling(svg)
-    script = "\n".join(line for line in env.loader.get_source(env, "stepper.js")[0].splitlines()
-                        if line.strip())
+    script = compact_script(env.loader.get_source(env, "stepper.js")[0])
     return env.get_template("stepper.html.j2").render(
         words=words, svg=svg, data=script_json(frames_data(d, lang)), script=script,
         first=[(x, all_frames[0].caption[x]) for x in langs], count=len(all_frames))

@@ -1,5 +1,7 @@
-/* symgrad stepper: walks the frames written by symgrad/stepper.py (see docs/stepper.md).
-   Plain ES5, no framework, no network. Every block marked data-stepper on the page gets one. */
+// symgrad stepper: walks the frames written by symgrad/stepper.py (see docs/stepper.md).
+// Plain ES5, no framework, no network. Every block marked data-stepper on the page gets one.
+// stepper.py inlines this file without its indentation and comment lines: keep every comment
+// on a line of its own and no string across lines.
 (function () {
   "use strict";
 

@@ -34,7 +34,7 @@ def case(request):
 
 
 def test_sequence_is_start_forward_then_the_json_steps(case):
-    d, js, frames = case
+    _, js, frames = case
     gates = [r["name"] for r in js["forward"] if r["op"] != "input"]
     assert [f.kind for f in frames] == ["start"] + ["forward"] * len(gates) + \
         ["backward"] * len(js["steps"])
@@ -45,7 +45,7 @@ def test_sequence_is_start_forward_then_the_json_steps(case):
 
 
 def test_captions_carry_the_json_numbers(case):
-    d, js, frames = case
+    _, js, frames = case
     forward = [r for r in js["forward"] if r["op"] != "input"]
     for lang in ("en", "ko"):
         start = frames[0].caption[lang]
@@ -61,7 +61,7 @@ def test_captions_carry_the_json_numbers(case):
 
 
 def test_fan_out_shows_the_running_sum_and_the_total(case):
-    d, js, frames = case
+    _, js, frames = case
     backward = [f for f in frames if f.kind == "backward"]
     for acc in js["accumulations"]:
         mine = [f for f in backward if f.edge.startswith(acc["node"] + "->")]
@@ -104,7 +104,7 @@ def test_block_carries_the_contract():
         assert f'data-edge="{edge}"' in svg
     assert svg.count('data-part="gate"') == 2
     assert svg.count('data-label="value"') == svg.count('data-label="grad"') == 5
-    data = re.search(r'<script type="application/json" data-step-data>(.*?)</script>', block, re.S)
+    data = re.search(r'<script type="application/json" data-step-data>(.*?)</script>', block, re.DOTALL)
     frames = json.loads(data.group(1))["frames"]
     assert len(frames) == 1 + 2 + 4
     assert frames[3]["caption"] == [["en", stepper.frames(d)[3].caption["en"]]]
@@ -121,7 +121,7 @@ def test_both_languages_korean_first():
     d = symgrad.derive("sigmoid-neuron")
     block = stepper.stepper_block(d, "both", "")
     assert "다음 · Next" in block
-    data = json.loads(re.search(r"data-step-data>(.*?)</script>", block, re.S).group(1))
+    data = json.loads(re.search(r"data-step-data>(.*?)</script>", block, re.DOTALL).group(1))
     assert [lang for lang, _ in data["frames"][1]["caption"]] == ["ko", "en"]
     with pytest.raises(ValueError):
         stepper.stepper_block(d, "fr", "")

@@ -90,17 +90,16 @@ def pages(tmp_path_factory):
 
 
 def expected_frames(d):
-    """(caption substring, active gate, active edge) per frame, from the JSON of derive."""
+    """(caption substring, active gate, active edge, caption ending) per frame, from derive's JSON."""
     js = d.to_json()
-    out = [(", ".join(f"{k} = {fmt(v)}" for k, v in js["at"].items()), None, None)]
+    out = [(", ".join(f"{k} = {fmt(v)}" for k, v in js["at"].items()), None, None, "")]
     for row in js["forward"]:
         if row["op"] != "input":
-            out.append((f"{row['name']} = {row['expr']} = ", row["name"], None))
-            out[-1] = (out[-1][0], row["name"], None, f" = {fmt(row['value'])}")
-    out[0] = out[0] + ("",)
+            out.append((f"{row['name']} = {row['expr']} = ", row["name"], None,
+                        f" = {fmt(row['value'])}"))
     for s in js["steps"]:
-        out.append((f"{fmt(s['upstream'])} × {fmt_factor(s['local_value'])} = "
-                    f"{fmt(s['downstream'])}", s["gate"], f"{s['input']}->{s['gate']}", ""))
+        product = f"{fmt(s['upstream'])} × {fmt_factor(s['local_value'])} = {fmt(s['downstream'])}"
+        out.append((product, s["gate"], f"{s['input']}->{s['gate']}", ""))
     return out
 
 
@@ -163,7 +162,7 @@ def test_keys_and_korean(browser, pages):
     root = browser.find_element("css selector", "[data-stepper]")
     root.click()
     total = 1 + 2 + 4
-    index = lambda: int(root.get_attribute("data-step-index"))   # noqa: E731
+    index = lambda: int(root.get_attribute("data-step-index"))
     root.send_keys(Keys.ARROW_RIGHT)
     root.send_keys(Keys.ARROW_RIGHT)
     assert index() == 2
