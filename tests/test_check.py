@@ -361,6 +361,28 @@ def test_report_json_schema(tmp_path, capsys):
     assert claim["line"] == claim_line(CIRCUIT, 1) and claim["note"] == "the post adds 5 + (-1)"
 
 
+def test_report_json_is_strict_when_the_correct_value_is_infinite(tmp_path, capsys):
+    # 1e308 × 10 overflows to inf without an exception; the JSON must still be valid (no Infinity)
+    p = tmp_path / "inf.toml"
+    p.write_text('expression = "x*y"\n[at]\nx = 1e308\ny = 10\n[[claim]]\nvalue = "f"\nequals = 5\n')
+    assert main(["check", str(p), "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert "Infinity" not in out and "NaN" not in out
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+    claim = json.loads(out, parse_constant=refuse)["files"][0]["claims"][0]
+    assert claim["correct"] == "inf" and claim["claimed"] == 5.0 and claim["holds"] is False
+    assert "correct inf" in str(check(str(p)))
+
+
+def test_gradcheck_json_is_strict(capsys):
+    assert main(["check", "--gradcheck", "sigmoid(x*y)", "--at", "x=0.3,y=-1.2",
+                 "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["passed"] is True and [row["wrt"] for row in data["rows"]] == ["x", "y"]
+
+
 # --- gradcheck -----------------------------------------------------------------------------------
 
 def test_gradcheck_passes_and_can_fail(monkeypatch):

@@ -12,8 +12,7 @@ derivations, SGD path) → ``arithmetic`` and ``divergence`` (explanations of fa
 """
 from .claims import CLAIM_KEYS, FILE_KEYS, MAX_STEPS, TARGET_KEYS, tolerance_of
 from .gradcheck import EPS_STEP, MATRIX_SAMPLE, GradcheckReport, gradcheck
-from .report import (ClaimResult, FileReport, Report, format_gradcheck, gradcheck_json,
-                     report_json)
+from .report import ClaimResult, FileReport, Report, format_gradcheck, gradcheck_json, report_json
 from .verdict import check, check_file
 
 __all__ = ["check", "check_file", "gradcheck", "format_gradcheck", "report_json", "gradcheck_json",

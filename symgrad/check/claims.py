@@ -80,8 +80,10 @@ def show(raw, value):
     """A bad value for a message: as written in the file when known."""
     # json.dumps here only spells a TOML value inside a message (it is not JSON output), so it keeps
     # the permissive defaults: a file's `params = [nan]` is shown as [NaN], not refused.
-    text = raw if raw is not None else json.dumps(value, default=str) if not isinstance(value, float) \
-        else repr(value)
+    if raw is not None:
+        text = raw
+    else:
+        text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
     text = " ".join(str(text).split())
     return text if len(text) <= 60 else text[:59] + "…"
 
@@ -126,7 +128,8 @@ class Fields:
         if not math.isfinite(x):
             self.fail(key, f"{key!r} must be a finite number, got {show(self.raw(key), value)}")
         if minimum is not None and x < minimum:
-            self.fail(key, f"{key!r} must be at least {minimum:g}, got {show(self.raw(key), value)}")
+            self.fail(key, f"{key!r} must be at least {minimum:g}, "
+                           f"got {show(self.raw(key), value)}")
         return x
 
     def name(self, key, value=None, what=None):
@@ -157,14 +160,18 @@ def validate_claim(path, lay, i, c, line):
     table = ("claim", i - 1) if len(lay.claim_lines) >= i else ("?",)
     f = Fields(path, lay, table, c if isinstance(c, dict) else {}, line, f"claim {i}")
     if not isinstance(c, dict):
-        f.fail(None, f"a claim must be a table of keys (value, gradient, equals, ...), got {show(None, c)}")
+        f.fail(None, "a claim must be a table of keys (value, gradient, equals, ...), "
+                     f"got {show(None, c)}")
     for key in c:
         if key not in CLAIM_KEYS:
             _unknown_key(f, key, CLAIM_KEYS, "claim")
     if "equals" not in c:
         f.fail(None, "missing key 'equals' (the number the post claims)")
     equals = f.number("equals")
-    tol = f.number("tol", minimum=0) if "tol" in c else tolerance_of(_literal(f.raw("equals"), c["equals"]))
+    if "tol" in c:
+        tol = f.number("tol", minimum=0)
+    else:
+        tol = tolerance_of(_literal(f.raw("equals"), c["equals"]))
     note = c.get("note", "")
     if not isinstance(note, str):
         f.fail("note", f"'note' must be a string in quotes, got {show(f.raw('note'), note)}")
@@ -190,7 +197,8 @@ def _after_steps_claim(f, c, claim):
             example = {"lr": "lr = 0.1", "params": 'params = ["w"]', "value": 'value = "w"'}[key]
             f.fail(None, f"an after_steps claim needs {key!r} (e.g. {example})")
     if "gradient" in c:
-        f.fail("gradient", "an after_steps claim takes 'value' (a parameter or any node), not 'gradient'")
+        f.fail("gradient", "an after_steps claim takes 'value' (a parameter or any node), "
+                           "not 'gradient'")
     claim.lr = f.number("lr")
     params = c["params"]
     if not isinstance(params, list) or not params:
@@ -223,7 +231,8 @@ def _value_or_gradient_claim(f, c, claim):
     elif isinstance(g, list) and len(g) == 2:
         claim.of, claim.wrt = (f.name("gradient", x, "each name in 'gradient'") for x in g)
     else:
-        f.fail("gradient", f"'gradient' must be a name (d output / d name) or a pair [\"of\", \"wrt\"], "
+        f.fail("gradient", "'gradient' must be a name (d output / d name) "
+                           "or a pair [\"of\", \"wrt\"], "
                            f"got {show(f.raw('gradient'), g)}")
     return claim
 
@@ -256,14 +265,16 @@ def load_claims(path):
                          + (f" (it gives {', '.join(targets)})" if targets else ""))
     for key in ("title", "output", targets[0]):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
-            top.fail(key, f"{key!r} must be a non-empty string, got {show(top.raw(key), data[key])}")
+            top.fail(key, f"{key!r} must be a non-empty string, "
+                          f"got {show(top.raw(key), data[key])}")
     if "at" in data and not isinstance(data["at"], dict):
         top.fail("at", "'at' must be a table: a line [at], then name = number lines")
     at_fields = Fields(path, lay, ("at",), data.get("at", {}), lay.headers.get(("at",)), "[at]")
     at = {k: at_fields.number(k) for k in data.get("at", {})}
     claims = data.get("claim", [])
     if not isinstance(claims, list):
-        top.fail("claim", "'claim' must be an array of tables: write each claim under [[claim]] (two brackets)")
+        top.fail("claim", "'claim' must be an array of tables: "
+                          "write each claim under [[claim]] (two brackets)")
     if not claims:
         top.fail("claim" if "claim" in data else None, "no claims: add [[claim]] tables")
     headers = lay.claim_lines if len(lay.claim_lines) == len(claims) else []

@@ -107,7 +107,8 @@ def first_divergence(model, c, claims, results):
             return (f"the final update arithmetic (claims {_numbers(h.number for h in chain)} hold "
                     f"and give {dL} = {g:.6g})")
         return (f"not located: the claims it follows from hold ({held}) but do not fix "
-                f"{dL}; claim it, or each factor of its chain, to tell the gradient from the update")
+                f"{dL}; claim it, or each factor of its chain, to tell the gradient "
+                f"from the update")
     return f"this claim itself (the claims it follows from hold: {held})"
 
 

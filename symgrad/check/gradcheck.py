@@ -10,7 +10,8 @@ from ..errors import DomainError
 from ..matrix import MatrixDerivation
 
 EPS_STEP = (2.0 ** -52) ** (1 / 3)   # ≈ 6.06e-6, the usual step scale of central differences
-MATRIX_SAMPLE = 32        # entries checked per matrix parameter larger than this (plus its largest gradient)
+# Entries checked per matrix parameter larger than this (plus the entry of its largest gradient).
+MATRIX_SAMPLE = 32
 
 
 @dataclass
@@ -43,8 +44,8 @@ def _central(f, x, name):
             break
         h, shrunk = h / 2, True
         if h <= abs(x) * 2.0 ** -52 or h < 1e-300:
-            raise DomainError(f"gradcheck: the output is not finite on either side of {name} = {x:g}, "
-                              f"so no finite difference can be taken there")
+            raise DomainError(f"gradcheck: the output is not finite on either side of "
+                              f"{name} = {x:g}, so no finite difference can be taken there")
     if shrunk:
         h *= EPS_STEP
         hi, lo = finite(x + h), finite(x - h)

@@ -120,8 +120,8 @@ class ClaimsModel:
             for p in claim.params:
                 new[p] = sgd_step(here[p], d.adjoints.get(p, 0.0), claim.lr)
                 if not math.isfinite(new[p]):
-                    raise InputError(f"{claim.where}: the parameters diverge ({p} is {new[p]} after "
-                                     f"step {len(points)}); a smaller lr?")
+                    raise InputError(f"{claim.where}: the parameters diverge ({p} is {new[p]} "
+                                     f"after step {len(points)}); a smaller lr?")
             points.append(new)
         return points
 
@@ -130,8 +130,10 @@ class ClaimsModel:
         if claim.kind == "gradient":
             d = self.derivation(claim.of, self.point if point is None else point, claim.where)
             return d.adjoints.get(claim.wrt, 0.0)
-        if point is None:
-            point = self.path_points(claim)[claim.steps] if claim.kind == "after_steps" else self.point
+        if point is None and claim.kind == "after_steps":
+            point = self.path_points(claim)[claim.steps]
+        elif point is None:
+            point = self.point
         return self.derivation(claim.value, point, claim.where).values[claim.value]
 
 
@@ -151,8 +153,8 @@ def resolve_names(model, claims):
             for p in c.params:
                 name = model.node(c, p, "'params'", "params")
                 if not model.graph.nodes[name].is_input:
-                    raise InputError(f"{c.at('params')}: 'params' names {p!r}, which is computed by "
-                                     f"the graph; parameters are inputs "
+                    raise InputError(f"{c.at('params')}: 'params' names {p!r}, which is "
+                                     f"computed by the graph; parameters are inputs "
                                      f"(inputs: {', '.join(model.graph.inputs)})")
                 params.append(name)
             c.params = tuple(params)

@@ -21,7 +21,7 @@ class ClaimResult:
     line: int = None          # line of the claim's [[claim]] header in the file
 
     def to_json(self):
-        """The result as JSON data; a non-finite number (a correct value of inf) becomes a string."""
+        """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
         for key in ("claimed", "correct", "tol"):
             data[key] = json_number(data[key])
@@ -83,7 +83,7 @@ def report_json(report):
 
 
 def format_gradcheck(r, most=24):
-    """A gradcheck as text: one line per entry, or per parameter when there are more than ``most``."""
+    """A gradcheck as text: a line per entry, or per parameter when there are more than ``most``."""
     lines = []
     if len(r.rows) <= most:
         for row in r.rows:
@@ -92,7 +92,8 @@ def format_gradcheck(r, most=24):
                          f"abs err {row['abs_error']:.2e} rel err {row['rel_error']:.2e}")
     else:
         for name, (n, total) in r.checked.items():
-            mine = [row for row in r.rows if row["wrt"] == name or row["wrt"].startswith(name + "[")]
+            mine = [row for row in r.rows
+                    if row["wrt"] == name or row["wrt"].startswith(name + "[")]
             worst = max(mine, key=lambda row: row["rel_error"])
             lines.append(f"∂/∂{name}: {n} of {total} entries checked; "
                          f"worst rel err {worst['rel_error']:.2e} at {worst['wrt']} "

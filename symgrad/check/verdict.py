@@ -29,7 +29,7 @@ def check_file(path):
 
 
 def check(path_or_paths):
-    """Check one claims file or several; a malformed file is an :class:`InputError` naming its line."""
+    """Check one claims file or several; a malformed file is an InputError naming its line."""
     one = isinstance(path_or_paths, (str, bytes)) or hasattr(path_or_paths, "__fspath__")
     paths = [path_or_paths] if one else list(path_or_paths)
     return Report([check_file(p) for p in paths])
