@@ -147,7 +147,8 @@ def run_check(args):
         print(gradcheck_json(result) if args.format == "json" else format_gradcheck(result))
         return 0 if result.passed else 1
     if args.at:
-        raise InputError("check: --at goes with --gradcheck; a claims file gives its point under [at]")
+        raise InputError("check: --at goes with --gradcheck; "
+                         "a claims file gives its point under [at]")
     if not args.files:
         raise InputError("check: give claims FILE(s) or --gradcheck TARGET")
     report = check(args.files)
