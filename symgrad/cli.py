@@ -155,9 +155,23 @@ def run_render(args):
 
 
 def run_check(args):
-    from .check import run_cli
+    # imported here like the other commands' modules: only the command that runs is loaded
+    from .check import check, format_gradcheck, gradcheck, gradcheck_json, report_json
 
-    return run_cli(args)
+    if args.gradcheck:
+        if args.files:
+            raise InputError("check: give claims FILE(s) or --gradcheck TARGET, not both")
+        result = gradcheck(args.gradcheck, at=args.at)
+        print(gradcheck_json(result) if args.format == "json" else format_gradcheck(result))
+        return 0 if result.passed else 1
+    if args.at:
+        raise InputError("check: --at goes with --gradcheck; "
+                         "a claims file gives its point under [at]")
+    if not args.files:
+        raise InputError("check: give claims FILE(s) or --gradcheck TARGET")
+    report = check(args.files)
+    print(report_json(report) if args.format == "json" else report)
+    return 0 if report.ok else 1
 
 
 def main(argv=None):

@@ -3,8 +3,8 @@ from .check import check
 
 
 def assert_claims(path):
-    """Check a claims file (or several); raise AssertionError carrying the report if any claim fails.
-    A malformed file raises symgrad's InputError, as `symgrad check` does."""
+    """Check a claims file (or several); raise AssertionError carrying the report if any claim
+    fails. A malformed file raises symgrad's InputError, as `symgrad check` does."""
     __tracebackhide__ = True          # pytest: show the failure at the caller
     report = check(path)
     if not report.ok:

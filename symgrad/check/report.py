@@ -1,0 +1,117 @@
+"""The verdicts as plain data, and their text and JSON forms (claims reports and gradchecks)."""
+from dataclasses import asdict, dataclass, field
+
+from ..jsonout import dumps, json_number
+from .arithmetic import shown_correct
+
+
+@dataclass
+class ClaimResult:
+    number: int
+    kind: str                 # "value" | "gradient" | "after_steps"
+    quantity: str
+    claimed: float
+    correct: float
+    tol: float
+    holds: bool
+    derivation: str = ""      # how the correct value comes about, with numbers
+    divergence: str = ""      # the first claim along the chain that fails (failing claims only)
+    remark: str = ""          # e.g. "holds only for the post's wrong w9 = 0.237479"
+    note: str = ""            # the claim's own `note`, from the file
+    line: int = None          # line of the claim's [[claim]] header in the file
+
+    def to_json(self):
+        """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
+        data = asdict(self)
+        for key in ("claimed", "correct", "tol"):
+            data[key] = json_number(data[key])
+        return data
+
+
+@dataclass
+class FileReport:
+    path: str
+    title: str
+    claims: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(c.holds for c in self.claims)
+
+
+@dataclass
+class Report:
+    files: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(f.ok for f in self.files)
+
+    def to_json(self):
+        return {"ok": self.ok, "files": [{"path": f.path, "title": f.title, "ok": f.ok,
+                                          "claims": [c.to_json() for c in f.claims]}
+                                         for f in self.files]}
+
+    def __str__(self):
+        lines = []
+        for f in self.files:
+            lines.append(f"{f.path}: {f.title}")
+            for c in f.claims:
+                lines.extend(_claim_lines(c))
+        total = sum(len(f.claims) for f in self.files)
+        n_fail = sum(not c.holds for f in self.files for c in f.claims)
+        lines.append("all claims hold" if not n_fail else f"{n_fail} of {total} claims fail")
+        return "\n".join(lines)
+
+
+def _claim_lines(c):
+    where = f" (line {c.line})" if c.line else ""
+    verdict = "holds" if c.holds else "FAILS"
+    lines = [f"  claim {c.number}{where} {c.quantity} = {c.claimed:.15g}: {verdict} "
+             f"(correct {shown_correct(c)}, tol {c.tol:g})"]
+    if not c.holds:
+        for label, text in (("derivation", c.derivation), ("first divergence", c.divergence),
+                            ("remark", c.remark), ("note", c.note)):
+            if text:
+                lines.append(f"    {label}: {' '.join(text.split())}")
+    return lines
+
+
+def report_json(report):
+    """A claims report as strict JSON text (what ``check --format json`` prints)."""
+    return dumps(report.to_json(), indent=2)
+
+
+def format_gradcheck(r, most=24):
+    """A gradcheck as text: a line per entry, or per parameter when there are more than ``most``."""
+    lines = []
+    if len(r.rows) <= most:
+        for row in r.rows:
+            lines.append(f"∂/∂{row['wrt']}: symbolic {row['symbolic']:.9g} "
+                         f"numeric {row['numeric']:.9g} "
+                         f"abs err {row['abs_error']:.2e} rel err {row['rel_error']:.2e}")
+    else:
+        for name, (n, total) in r.checked.items():
+            mine = [row for row in r.rows
+                    if row["wrt"] == name or row["wrt"].startswith(name + "[")]
+            worst = max(mine, key=lambda row: row["rel_error"])
+            lines.append(f"∂/∂{name}: {n} of {total} entries checked; "
+                         f"worst rel err {worst['rel_error']:.2e} at {worst['wrt']} "
+                         f"(symbolic {worst['symbolic']:.9g}, numeric {worst['numeric']:.9g})")
+    lines.append(f"max abs error {r.max_abs_error:.2e}, worst rel error {r.max_rel_error:.2e}: "
+                 f"{'PASS' if r.passed else 'FAIL'} (atol {r.atol:g}, rtol {r.rtol:g})")
+    return "\n".join(lines)
+
+
+_ROW_NUMBERS = ("symbolic", "numeric", "abs_error", "rel_error", "h")
+
+
+def gradcheck_json(r):
+    """A gradcheck as strict JSON text (what ``check --gradcheck --format json`` prints)."""
+    data = asdict(r)
+    for row in data["rows"]:
+        for key in _ROW_NUMBERS:
+            row[key] = json_number(row[key])
+    for key in ("max_abs_error", "max_rel_error", "atol", "rtol"):
+        data[key] = json_number(data[key])
+    return dumps(data, indent=2)

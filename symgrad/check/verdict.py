@@ -1,0 +1,35 @@
+"""Checking claims: each claim's correct value against the file's number, within its tolerance;
+for each failing claim, the arithmetic of its correct value and where the error first appears."""
+from .arithmetic import derivation_of
+from .claims import load_claims
+from .divergence import first_divergence, wrong_point_remark
+from .model import ClaimsModel, resolve_names
+from .report import ClaimResult, FileReport, Report
+
+
+def check_file(path):
+    """Check the claims file at ``path``: every claim validated first, then derived."""
+    claims_file = load_claims(path)
+    claims = claims_file.claims
+    model = ClaimsModel(claims_file)
+    resolve_names(model, claims)
+    results = {}
+    for c in claims:
+        correct = model.evaluate(c)
+        holds = abs(c.equals - correct) <= c.tol
+        results[c.number] = ClaimResult(c.number, c.kind, c.label, c.equals, correct, c.tol, holds,
+                                        note=c.note, line=c.line)
+    for c in claims:
+        r = results[c.number]
+        if not r.holds:
+            r.derivation = derivation_of(model, c)
+            r.divergence = first_divergence(model, c, claims, results)
+            r.remark = wrong_point_remark(model, c, claims, results)
+    return FileReport(str(path), claims_file.title, [results[c.number] for c in claims])
+
+
+def check(path_or_paths):
+    """Check one claims file or several; a malformed file is an InputError naming its line."""
+    one = isinstance(path_or_paths, (str, bytes)) or hasattr(path_or_paths, "__fspath__")
+    paths = [path_or_paths] if one else list(path_or_paths)
+    return Report([check_file(p) for p in paths])
