@@ -442,7 +442,7 @@ class _Model:
     """The file's graph and point; derivations cached by (output, point)."""
 
     def __init__(self, path, data, at, lay):
-        from .matrix import matrix_model_of
+        from .target import matrix_model_of
         from .target import resolve
 
         self.path = path

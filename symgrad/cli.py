@@ -6,7 +6,13 @@ Exit codes: 0 done; 1 ran, but a check failed; 2 bad input (one line on stderr).
 import argparse
 import sys
 
-from .errors import SymgradError
+from . import __version__
+from .catalog import format_catalog
+from .compile import compile as compile_target
+from .derivation import derive
+from .errors import InputError, SymgradError
+from .target import resolve
+from .train import check_plot_path, format_result, plot_loss, train
 
 EPILOG = "Exit codes: 0 success; 1 ran but a check failed; 2 bad input. See README.md for the JSON schemas."
 
@@ -104,30 +110,55 @@ def build_parser():
 
 
 def run_derive(args):
-    from .derivation import derive, matrix_form
-
+    verb = "compiled" if args.format == "python" else "derived"
+    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb)
     if args.format == "python":
-        from .compile import compile as compile_target
-
-        target = matrix_form(args.target) if args.matrix else args.target
-        print(compile_target(target, wrt=args.wrt, output=args.output).source)
+        print(compile_target(problem, wrt=args.wrt).source)
         return 0
-    d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output, matrix=args.matrix)
+    d = derive(problem, at=args.at, wrt=args.wrt)
     print(d.to_json_text() if args.format == "json" else str(d))
     return 0
 
 
 def run_list(args):
-    from .catalog import format_catalog
-
     print(format_catalog(args.format))
     return 0
 
 
 def run_train(args):
-    from .train import run_cli
+    """``symgrad train``: train, print (text or JSON), optionally plot."""
+    if args.plot:
+        check_plot_path(args.plot)          # a bad file name fails before the training, not after
+    result = train(args.target, data=args.data, at=args.at, params=args.params,
+                   optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, steps=args.steps,
+                   batch_size=args.batch_size, regularization=_regularization(args), seed=args.seed)
+    if args.plot:
+        plot_loss(result, args.plot)
+    if args.format == "json":
+        print(result.to_json_text())
+    else:
+        print(format_result(result))
+        if args.plot:
+            print(f"wrote {args.plot}")
+    return 0
 
-    return run_cli(args)
+
+def _regularization(args):
+    """``--l1``, ``--l2`` and ``--elastic β,λ`` as the ``regularization`` dict of ``train``."""
+    regularization = {}
+    if args.l1 is not None:
+        regularization["l1"] = args.l1
+    if args.l2 is not None:
+        regularization["l2"] = args.l2
+    if args.elastic is not None:
+        parts = [p.strip() for p in args.elastic.split(",")]
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            regularization["elastic"] = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise InputError(f"--elastic takes β,λ (two numbers), got {args.elastic!r}") from None
+    return regularization or None
 
 
 def run_render(args):
@@ -165,7 +196,6 @@ def _one_line(exc):
 
 
 def _version():
-    from . import __version__
     return __version__
 
 

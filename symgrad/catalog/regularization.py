@@ -10,7 +10,7 @@ d|W|/dW = sign(W) with sign(0) = 0 (PyTorch's convention), which is also what a
 central difference gives there. That is the point of the example, so it stays.
 """
 
-from . import Erratum, Model, register
+from .registry import Erratum, Model, register
 from .layers import values, vector_names
 
 _W = vector_names("W_", 4)
