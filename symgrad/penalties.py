@@ -49,8 +49,8 @@ def add_penalty(graph, params, regularization):
     """A new graph: ``graph`` with the penalty gates appended (``graph`` itself is left as it is).
 
     The new output is ``<loss>_reg = <loss> + penalty``, where the penalty is
-    ``λ·Σ w²`` (l2), ``λ·Σ |w|`` (l1) and ``λ·Σ (β·w² + |w|)`` (elastic), summed over the
-    parameters. Gate names are made from the graph's own (validated) names; the
+    ``λ·Σ w²`` (l2), ``λ·Σ |w|`` (l1) and ``λ·Σ (β·w² + |w|)`` (elastic), summed over
+    the parameters. Gate names are made from the graph's own (validated) names; the
     program lines shown in the derivation are written from the same names.
     """
     # A fresh Graph sharing the (never modified) nodes: the original keeps its output, and the
@@ -86,15 +86,18 @@ def add_penalty(graph, params, regularization):
         elif kind == "l1":
             lam = setting
             line = f"{kind}_penalty = {lam!r}*({' + '.join(f'abs({p})' for p in params)})"
-            inner = total([gate("abs", (sym[p],), f"abs_{p}", line) for p in params], "l1_sum", line)
+            absolutes = [gate("abs", (sym[p],), f"abs_{p}", line) for p in params]
+            inner = total(absolutes, "l1_sum", line)
         else:
             beta, lam = setting
-            line = f"elastic_penalty = {lam!r}*({' + '.join(f'{beta!r}*{p}**2 + abs({p})' for p in params)})"
+            each = " + ".join(f"{beta!r}*{p}**2 + abs({p})" for p in params)
+            line = f"elastic_penalty = {lam!r}*({each})"
             terms = []
             for p in params:
                 sq = gate("pow", (sym[p], sympy.Integer(2)), f"sq_{p}", line)
                 scaled = gate("mul", (sympy.Float(beta), sq), f"beta_sq_{p}", line)
-                terms.append(gate("add", (scaled, gate("abs", (sym[p],), f"abs_{p}", line)), f"elastic_{p}", line))
+                absolute = gate("abs", (sym[p],), f"abs_{p}", line)
+                terms.append(gate("add", (scaled, absolute), f"elastic_{p}", line))
             inner = total(terms, "elastic_sum", line)
         penalties.append(gate("mul", (sympy.Float(lam), inner), f"{kind}_penalty", line))
         lines.append(line)
@@ -108,15 +111,17 @@ def add_penalty(graph, params, regularization):
     lines.append(line)
     graph.output = out
     graph.variables[out] = out
-    graph.source = "\n".join([graph.source.rstrip("\n")] + lines) if graph.source else "\n".join(lines)
+    before = [graph.source.rstrip("\n")] if graph.source else []
+    graph.source = "\n".join(before + lines)
     return graph
 
 
 def add_matrix_penalty(model, params, regularization):
-    """The matrix counterpart of :func:`add_penalty`: ``loss_reg = loss + λ·Σ‖W‖²`` (and ‖W‖₁, elastic).
+    """The matrix counterpart of :func:`add_penalty`: ``loss_reg = loss + λ·Σ‖W‖²`` (‖W‖₁, elastic).
 
     Uses the penalty operations of :mod:`symgrad.matrix` (``l2`` = Σ W², ``l1`` = Σ |W|), so the
-    penalty is a gate of the model, derived and compiled like the rest. ``model`` is changed in place.
+    penalty is a gate of the model, derived and compiled like the rest. ``model`` is changed in
+    place.
     """
     loss = model.output
     if model.nodes[loss].shape != ():

@@ -35,7 +35,7 @@ class Problem:
     model: MatrixModel = None       # the matrix model (kind MATRIX)
     entry: catalog.Model = None     # the catalog entry, when the target named one
     defaults: dict = field(default_factory=dict)   # the default point (scalar: name -> number)
-    wrt: tuple = None               # the default wrt / trainable parameters, when the model names them
+    wrt: tuple = None               # default wrt / trainable parameters, if the model names them
     data_inputs: tuple = ()         # inputs that come from data (x, y), as opposed to parameters
     learning_rate: float = None     # the step size the catalog's post uses, if any
     program: str = None             # the program text the graph was parsed from (for with_output)
@@ -161,7 +161,8 @@ def _refuse_near_miss(text):
         if close:
             meant = ", ".join(squashed[c] for c in close)
             raise InputError(f"unknown model {text!r} (did you mean {meant}?); "
-                             f"to derive the lone input {text!r} as an expression, write '({text})'")
+                             f"to derive the lone input {text!r} as an expression, "
+                             f"write '({text})'")
 
 
 def _looks_like_path(text):
@@ -184,7 +185,7 @@ def read_text_file(path):
 
 
 # --- the previous interface, while check.py still calls it ---------------------------------------
-# TODO(lead): remove once check/ starts from resolve(): ``problem.is_matrix`` answers the same question.
+# TODO(lead): remove once check/ starts from resolve(); ``problem.is_matrix`` answers the question.
 def matrix_model_of(target):
     """The old ``symgrad.matrix.matrix_model_of``: the matrix model of ``target``, else None."""
     if isinstance(target, MatrixModel):

@@ -88,7 +88,7 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
     dict name -> starting value.
     ``optimizer``: ``"sgd"``, ``"momentum"``, ``"adam"``, ``"adamax"`` or an Optimizer object.
     ``steps`` or ``epochs`` (not both; default 100 steps); ``batch_size`` (default: the full batch).
-    ``regularization``: ``{"l1": λ}``, ``{"l2": λ}``, ``{"elastic": (β, λ)}`` (keys may be combined).
+    ``regularization``: ``{"l1": λ}``, ``{"l2": λ}``, ``{"elastic": (β, λ)}`` (keys combine).
     ``seed``: seeds the minibatch shuffling (and a matrix model's random starting arrays), so runs
     are identical.
     ``progress``: ``None`` shows a bar on long runs when stderr is a terminal; True/False force it.
@@ -190,8 +190,9 @@ class _Setup:
                                  f"not an array of shape {np.shape(v)}")
         for name, array in self.data.items():
             if array.ndim != 1:
-                raise InputError(f"{self.data_label}: {name!r} has shape {array.shape}; the model's "
-                                 f"inputs are numbers, so the data needs one per sample, shape (N,)")
+                raise InputError(f"{self.data_label}: {name!r} has shape {array.shape}; the "
+                                 f"model's inputs are numbers, so the data needs one per sample, "
+                                 f"shape (N,)")
         if self.regularization:
             graph = add_penalty(graph, self.params, self.regularization)
         self.loss_name = graph.output
@@ -222,14 +223,15 @@ class _Setup:
         self.evaluate = lambda arrays: fn(**arrays)
 
     def _values(self, inputs, defaults, at, starts, data, data_inputs):
-        """The starting point (defaults, then ``at``, then ``params`` values) and the data columns."""
+        """The starting point (defaults, then ``at``, then ``params`` values); the data columns."""
         point = dict(defaults or {})
         point.update(parse_point(at) if isinstance(at, str) else dict(at or {}))
         point.update(starts)
         unknown = [k for k in point if k not in inputs]
         if unknown:
             raise InputError(f"--at names {', '.join(map(repr, unknown))}, which "
-                             f"{'are' if len(unknown) > 1 else 'is'} not an input (inputs: {', '.join(inputs)})")
+                             f"{'are' if len(unknown) > 1 else 'is'} not an input "
+                             f"(inputs: {', '.join(inputs)})")
         if data is not None:
             usable = [n for n in inputs if n not in self.params]
             needed = [n for n in usable if n not in point or n in data_inputs]
@@ -239,13 +241,14 @@ class _Setup:
         missing = [n for n in inputs if n not in point and n not in self.data]
         if missing:
             plural = len(missing) > 1
-            raise InputError(f"no value for input{'s' if plural else ''} {', '.join(missing)}; give "
-                             f"{'them' if plural else 'it'} with --at {','.join(n + '=...' for n in missing)}"
+            given = ",".join(n + "=..." for n in missing)
+            raise InputError(f"no value for input{'s' if plural else ''} {', '.join(missing)}; "
+                             f"give {'them' if plural else 'it'} with --at {given}"
                              f"{' or as data columns' if data is not None else ''}")
         self.start = {k: _value_in(v, k) for k, v in point.items() if k not in self.data}
 
     def loss_and_grads(self, values, batch):
-        """The batch loss and its gradient for each parameter; ``batch`` indexes samples (None: all)."""
+        """The batch loss and its gradient per parameter; ``batch`` indexes samples (None: all)."""
         arrays = dict(values)
         for name, column in self.data.items():
             arrays[name] = column if batch is None else column[batch]
@@ -260,7 +263,8 @@ def _param_names(params, model_params, inputs):
     starts = {}
     if params is None:
         if not model_params:
-            raise InputError("which parameters should be trained? give them with --params, e.g. --params w,b")
+            raise InputError("which parameters should be trained? give them with --params, "
+                             "e.g. --params w,b")
         names = list(model_params)
     elif isinstance(params, str):
         names = [p.strip() for p in params.split(",") if p.strip()]
@@ -303,16 +307,20 @@ class _Schedule:
         if steps is not None and epochs is not None:
             raise InputError("give either --steps or --epochs, not both")
         for what, v in (("--steps", steps), ("--epochs", epochs), ("--batch-size", batch_size)):
-            if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1):
+            whole = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+            if v is not None and (not whole or v < 1):
                 raise InputError(f"{what} must be a whole number ≥ 1, got {v!r}")
         if batch_size is not None and n_samples is None:
-            raise InputError("--batch-size needs --data (without data the point is the single sample)")
+            raise InputError("--batch-size needs --data "
+                             "(without data the point is the single sample)")
         self.n = n_samples
         self.batch_size = min(batch_size, n_samples) if batch_size is not None else n_samples
         self.per_epoch = -(-n_samples // self.batch_size) if n_samples else 1
         self.shuffle = bool(n_samples and self.batch_size < n_samples)
         self.epochs = epochs
-        self.steps = steps if steps is not None else (epochs * self.per_epoch if epochs else DEFAULT_STEPS)
+        if steps is None:
+            steps = epochs * self.per_epoch if epochs else DEFAULT_STEPS
+        self.steps = steps
         self.rng = np.random.default_rng(seed)
 
     def batches(self):
@@ -338,7 +346,7 @@ def _progress_bar(steps, progress):
         progress = steps >= PROGRESS_MIN_STEPS and sys.stderr.isatty()
     if not progress:
         return None
-    from tqdm import tqdm   # lazy: only runs that show a bar need it (tqdm is a dependency)
+    from tqdm import tqdm  # lazy: only runs that show a bar need it (tqdm is a dependency)
 
     return tqdm(total=steps, file=sys.stderr, unit="step", leave=False, desc="training",
                 delay=0.5 if auto else 0)   # automatic bars appear only when a run takes a while
@@ -354,7 +362,8 @@ def format_result(result, rows=10):
              f"{result.steps} steps of {s.get('optimizer')} (lr {s.get('lr'):g}), {batch}; "
              f"loss node {s.get('loss')!r}"]
     if s.get("regularization"):
-        lines.append("regularization: " + ", ".join(f"{k} {v}" for k, v in s["regularization"].items()))
+        settings = ", ".join(f"{k} {v}" for k, v in s["regularization"].items())
+        lines.append("regularization: " + settings)
     history = result.history
     if history:
         lines.append(f"loss: {_fmt(history[0])} → {_fmt(result.final_loss)}")

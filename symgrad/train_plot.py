@@ -10,7 +10,7 @@ PLOT_FORMATS = ("png", "svg")
 
 
 def check_plot_path(path):
-    """The format of a ``--plot`` file from its extension (png or svg); anything else is an error."""
+    """The format of a ``--plot`` file from its extension (png or svg); any other is an error."""
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if ext not in PLOT_FORMATS:
         raise InputError(f"--plot {os.fspath(path)!r}: the file must end in .png or .svg")

@@ -31,7 +31,7 @@ def lookups(monkeypatch):
     return asked
 
 
-# --- what each kind of target resolves to ----------------------------------------------------------
+# --- what each kind of target resolves to -------------------------------------------------------
 def test_a_catalog_id_brings_its_entry_point_and_parameters():
     problem = resolve("linear-mse")
     assert problem.kind == SCALAR and not problem.is_matrix
@@ -132,7 +132,7 @@ def test_text_that_cannot_be_an_id_is_not_looked_up(lookups):
     assert lookups == []
 
 
-# --- layers: the matrix layer never imports the catalog (nor target, which does) --------------------
+# --- layers: the matrix layer never imports the catalog (nor target, which does) ---------------
 def _imported_modules(path):
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -15,6 +15,9 @@ from . import families  # noqa: F401  (importing the family modules registers th
 from .matrix_forms import FORMS
 from .registry import Erratum, Model, attach_matrix_forms, lookup, register, registered
 
+__all__ = ["Erratum", "Model", "register", "models", "find_model", "get_model",
+           "unknown_model_message", "format_catalog"]
+
 attach_matrix_forms(FORMS)
 
 
@@ -50,11 +53,14 @@ def unknown_model_message(name):
 def format_catalog(fmt="text"):
     if fmt == "json":
         return json.dumps([m.to_json() for m in models()], indent=2, ensure_ascii=False)
-    rows = [(m.id, m.description, _names(m.data_inputs or [n for n in m.inputs if n not in m.params]),
+    rows = [(m.id, m.description,
+             _names(m.data_inputs or [n for n in m.inputs if n not in m.params]),
              _names(m.params), ",".join(m.seeds) or "-") for m in models()]
     header = ("id", "description", "inputs", "params", "seeds")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows)
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header] + rows)
+    return "\n".join(lines)
 
 
 def _names(names, most=4):
