@@ -14,7 +14,8 @@ from .errors import InputError, SymgradError
 from .target import resolve
 from .train import check_plot_path, format_result, plot_loss, train
 
-EPILOG = "Exit codes: 0 success; 1 ran but a check failed; 2 bad input. See README.md for the JSON schemas."
+EPILOG = ("Exit codes: 0 success; 1 ran but a check failed; 2 bad input. "
+          "See README.md for the JSON schemas.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
         raise SymgradError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-TARGET_HELP = "a catalog id (see 'symgrad list'), a program file, or an expression such as \"(x+y)*z\""
+TARGET_HELP = ("a catalog id (see 'symgrad list'), a program file, or an expression such as "
+               "\"(x+y)*z\"")
 
 
 def build_parser():
@@ -41,7 +43,8 @@ def build_parser():
 def _add_derive(sub):
     p = sub.add_parser("derive", help="forward and backward pass of a target, gate by gate",
                        description="Derive every partial derivative of TARGET by the chain rule, "
-                       "gate by gate (upstream × local = downstream), symbolically and at a point.",
+                       "gate by gate (upstream × local = downstream), symbolically and at a "
+                       "point.",
                        epilog=EPILOG)
     p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("--at", metavar="k=v,...",
@@ -52,8 +55,8 @@ def _add_derive(sub):
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
     p.add_argument("--matrix", action="store_true",
-                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): derive it at "
-                   "matrix level, one step per matrix gate, instead of entry by entry")
+                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): "
+                   "derive it at matrix level, one step per matrix gate, instead of entry by entry")
     p.set_defaults(run=run_derive)
 
 
@@ -68,11 +71,14 @@ def _add_list(sub):
 
 def _add_train(sub):
     p = sub.add_parser("train", help="gradient descent on the derived gradients", epilog=EPILOG,
-                       description="Train the parameters of TARGET with the gradients symgrad derived.")
+                       description="Train the parameters of TARGET with the gradients symgrad "
+                       "derived.")
     p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("--data", metavar="FILE", help="CSV with a header naming the inputs, or .npz")
-    p.add_argument("--at", metavar="k=v,...", help="starting point / the single sample without --data")
-    p.add_argument("--params", metavar="a,b", help="the parameters to update (default: the model's)")
+    p.add_argument("--at", metavar="k=v,...",
+                   help="starting point / the single sample without --data")
+    p.add_argument("--params", metavar="a,b",
+                   help="the parameters to update (default: the model's)")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd",
                    help="the update rule (default sgd: w ← w − α·∂L/∂w)")
     p.add_argument("--lr", type=float, default=0.01, help="learning rate α (default 0.01)")
@@ -84,7 +90,8 @@ def _add_train(sub):
     p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
     p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
     p.add_argument("--seed", type=int, help="random seed (shuffling, initial values)")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text (default) or json")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
     p.set_defaults(run=run_train)
 
@@ -92,7 +99,8 @@ def _add_train(sub):
 def _add_render(sub):
     p = sub.add_parser("render", epilog=EPILOG,
                        help="write the derivation as a blog post (Markdown, Jekyll, LaTeX, HTML)",
-                       description="Write a blog-style derivation document of TARGET, with figures.")
+                       description="Write a blog-style derivation document of TARGET, with "
+                       "figures.")
     p.add_argument("target", metavar="TARGET", nargs="?", help=TARGET_HELP)
     p.add_argument("--all", action="store_true",
                    help="render every catalog model (the gallery) with an index")
@@ -113,13 +121,16 @@ def _add_render(sub):
 
 def _add_check(sub):
     p = sub.add_parser("check", epilog=EPILOG,
-                       help="verify the numbers a post claims (claims files), or gradcheck a target",
-                       description="Check textbook answers in claims files (TOML), or compare every "
-                       "symbolic gradient of a target with finite differences (--gradcheck).")
+                       help="verify the numbers a post claims (claims files), or gradcheck a "
+                       "target",
+                       description="Check textbook answers in claims files (TOML), or compare "
+                       "every symbolic gradient of a target with finite differences (--gradcheck).")
     p.add_argument("files", metavar="FILE", nargs="*", help="claims files (.toml)")
-    p.add_argument("--gradcheck", metavar="TARGET", help="finite-difference check of TARGET's gradients")
+    p.add_argument("--gradcheck", metavar="TARGET",
+                   help="finite-difference check of TARGET's gradients")
     p.add_argument("--at", metavar="k=v,...", help="the point for --gradcheck")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text (default) or json")
     p.set_defaults(run=run_check)
 
 
