@@ -6,8 +6,8 @@ The class label is part of a model's structure (which score is the correct one),
 not an input: a program has no indexing. Scores and data are inputs.
 """
 
-from .registry import Model, register
 from .layers import affine, assign, flat, layer, matrix_names, program, values, vector_names
+from .registry import Model, register
 
 
 def hinge(scores, label, margin_name, loss_name):

@@ -8,8 +8,8 @@ so the derivation is the scalar one, gate by gate; the matrix-level form is a
 later issue's (``matrix_forms.py``). ``relu(z)`` is the posts' ``max(0, z)``.
 """
 
-from .registry import Model, register
 from .layers import flat, layer, matrix_names, output_unit, program, values, vector_names
+from .registry import Model, register
 
 # --- sigmoid-3layer: 2 inputs -> 3 -> 2 -> 1, sigmoid everywhere, with biases ----------------
 _x = vector_names("x", 2)
