@@ -7,9 +7,16 @@ import argparse
 import os
 import sys
 
+from . import __version__
+from .catalog import format_catalog
+from .compile import compile as compile_target
+from .derivation import derive
 from .errors import InputError, SymgradError
+from .target import resolve
+from .train import check_plot_path, format_result, plot_loss, train
 
-EPILOG = "Exit codes: 0 success; 1 ran but a check failed; 2 bad input. See README.md for the JSON schemas."
+EPILOG = ("Exit codes: 0 success; 1 ran but a check failed; 2 bad input. "
+          "See README.md for the JSON schemas.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,45 +26,60 @@ class _Parser(argparse.ArgumentParser):
         raise SymgradError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+TARGET_HELP = ("a catalog id (see 'symgrad list'), a program file, or an expression such as "
+               "\"(x+y)*z\"")
+
+
 def build_parser():
-    parser = _Parser(prog="symgrad", description="Step-by-step backpropagation: derive gradients gate by "
-                     "gate, check textbook answers, compile and train.", epilog=EPILOG)
+    parser = _Parser(prog="symgrad", epilog=EPILOG,
+                     description="Step-by-step backpropagation: derive gradients gate by gate, "
+                     "check textbook answers, compile and train.")
     parser.add_argument("--version", action="version", version=f"symgrad {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    target_help = ("a catalog id (see 'symgrad list'), a program file, or an expression such as "
-                   "\"(x+y)*z\"")
+    for add in (_add_derive, _add_list, _add_train, _add_render, _add_check):
+        add(sub)
+    return parser
 
-    # --- derive -------------------------------------------------------------------------------
+
+def _add_derive(sub):
     p = sub.add_parser("derive", help="forward and backward pass of a target, gate by gate",
-                       description="Derive every partial derivative of TARGET by the chain rule, gate by gate "
-                       "(upstream × local = downstream), symbolically and at a point.", epilog=EPILOG)
-    p.add_argument("target", metavar="TARGET", help=target_help)
-    p.add_argument("--at", metavar="k=v,...", help="the point, e.g. x=-2,y=5,z=-4 (catalog models have defaults)")
+                       description="Derive every partial derivative of TARGET by the chain rule, "
+                       "gate by gate (upstream × local = downstream), symbolically and at a "
+                       "point.",
+                       epilog=EPILOG)
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
+    p.add_argument("--at", metavar="k=v,...",
+                   help="the point, e.g. x=-2,y=5,z=-4 (catalog models have defaults)")
     p.add_argument("--wrt", metavar="a,b", help="report gradients with respect to these names only")
-    p.add_argument("--output", metavar="NAME", help="the program variable to differentiate (default: the last)")
+    p.add_argument("--output", metavar="NAME",
+                   help="the program variable to differentiate (default: the last)")
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
     p.add_argument("--matrix", action="store_true",
-                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): derive it at "
-                   "matrix level, one step per matrix gate, instead of entry by entry")
+                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): "
+                   "derive it at matrix level, one step per matrix gate, instead of entry by entry")
     p.set_defaults(run=run_derive)
 
-    # --- list ---------------------------------------------------------------------------------
-    p = sub.add_parser("list", help="the catalog of documented models",
-                       description="List every catalog model: id, description, inputs, parameters, source post.",
-                       epilog=EPILOG)
+
+def _add_list(sub):
+    p = sub.add_parser("list", help="the catalog of documented models", epilog=EPILOG,
+                       description="List every catalog model: id, description, inputs, parameters, "
+                       "source post.")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="a table (default) or JSON with defaults, notes, programs and errata")
     p.set_defaults(run=run_list)
 
-    # --- train --------------------------------------------------------------------------------
-    p = sub.add_parser("train", help="gradient descent on the derived gradients",
-                       description="Train the parameters of TARGET with the gradients symgrad derived.",
-                       epilog=EPILOG)
-    p.add_argument("target", metavar="TARGET", help=target_help)
+
+def _add_train(sub):
+    p = sub.add_parser("train", help="gradient descent on the derived gradients", epilog=EPILOG,
+                       description="Train the parameters of TARGET with the gradients symgrad "
+                       "derived.")
+    p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
     p.add_argument("--data", metavar="FILE", help="CSV with a header naming the inputs, or .npz")
-    p.add_argument("--at", metavar="k=v,...", help="starting point / the single sample without --data")
-    p.add_argument("--params", metavar="a,b", help="the parameters to update (default: the model's)")
+    p.add_argument("--at", metavar="k=v,...",
+                   help="starting point / the single sample without --data")
+    p.add_argument("--params", metavar="a,b",
+                   help="the parameters to update (default: the model's)")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd",
                    help="the update rule (default sgd: w ← w − α·∂L/∂w)")
     p.add_argument("--lr", type=float, default=0.01, help="learning rate α (default 0.01)")
@@ -69,18 +91,23 @@ def build_parser():
     p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
     p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
     p.add_argument("--seed", type=int, help="random seed (shuffling, initial values)")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text (default) or json")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
     p.set_defaults(run=run_train)
 
-    # --- render -------------------------------------------------------------------------------
-    p = sub.add_parser("render", help="write the derivation as a blog post (Markdown, Jekyll, LaTeX, HTML)",
-                       description="Write a blog-style derivation document of TARGET, with figures.",
-                       epilog=EPILOG)
-    p.add_argument("target", metavar="TARGET", nargs="?", help=target_help)
-    p.add_argument("--all", action="store_true", help="render every catalog model (the gallery) with an index")
+
+def _add_render(sub):
+    p = sub.add_parser("render", epilog=EPILOG,
+                       help="write the derivation as a blog post (Markdown, Jekyll, LaTeX, HTML)",
+                       description="Write a blog-style derivation document of TARGET, with "
+                       "figures.")
+    p.add_argument("target", metavar="TARGET", nargs="?", help=TARGET_HELP)
+    p.add_argument("--all", action="store_true",
+                   help="render every catalog model (the gallery) with an index")
     p.add_argument("--at", metavar="k=v,...", help="the point (catalog models have defaults)")
-    p.add_argument("--wrt", metavar="a,b", help="the gradients to show (default: the model's parameters)")
+    p.add_argument("--wrt", metavar="a,b",
+                   help="the gradients to show (default: the model's parameters)")
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
     p.add_argument("--lr", type=float, metavar="α",
                    help="learning rate of the update step shown (default: the post's, else 0.1)")
@@ -92,43 +119,72 @@ def build_parser():
     p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
     p.set_defaults(run=run_render)
 
-    # --- check --------------------------------------------------------------------------------
-    p = sub.add_parser("check", help="verify the numbers a post claims (claims files), or gradcheck a target",
-                       description="Check textbook answers in claims files (TOML), or compare every symbolic "
-                       "gradient of a target with finite differences (--gradcheck).", epilog=EPILOG)
+
+def _add_check(sub):
+    p = sub.add_parser("check", epilog=EPILOG,
+                       help="verify the numbers a post claims (claims files), or gradcheck a "
+                       "target",
+                       description="Check textbook answers in claims files (TOML), or compare "
+                       "every symbolic gradient of a target with finite differences (--gradcheck).")
     p.add_argument("files", metavar="FILE", nargs="*", help="claims files (.toml)")
-    p.add_argument("--gradcheck", metavar="TARGET", help="finite-difference check of TARGET's gradients")
+    p.add_argument("--gradcheck", metavar="TARGET",
+                   help="finite-difference check of TARGET's gradients")
     p.add_argument("--at", metavar="k=v,...", help="the point for --gradcheck")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="text (default) or json")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text (default) or json")
     p.set_defaults(run=run_check)
-    return parser
 
 
 def run_derive(args):
-    from .derivation import derive, matrix_form
-
+    verb = "compiled" if args.format == "python" else "derived"
+    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb)
     if args.format == "python":
-        from .compile import compile as compile_target
-
-        target = matrix_form(args.target) if args.matrix else args.target
-        print(compile_target(target, wrt=args.wrt, output=args.output).source)
+        print(compile_target(problem, wrt=args.wrt).source)
         return 0
-    d = derive(args.target, at=args.at, wrt=args.wrt, output=args.output, matrix=args.matrix)
+    d = derive(problem, at=args.at, wrt=args.wrt)
     print(d.to_json_text() if args.format == "json" else str(d))
     return 0
 
 
 def run_list(args):
-    from .catalog import format_catalog
-
     print(format_catalog(args.format))
     return 0
 
 
 def run_train(args):
-    from .train import run_cli
+    """``symgrad train``: train, print (text or JSON), optionally plot."""
+    if args.plot:
+        check_plot_path(args.plot)          # a bad file name fails before the training, not after
+    result = train(args.target, data=args.data, at=args.at, params=args.params,
+                   optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, steps=args.steps,
+                   batch_size=args.batch_size, regularization=_regularization(args), seed=args.seed)
+    if args.plot:
+        plot_loss(result, args.plot)
+    if args.format == "json":
+        print(result.to_json_text())
+    else:
+        print(format_result(result))
+        if args.plot:
+            print(f"wrote {args.plot}")
+    return 0
 
-    return run_cli(args)
+
+def _regularization(args):
+    """``--l1``, ``--l2`` and ``--elastic β,λ`` as the ``regularization`` dict of ``train``."""
+    regularization = {}
+    if args.l1 is not None:
+        regularization["l1"] = args.l1
+    if args.l2 is not None:
+        regularization["l2"] = args.l2
+    if args.elastic is not None:
+        parts = [p.strip() for p in args.elastic.split(",")]
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            regularization["elastic"] = (float(parts[0]), float(parts[1]))
+        except ValueError:
+            raise InputError(f"--elastic takes β,λ (two numbers), got {args.elastic!r}") from None
+    return regularization or None
 
 
 def run_render(args):
@@ -197,7 +253,6 @@ def _one_line(exc):
 
 
 def _version():
-    from . import __version__
     return __version__
 
 

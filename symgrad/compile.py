@@ -34,15 +34,19 @@ from sympy.printing.precedence import precedence
 from .codegen import (BACKENDS, HELPERS, AdjointSymbol, Compiled, FoldedValue, LogSumExp,
                       NumpyCodePrinter, XLogY, adjoint_names, load_source, python_names)
 from .errors import InputError
-from .names import check_wrt
 from .functions import Minimum, Sigmoid, Step
+from .matrix.codegen import compile_matrix
+from .names import check_wrt, split_names
 from .rules import rule_for
+from .target import resolve
+
 
 def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
 
-    ``target``: an expression, a program, a file, a catalog id, a :class:`~symgrad.graph.Graph`, or a
-    matrix model (:class:`symgrad.matrix.MatrixModel`; catalog ids without a scalar program use theirs).
+    ``target``: an expression, a program, a file, a catalog id, a :class:`~symgrad.graph.Graph`, a
+    matrix model (:class:`symgrad.matrix.MatrixModel`; catalog ids without a scalar program use theirs)
+    or a :class:`~symgrad.target.Problem` already resolved.
     Scalar-symbol models broadcast over arrays of samples: the loss and every gradient have the
     broadcast shape of the inputs (one value per sample). Matrix models take arrays of their shapes.
     """
@@ -53,34 +57,20 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
             import jax.numpy  # noqa: F401
         except ImportError:
             raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
-    from .matrix import MatrixModel, matrix_model_of
-    from .target import split_names
-
     wrt = split_names(wrt)
-    if not isinstance(target, MatrixModel):
-        target = matrix_model_of(target) or target
-    if isinstance(target, MatrixModel):
-        from .matrix.codegen import compile_matrix
-
-        if output is not None and output != target.output:
-            raise InputError(f"--output {output!r}: the matrix model {target.name!r} is compiled for its "
-                             f"output {target.output!r} only")
-
-        return compile_matrix(target, wrt=wrt, backend=backend)
-
-    from .target import resolve
-
-    resolved = resolve(target, output=output)
-    graph = resolved.graph
+    problem = resolve(target, output=output, verb="compiled")
+    if problem.is_matrix:
+        return compile_matrix(problem.model, wrt=wrt, backend=backend)
+    graph = problem.graph
     order = graph.topological_order()
     inputs = [n for n in order if graph.nodes[n].is_input]
     if wrt is None:
-        wrt = list(resolved.wrt or inputs)
+        wrt = list(problem.wrt or inputs)
     check_wrt(wrt, order, graph.output, inputs)
-    title = resolved.label if len(resolved.label) <= 60 else resolved.label[:57] + "..."
+    title = problem.label if len(problem.label) <= 60 else problem.label[:57] + "..."
     source = graph_source(graph, wrt, order, backend=backend, title=title)
     function = load_source(source, "loss_and_grads")
-    defaults = {k: v for k, v in dict(resolved.defaults).items() if k in inputs}
+    defaults = {k: v for k, v in problem.defaults.items() if k in inputs}
     return Compiled(function, source, inputs, list(wrt), graph.output, defaults, backend=backend)
 
 

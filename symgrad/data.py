@@ -1,4 +1,4 @@
-"""Training data: a CSV file with a header naming the model's inputs, or a ``.npz`` of arrays named after them.
+"""Training data: a CSV file with a header naming the model's inputs, or a ``.npz`` of arrays.
 
 :func:`load_data` returns the columns as float arrays, one value (CSV) or one
 row (``.npz``, any trailing shape) per sample along the first axis. Every
@@ -35,14 +35,15 @@ def load_data(source, needed=(), usable=None):
     missing = [n for n in needed if n not in columns]
     if missing:
         plural = "s" if len(missing) > 1 else ""
-        raise InputError(f"{label}: no column{plural} {', '.join(map(repr, missing))} for the model's "
-                         f"input{plural} (columns: {', '.join(columns) or 'none'})")
+        raise InputError(f"{label}: no column{plural} {', '.join(map(repr, missing))} for the "
+                         f"model's input{plural} (columns: {', '.join(columns) or 'none'})")
     if usable is not None:
         kept = {k: v for k, v in columns.items() if k in usable}
         if not kept:
-            raise InputError(f"{label}: none of the columns ({', '.join(columns) or 'none'}) is an input the "
-                             f"model takes from data (those are: {', '.join(usable) or 'none'}; trained "
-                             f"parameters start from the point, not from data)")
+            raise InputError(f"{label}: none of the columns ({', '.join(columns) or 'none'}) is "
+                             f"an input the model takes from data (those are: "
+                             f"{', '.join(usable) or 'none'}; trained parameters start from "
+                             f"the point, not from data)")
         columns = kept
     check_lengths(columns, label)
     return columns
@@ -52,8 +53,8 @@ def check_lengths(columns, label="data"):
     """Every array must have at least one axis and the same number of samples (its first axis)."""
     for name, array in columns.items():
         if array.ndim == 0:
-            raise InputError(f"{label}: {name!r} is a single number (shape ()); data needs one value "
-                             f"per sample, shape (N,) or (N, ...)")
+            raise InputError(f"{label}: {name!r} is a single number (shape ()); data needs one "
+                             f"value per sample, shape (N,) or (N, ...)")
     lengths = {name: a.shape[0] for name, a in columns.items()}
     if len(set(lengths.values())) > 1:
         shapes = ", ".join(f"{name} {columns[name].shape}" for name in columns)
@@ -68,7 +69,8 @@ def _read_file(path):
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
     if size > MAX_DATA_BYTES:
-        raise InputError(f"{path}: the file is too large ({size:,} bytes; the limit is {MAX_DATA_BYTES:,})")
+        raise InputError(f"{path}: the file is too large ({size:,} bytes; "
+                         f"the limit is {MAX_DATA_BYTES:,})")
     if path.lower().endswith(".npz"):
         return _read_npz(path)
     if path.lower().endswith((".csv", ".txt")):
@@ -90,35 +92,38 @@ def _read_csv(path):
         raise InputError(f"{path}: not valid CSV ({exc})") from None
     lines = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
     if not lines:
-        raise InputError(f"{path}: the file is empty (expected a header naming the inputs, e.g. x,y)")
+        raise InputError(f"{path}: the file is empty "
+                         f"(expected a header naming the inputs, e.g. x,y)")
     header_line, header = lines[0]
     names = [h.strip() for h in header]
     for col, name in enumerate(names, 1):
         if not name.isidentifier():
-            raise InputError(f"{path}: line {header_line}, column {col}: header {name!r} is not an input "
-                             f"name (the first line must name the inputs, e.g. x,y)")
+            raise InputError(f"{path}: line {header_line}, column {col}: header {name!r} is not "
+                             f"an input name (the first line must name the inputs, e.g. x,y)")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InputError(f"{path}: the header names {', '.join(map(repr, dupes))} twice")
     values = [[] for _ in names]
     for line, row in lines[1:]:
         if len(row) != len(names):
-            raise InputError(f"{path}: line {line} has {len(row)} value{'s' if len(row) != 1 else ''}, "
+            plural = "s" if len(row) != 1 else ""
+            raise InputError(f"{path}: line {line} has {len(row)} value{plural}, "
                              f"but the header names {len(names)} columns ({', '.join(names)})")
-        for col, (name, cell) in enumerate(zip(names, row)):
+        for col, (name, cell) in enumerate(zip(names, row, strict=True)):
             values[col].append(_number(cell, path, line, name))
     if not values[0]:
         raise InputError(f"{path}: no data rows after the header")
-    return {name: np.array(column, dtype=float) for name, column in zip(names, values)}
+    return {name: np.array(column, dtype=float) for name, column in zip(names, values, strict=True)}
 
 
 def _number(cell, path, line, name):
+    where = f"{path}: line {line}, column {name!r}"
     try:
         value = float(cell.strip())
     except ValueError:
-        raise InputError(f"{path}: line {line}, column {name!r}: {cell.strip()!r} is not a number") from None
+        raise InputError(f"{where}: {cell.strip()!r} is not a number") from None
     if not math.isfinite(value):
-        raise InputError(f"{path}: line {line}, column {name!r}: {cell.strip()!r} is not a finite number")
+        raise InputError(f"{where}: {cell.strip()!r} is not a finite number")
     return value
 
 

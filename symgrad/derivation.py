@@ -14,8 +14,10 @@ import sympy
 
 from .backward import derive_graph, symbolic_adjoints
 from .errors import InputError
-from .names import check_wrt
 from .graph import Graph
+from .matrix import derive_matrix
+from .names import check_wrt, split_names
+from .target import resolve
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
 CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
@@ -205,57 +207,30 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     """Derive ``target`` at a point.
 
     ``target``: an expression (``"(x+y)*z"``), a program's text, the path of a
-    program file, a catalog id (``"linear-mse"``) or a :class:`Graph`.
+    program file, a catalog id (``"linear-mse"``), a :class:`Graph`, a matrix model or a
+    :class:`~symgrad.target.Problem` already resolved.
     ``at``: input name -> number (catalog models start from their default point).
     ``wrt``: the names whose gradients are reported (default: every input).
     ``output``: the program variable or node to differentiate (default: the last assigned).
     ``matrix``: for a catalog model with a matrix form (``relu-2layer``, …), derive that
     form at matrix level instead of the scalar program.
     """
-    from .matrix import MatrixModel, derive_matrix, matrix_model_of
-    from .target import resolve, split_names
-
     wrt = split_names(wrt)
-    matrix = matrix_form(target) if matrix else matrix_model_of(target)
-    if matrix is not None:          # a matrix model, a catalog id that only has a matrix form, or --matrix
-        if output is not None and output != matrix.output:
-            raise InputError(f"--output {output!r}: the matrix model {matrix.name!r} is derived for its "
-                             f"output {matrix.output!r} only")
-        catalog = None if isinstance(target, MatrixModel) else _catalog_model(target)
-        return derive_matrix(matrix, at=at, wrt=wrt, target=catalog.id if catalog else matrix.name,
-                             catalog=catalog)
-    resolved = resolve(target, output=output)
-    graph = resolved.graph
-    point = dict(resolved.defaults)
+    problem = resolve(target, output=output, matrix=matrix, verb="derived")
+    if problem.is_matrix:
+        return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label, catalog=problem.entry)
+    graph = problem.graph
+    point = dict(problem.defaults)
     point.update(parse_point(at) if isinstance(at, str) else (at or {}))
     order = graph.topological_order()
     inputs = [n for n in order if graph.nodes[n].is_input]
     point = check_point(point, inputs, set(graph.inputs))
     if wrt is None:
-        wrt = resolved.wrt or inputs
+        wrt = problem.wrt or inputs
     check_wrt(wrt, order, graph.output, inputs)
     sweep = derive_graph(graph, point)
-    return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, resolved.model, resolved.label)
-
-
-def matrix_form(target):
-    """The matrix model of catalog id ``target`` (for ``--matrix``), or an error listing those that have one."""
-    from .catalog import get_model, models
-    from .matrix import MatrixModel
-
-    if isinstance(target, MatrixModel):
-        return target
-    model = get_model(target) if isinstance(target, str) and "\n" not in target else None
-    if model is None or model.matrix is None:
-        having = ", ".join(m.id for m in models() if m.matrix is not None)
-        raise InputError(f"--matrix: {str(target)[:40]!r} has no matrix form (catalog models with one: {having})")
-    return model.matrix
-
-
-def _catalog_model(target):
-    from .catalog import find_model
-
-    return find_model(target) if isinstance(target, str) else None
+    return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, problem.entry,
+                      problem.label)
 
 
 def check_point(point, inputs, names):

@@ -1,4 +1,4 @@
-"""The one check of a ``wrt`` list against a graph's names (scalar graphs and matrix models)."""
+"""The ``wrt`` lists: split from the command line, checked against a graph's names (scalar and matrix)."""
 
 from .errors import InputError
 
@@ -9,3 +9,16 @@ def check_wrt(wrt, names, output, inputs):
     if unknown:
         raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
                          f"not a name of the graph of {output!r} (inputs: {', '.join(inputs)})")
+
+
+def split_names(value, option="--wrt"):
+    """``"a, b"`` -> ``["a", "b"]`` (lists pass through); an option given but empty is an error."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        names = [w.strip() for w in value.split(",") if w.strip()]
+    else:
+        names = list(value)
+    if not names:
+        raise InputError(f"{option} is empty; name the inputs to differentiate by, e.g. {option} x,y")
+    return names

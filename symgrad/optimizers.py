@@ -38,7 +38,8 @@ class Optimizer:
 
     def step(self, params, grads):
         self.t += 1
-        return {name: self.update(name, np.asarray(value, dtype=float), np.asarray(grads[name], dtype=float))
+        return {name: self.update(name, np.asarray(value, dtype=float),
+                                  np.asarray(grads[name], dtype=float))
                 for name, value in params.items()}
 
     def update(self, name, w, g):
@@ -118,7 +119,7 @@ class Adamax(Optimizer):
     """Adamax, Adam with the infinity norm (Kingma & Ba 2015, §7.1), β₁ = 0.9, β₂ = 0.999.
 
         m ← β₁·m + (1 − β₁)·g             (starts at 0)
-        u ← max(β₂·u, |g| + ε)            (starts at 0; ε = 1e-8 keeps u > 0, as PyTorch does)
+        u ← max(β₂·u, |g| + ε)            (starts at 0; ε = 1e-8 keeps u > 0, as in PyTorch)
         w ← w − (α / (1 − β₁ᵗ))·m / u
     """
 
@@ -149,5 +150,6 @@ def make_optimizer(name, lr):
     try:
         cls = OPTIMIZERS[str(name).lower()]
     except KeyError:
-        raise InputError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)})") from None
+        choices = ", ".join(OPTIMIZERS)
+        raise InputError(f"unknown optimizer {name!r} (choose from {choices})") from None
     return cls(lr)

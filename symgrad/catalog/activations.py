@@ -7,7 +7,7 @@ symgrad follows PyTorch: relu'(0) = 0, leaky_relu'(0) = α, elu'(0) = α, and a 
 in max splits the gradient 1/2 : 1/2.
 """
 
-from . import Model, register
+from .registry import Model, register
 
 
 def _activation(model_id, title, description, line, x, notes):

@@ -1,6 +1,6 @@
 """The seed posts' first examples: the linear model with MSE and the cs231n circuit."""
 
-from . import Model, register
+from .registry import Model, register
 
 register(Model(
     id="linear-mse",

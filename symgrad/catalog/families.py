@@ -1,4 +1,5 @@
-"""Imports every catalog module so that each registers its models (in this order in 'symgrad list')."""
+"""Imports every catalog module so that each registers its models, in the order of 'symgrad list'."""
+# ruff: noqa: I001  (the import order is the catalog's order; do not sort it)
 
 from . import basics  # noqa: F401
 from . import neurons  # noqa: F401

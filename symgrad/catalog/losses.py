@@ -6,8 +6,8 @@ The class label is part of a model's structure (which score is the correct one),
 not an input: a program has no indexing. Scores and data are inputs.
 """
 
-from . import Model, register
 from .layers import affine, assign, flat, layer, matrix_names, program, values, vector_names
+from .registry import Model, register
 
 
 def hinge(scores, label, margin_name, loss_name):
@@ -68,7 +68,7 @@ def _svm_total_program():
     return program(*blocks)
 
 
-register(Model(
+SVM_TOTAL = register(Model(
     id="svm-total",
     title="SVM loss of a two-layer ReLU network, with L2 regularization",
     description="L = (1/N)·Σ Lᵢ + λR(W1) + λR(W2), s = W2·max(0, W1x), N = 2, 2-2-3",
@@ -111,7 +111,7 @@ L = -(y*log(p) + (1 - y)*log(1 - p))
 ))
 
 # --- softmax-ce ------------------------------------------------------------------------------
-register(Model(
+SOFTMAX_CE = register(Model(
     id="softmax-ce",
     title="Softmax cross-entropy of one sample",
     description="pᵢ = e^sᵢ / Σⱼ e^sⱼ, L = −log p_y, three classes, correct class 1",

@@ -11,6 +11,8 @@ put one sample per row.
 import numpy as np
 
 from ..matrix import MatrixModel, hinge, l2, mean, relu, sigmoid, softmax_ce, sum_, sumsq
+from .losses import SOFTMAX_CE, SVM_TOTAL
+from .networks import LINEAR_COLLAPSE, RELU_2LAYER, RELU_3LAYER, SIGMOID_3LAYER
 
 MLP_SHAPES = {"N": 64, "D_in": 1000, "H": 100, "D_out": 10}
 
@@ -35,11 +37,9 @@ def mlp_2layer(N=64, D_in=1000, H=100, D_out=10):  # noqa: N803 (the post's name
 
 
 # --- forms of the scalar catalog models ------------------------------------------------------------
-def _from_catalog(model_id, m, arrays):
+def _from_catalog(entry, m, arrays):
     """Default arrays from the scalar model's default point: array name -> nested list of scalar names."""
-    from . import get_model
-
-    point = get_model(model_id).defaults
+    point = entry.defaults
 
     def defaults(seed=None):
         return {name: np.array([[float(point[n]) for n in row] for row in names]) if isinstance(names[0], list)
@@ -67,7 +67,7 @@ def sigmoid_3layer():
     h1 = m.let("h1", sigmoid(m.let("z1", W1 @ x + b1)))
     h2 = m.let("h2", sigmoid(m.let("z2", W2 @ h1 + b2)))
     m.let("yhat", sigmoid(m.let("z3", W3 @ h2 + b3)))
-    return _from_catalog("sigmoid-3layer", m, {
+    return _from_catalog(SIGMOID_3LAYER, m, {
         "x": _column("x", 2), "W1": _names("W1", 3, 2), "b1": _column("b1", 3), "W2": _names("W2", 2, 3),
         "b2": _column("b2", 2), "W3": _names("W3", 1, 2), "b3": _column("b3", 1)})
 
@@ -77,7 +77,7 @@ def relu_2layer():
     x, W1, W2 = m.input("x", (2, 1)), m.input("W1", (3, 2)), m.input("W2", (1, 3))
     h1 = m.let("h1", relu(m.let("z1", W1 @ x)))
     m.let("f", W2 @ h1)
-    return _from_catalog("relu-2layer", m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
+    return _from_catalog(RELU_2LAYER, m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
                                             "W2": _names("W2", 1, 3)})
 
 
@@ -89,7 +89,7 @@ def relu_3layer():
     h1 = m.let("h1", relu(m.let("z1", W1 @ x)))
     h2 = m.let("h2", relu(m.let("z2", W2 @ h1)))
     m.let("f", W3 @ h2)
-    return _from_catalog("relu-3layer", m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
+    return _from_catalog(RELU_3LAYER, m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
                                             "W2": _names("W2", 2, 3), "W3": _names("W3", 1, 2)})
 
 
@@ -98,7 +98,7 @@ def linear_collapse():
     x, W1, W2 = m.input("x", (2, 1)), m.input("W1", (3, 2)), m.input("W2", (1, 3))
     h = m.let("h", W1 @ x)
     m.let("f", W2 @ h)
-    return _from_catalog("linear-collapse", m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
+    return _from_catalog(LINEAR_COLLAPSE, m, {"x": _column("x", 2), "W1": _names("W1", 3, 2),
                                                 "W2": _names("W2", 1, 3)})
 
 
@@ -116,14 +116,12 @@ def svm_total():
     data = m.let("data_loss", mean(m.let("losses", hinge(S, Y))))
     R1, R2 = m.let("R1", l2(W1)), m.let("R2", l2(W2))
     m.let("L", data + lam * R1 + lam * R2)
-    m = _from_catalog("svm-total", m, {"X": [["x1_1", "x1_2"], ["x2_1", "x2_2"]],
+    m = _from_catalog(SVM_TOTAL, m, {"X": [["x1_1", "x1_2"], ["x2_1", "x2_2"]],
                                        "W1": _names("W1", 2, 2), "W2": _names("W2", 3, 2)})
     arrays = m.defaults
 
     def defaults(seed=None):
-        from . import get_model
-
-        return {**arrays(seed), "Y": SVM_LABELS.copy(), "lam": np.array(get_model("svm-total").defaults["lam"])}
+        return {**arrays(seed), "Y": SVM_LABELS.copy(), "lam": np.array(SVM_TOTAL.defaults["lam"])}
     m.defaults = defaults
     return m
 
@@ -133,7 +131,7 @@ def softmax_ce_form():
                     description="L = Σ_i (logsumexp(s_i) − Σ_j Y_ij s_ij), one sample, correct class 1")
     s, Y = m.input("s", (1, 3)), m.input("Y", (1, 3))
     m.let("L", sum_(softmax_ce(s, Y)))
-    m = _from_catalog("softmax-ce", m, {"s": [["s1", "s2", "s3"]]})
+    m = _from_catalog(SOFTMAX_CE, m, {"s": [["s1", "s2", "s3"]]})
     arrays = m.defaults
     m.defaults = lambda seed=None: {**arrays(seed), "Y": np.array([[1.0, 0.0, 0.0]])}
     return m

@@ -16,7 +16,7 @@ and ``symgrad.compile("mlp-2layer")`` the NumPy function. Its matrix form is
 ``matrix_forms.FORMS["mlp-2layer"]``.
 """
 
-from . import Model, register
+from .registry import Model, register
 
 register(Model(
     id="mlp-2layer",

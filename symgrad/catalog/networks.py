@@ -8,8 +8,8 @@ so the derivation is the scalar one, gate by gate; the matrix-level form is a
 later issue's (``matrix_forms.py``). ``relu(z)`` is the posts' ``max(0, z)``.
 """
 
-from . import Model, register
 from .layers import flat, layer, matrix_names, output_unit, program, values, vector_names
+from .registry import Model, register
 
 # --- sigmoid-3layer: 2 inputs -> 3 -> 2 -> 1, sigmoid everywhere, with biases ----------------
 _x = vector_names("x", 2)
@@ -19,7 +19,7 @@ _W3, _b3 = matrix_names("W3", 1, 2), vector_names("b3", 1)
 _layer1, _h1 = layer("h1", _x, _W1, _b1, "sigmoid", pre_name="z1")
 _layer2, _h2 = layer("h2", _h1, _W2, _b2, "sigmoid", pre_name="z2")
 
-register(Model(
+SIGMOID_3LAYER = register(Model(
     id="sigmoid-3layer",
     title="Three-layer sigmoid network",
     description="ŷ = σ(W3·σ(W2·σ(W1·x + b1) + b2) + b3), shapes 2-3-2-1",
@@ -56,7 +56,7 @@ _W1_VALUES = [[0.5, 0.3], [0.2, 0.4], [-0.6, 0.1]]
 _X_VALUES = [1.0, 2.0]
 
 
-register(Model(
+RELU_2LAYER = register(Model(
     id="relu-2layer",
     title="Two-layer ReLU network",
     description="f = W2·max(0, W1·x), shapes 2-3-1",
@@ -75,7 +75,7 @@ register(Model(
 ))
 
 _relu2, _rh2 = layer("h2", _rh1, _R2b, function="relu", pre_name="z2")
-register(Model(
+RELU_3LAYER = register(Model(
     id="relu-3layer",
     title="Three-layer ReLU network",
     description="f = W3·max(0, W2·max(0, W1·x)), shapes 2-3-2-1",
@@ -97,7 +97,7 @@ register(Model(
 # --- linear-collapse: two linear layers are one ---------------------------------------------
 # relu-2layer without the ReLU: the same shapes and the same default point, so the two compare.
 _lin1, _lh = layer("h", _x, _R1)
-register(Model(
+LINEAR_COLLAPSE = register(Model(
     id="linear-collapse",
     title="Two linear layers collapse into one",
     description="f = W2·W1·x equals W3·x with W3 = W2W1 (no nonlinearity), shapes 2-3-1",

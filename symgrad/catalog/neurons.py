@@ -8,7 +8,7 @@
   squared error, including the post's one SGD step on w9 (with its erratum).
 """
 
-from . import Erratum, Model, register
+from .registry import Erratum, Model, register
 
 register(Model(
     id="sigmoid-neuron",

@@ -10,8 +10,8 @@ d|W|/dW = sign(W) with sign(0) = 0 (PyTorch's convention), which is also what a
 central difference gives there. That is the point of the example, so it stays.
 """
 
-from . import Erratum, Model, register
 from .layers import values, vector_names
+from .registry import Erratum, Model, register
 
 _W = vector_names("W_", 4)
 _POINTS = {"w1": values(_W, [1.0, 0.0, 0.0, 0.0]), "w2": values(_W, [0.25] * 4)}

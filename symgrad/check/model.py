@@ -4,46 +4,40 @@ import dataclasses
 import difflib
 import math
 
-from ..catalog import find_model, models
 from ..derivation import derive
 from ..errors import DomainError, InputError, SymgradError
-from ..matrix import matrix_model_of
 from ..optimizers import sgd_step
 from ..target import resolve
 from .claims import TARGET_KEYS, Fields
 
 
 def _resolve_target(path, data, lay):
-    """The file's program, model or expression as a resolved target (``output`` applied)."""
+    """The file's program, model or expression as a resolved problem (``output`` applied)."""
     key = next(k for k in TARGET_KEYS if k in data)
     target = data[key]
     line = lay.keys.get(((), key))
     where = f"{path}{f', line {line}' if line else ''}"
-    if key == "model" and find_model(target) is None:
-        close = difflib.get_close_matches(target, [m.id for m in models()], n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else "see 'symgrad list'"
-        raise InputError(f"{where}: unknown model {target!r} ({hint})")
-    if matrix_model_of(target) is not None:
-        raise InputError(f"{where}: {target!r} is a matrix model; claims files check scalar models "
-                         f"(try symgrad check --gradcheck {target})")
     try:
-        resolved = resolve(target)
+        problem = resolve(target, catalog_only=key == "model")
+        if problem.is_matrix:
+            raise InputError(f"{where}: {target!r} is a matrix model; claims files check scalar "
+                             f"models (try symgrad check --gradcheck {target})")
         output = data.get("output")
         if output is not None:
-            g = resolved.graph
+            g = problem.graph
             if output not in g.variables and output not in g.nodes:
                 known = ", ".join(n for n in g.nodes if n not in g.unnamed)
                 oline = lay.keys.get(((), "output"))
                 raise InputError(f"{path}{f', line {oline}' if oline else ''}: output {output!r} "
                                  f"is not a name of the {key} (names: {known})")
-            resolved = resolve(target, output=output)
+            problem = problem.with_output(output)
     except InputError as exc:
         if str(exc).startswith(str(path)):
             raise
         raise InputError(f"{where}: {key}: {exc}") from None
     except SymgradError as exc:
         raise InputError(f"{where}: {key}: {exc}") from None
-    return resolved
+    return problem
 
 
 class ClaimsModel:

@@ -72,20 +72,7 @@ def hinge(scores, labels, margin=1.0, out=None):
     return op("hinge", scores, labels, params=(float(margin),), out=out)
 
 
-def matrix_model_of(target):
-    """The matrix model of ``target`` when it is one, or a catalog id with only a matrix form; else None."""
-    if isinstance(target, MatrixModel):
-        return target
-    if isinstance(target, str) and "\n" not in target:
-        from ..catalog import find_model
-
-        model = find_model(target)
-        if model is not None and not model.program.strip():
-            return model.matrix
-    return None
-
-
-__all__ = ["MatrixModel", "Var", "MatrixDerivation", "derive_matrix", "matrix_model_of",
-           "ShapeMismatch", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs_", "maximum",
+__all__ = ["MatrixModel", "Var", "MatrixDerivation", "derive_matrix", "ShapeMismatch",
+           "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs_", "maximum",
            "minimum", "hadamard", "sum_", "mean", "sumsq", "l1", "l2", "transpose", "matmul", "leaky_relu",
            "elu", "softmax_ce", "hinge", "op"]

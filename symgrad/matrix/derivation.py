@@ -104,7 +104,7 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
     if isinstance(at, str):
         raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
                          f"its inputs are {', '.join(model.inputs)}")
-    from ..target import split_names
+    from ..names import split_names
 
     wrt = split_names(wrt)
     wrt = list(wrt) if wrt is not None else list(model.params or model.inputs)
