@@ -5,8 +5,48 @@ in H ⊙ (1 − H)) is computed once; gradients that only pass through are alias
 """
 
 from ..codegen import BACKENDS, HELPERS, Compiled, NumpyCodePrinter, load_source, python_names
-from .rules import CODE_HELPERS
 from .sweep import reverse_sweep
+
+# Helpers of the generated code (added to the module only when used).
+CODE_HELPERS = {
+    "_own": '''\
+def _own(value, seen):
+    """``value``, copied if it is an input array or another result (so callers may update it in place)."""
+    if id(value) in seen:
+        value = np.array(value, dtype=float)
+    seen.add(id(value))
+    return value
+''',
+    "_logsumexp": '''\
+def _logsumexp(s):
+    """log Σⱼ e^(s_ij) per row, shifted by the row maximum so that nothing overflows."""
+    top = np.max(s, axis=1, keepdims=True)
+    return (top + np.log(np.sum(np.exp(s - top), axis=1, keepdims=True)))[:, 0]
+''',
+    "_softmax_ce": '''\
+def _softmax_ce(s, y):
+    """Cross-entropy of softmax(s) against label rows y, one value per row (log-sum-exp form)."""
+    return _logsumexp(s) - np.sum(y * s, axis=1)
+''',
+    "_softmax": '''\
+def _softmax(s):
+    e = np.exp(s - np.max(s, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+''',
+    "_hinge": '''\
+def _hinge(s, y, margin):
+    """Σ_{j≠y_i} max(0, s_ij − s_iy + margin) per row; y holds one-hot label rows."""
+    correct = np.sum(s * y, axis=1, keepdims=True)
+    return np.sum((1.0 - y) * np.maximum(s - correct + margin, 0.0), axis=1)
+''',
+    "_hinge_grad": '''\
+def _hinge_grad(s, y, margin):
+    """∂hinge/∂s per row: 1 for each violating class, minus their count on the correct class."""
+    correct = np.sum(s * y, axis=1, keepdims=True)
+    m = (1.0 - y) * (s - correct + margin > 0)
+    return m - y * np.sum(m, axis=1, keepdims=True)
+''',
+}
 
 
 def matrix_source(model, wrt, backend="numpy"):

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from ..codegen import adjoint_names, python_names
 from ..errors import SymgradError
 from ..names import check_wrt
-from .rules import MATRIX_RULES, F, VJPContext
+from .formula import Expr, Name, Plus, Seed, Shown, Zeros, compound_anywhere, helpers_of
+from .rules import MATRIX_RULES, VJPContext
 
 INLINE_LIMIT = 400      # characters: longer inlined formulas fall back to the named form
 
@@ -33,7 +35,7 @@ class MatrixForwardRow:
     op: str
     label: str
     shape: tuple
-    formula: F              # the gate written with its arguments
+    formula: Expr           # the gate written with its arguments
     args: list
 
 
@@ -47,8 +49,8 @@ class MatrixStep:
     gate_shape: tuple
     input_shape: tuple
     upstream: str           # "∂L/∂gate"
-    rule: F                 # the vjp rule with G for the upstream
-    downstream: F           # the rule with the upstream named
+    rule: Expr              # the vjp rule with G for the upstream
+    downstream: Expr        # the rule with the upstream named
 
 
 @dataclass
@@ -56,8 +58,8 @@ class MatrixSweep:
     order: list
     forward: list = field(default_factory=list)
     steps: list = field(default_factory=list)
-    named: dict = field(default_factory=dict)      # node -> F of ∂L/∂node in terms of ∂L/∂consumers
-    inlined: dict = field(default_factory=dict)    # node -> F of ∂L/∂node substituted to the output
+    named: dict = field(default_factory=dict)      # node -> ∂L/∂node in terms of ∂L/∂consumers
+    inlined: dict = field(default_factory=dict)    # node -> ∂L/∂node substituted to the output
     parts: dict = field(default_factory=dict)      # node -> [gate] it receives gradient from (fan-out)
     forward_code: list = field(default_factory=list)
     backward_code: list = field(default_factory=list)
@@ -77,8 +79,6 @@ def latex_name(name):
 
 def reverse_sweep(model, wrt, code_names=None):
     """Forward formulas and the reverse sweep of ``model`` for the gradients of ``wrt``."""
-    from ..codegen import adjoint_names, python_names
-
     out_name = model.output
     if out_name is None:
         raise SymgradError(f"model {model.name!r} has no gates")
@@ -97,18 +97,18 @@ def reverse_sweep(model, wrt, code_names=None):
     def leaf(ref):
         if isinstance(ref, str):
             if ref in shown:
-                return F(code_names[ref], shown[ref].text, shown[ref].latex, atomic=True)
-            return F(code_names[ref], ref, latex_name(ref), atomic=True)
-        return F(repr(float(ref)), f"{ref:g}", f"{ref:g}", atomic=True)
+                return Shown(code_names[ref], shown[ref])
+            return Name(code_names[ref], ref, latex_name(ref))
+        return Name(repr(float(ref)), f"{ref:g}", f"{ref:g}")
 
     for name in order:
         node = model.nodes[name]
         if node.is_input:
             continue
-        formula, helpers = MATRIX_RULES[node.op].forward([leaf(a) for a in node.args], node.params)
+        formula = MATRIX_RULES[node.op].forward([leaf(a) for a in node.args], node.params)
         if node.op == "transpose" and re.fullmatch(r"n\d+", name):
             shown[name] = formula
-        sweep.helpers.update(helpers)
+        sweep.helpers.update(helpers_of(formula))
         sweep.forward.append(MatrixForwardRow(name, node.op, MATRIX_RULES[node.op].label, node.shape, formula,
                                               [a for a in node.args if isinstance(a, str)]))
         sweep.forward_code.append(f"{code_names[name]} = {formula.code}")
@@ -120,8 +120,7 @@ def reverse_sweep(model, wrt, code_names=None):
         if not node.is_input and any(a in reach for a in node.args if isinstance(a, str)):
             reach.add(name)
 
-    seed_code = f"np.ones({out_shape})" if out_shape else "1.0"
-    seed = F(seed_code, "1", "1", atomic=True, one=True)
+    seed = Seed(tuple(out_shape))
     contributions = {out_name: [(seed, seed, seed)]}    # (code form, named form, inlined form)
     symbol_text = f"∂{out_name}/∂"
 
@@ -129,17 +128,19 @@ def reverse_sweep(model, wrt, code_names=None):
         parts = contributions.pop(name, [])
         if not parts:
             return None
-        codes = [p[0].code for p in parts]
-        if len(parts) == 1 and (parts[0][0].atomic and parts[0][0].code.isidentifier() or parts[0][0].one):
-            sweep.adjoint_code[name] = parts[0][0]
+        first = parts[0][0]
+        if len(parts) == 1 and (first.one or not compound_anywhere(first)
+                                and first.code.isidentifier()):
+            sweep.adjoint_code[name] = first            # an alias: nothing to compute
         else:
+            codes = [p[0].code for p in parts]
             sweep.backward_code.append(f"{grad_names[name]} = {' + '.join(codes)}")
-            sweep.adjoint_code[name] = F(grad_names[name], "", "", atomic=True)
+            sweep.adjoint_code[name] = Name(grad_names[name], "", "")
         sweep.named[name] = _sum([p[1] for p in parts])
         inline = _sum([p[2] for p in parts])
         if len(inline.text) > INLINE_LIMIT:
-            inline = F("", f"{symbol_text}{name}", rf"\frac{{\partial {latex_name(out_name)}}}"
-                       rf"{{\partial {latex_name(name)}}}", atomic=True)
+            inline = Name("", f"{symbol_text}{name}", rf"\frac{{\partial {latex_name(out_name)}}}"
+                          rf"{{\partial {latex_name(name)}}}")
         sweep.inlined[name] = inline
         return sweep.adjoint_code[name]
 
@@ -154,15 +155,18 @@ def reverse_sweep(model, wrt, code_names=None):
         args = [leaf(a) for a in node.args]
         shapes = [model.nodes[a].shape if isinstance(a, str) else () for a in node.args]
         upstream = f"{symbol_text}{name}"
-        named_g = (code_g if code_g.one else
-                   F(code_g.code, upstream, rf"\frac{{\partial {latex_name(out_name)}}}{{\partial {latex_name(name)}}}",
-                     atomic=True))
-        ctx = VJPContext(named_g, args, leaf(name), shapes, node.shape, node.params)
-        named = rule.vjp(ctx)
-        sweep.helpers.update(ctx.helpers)
-        generic = rule.vjp(VJPContext(F("G", "G", "G", atomic=True), args, leaf(name), shapes, node.shape,
-                                      node.params))
-        inlined = rule.vjp(VJPContext(sweep.inlined[name], args, leaf(name), shapes, node.shape, node.params))
+        named_g = code_g if code_g.one else Name(
+            code_g.code, upstream,
+            rf"\frac{{\partial {latex_name(out_name)}}}{{\partial {latex_name(name)}}}")
+
+        def vjp(g, node=node, rule=rule, args=args, shapes=shapes):
+            return _vjp(node.op, rule, VJPContext(g, args, leaf(node.name), shapes, node.shape,
+                                                  node.params))
+
+        named = vjp(named_g)
+        for formula in named:
+            sweep.helpers.update(helpers_of(formula))
+        generic, inlined = vjp(Name("G", "G", "G")), vjp(sweep.inlined[name])
         for pos in range(rule.arity):
             arg = node.args[pos]
             if not isinstance(arg, str) or arg not in reach:
@@ -175,13 +179,19 @@ def reverse_sweep(model, wrt, code_names=None):
 
     for w in wrt:
         if w not in sweep.adjoint_code and settle(w) is None:
-            zero = F(f"np.zeros({model.nodes[w].shape})", "0", "0", atomic=True)
+            zero = Zeros(tuple(model.nodes[w].shape))
             sweep.adjoint_code[w] = sweep.named[w] = sweep.inlined[w] = zero
     return sweep
 
 
+def _vjp(op, rule, ctx):
+    """The rule's formulas, one per differentiable argument; any other count is a bug of the rule."""
+    formulas = tuple(rule.vjp(ctx))
+    if len(formulas) != rule.arity:
+        raise SymgradError(f"the matrix rule of {op!r} returned {len(formulas)} gradients for "
+                           f"{rule.arity} differentiable argument{'s' * (rule.arity != 1)}")
+    return formulas
+
+
 def _sum(forms):
-    if len(forms) == 1:
-        return forms[0]
-    return F(" + ".join(f.code for f in forms), " + ".join(f.text for f in forms),
-             " + ".join(f.latex for f in forms))
+    return forms[0] if len(forms) == 1 else Plus(tuple(forms))
