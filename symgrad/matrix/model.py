@@ -13,10 +13,15 @@ Every gate's shape is computed (and checked) when it is created, so a mismatch
 fails at once, naming both shapes.
 """
 
+import keyword
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import SymgradError
 from .rules import MATRIX_RULES, ShapeMismatch, check_shapes
+from .sweep import latex_name, reverse_sweep
+
 
 @dataclass
 class MatrixNode:
@@ -24,7 +29,7 @@ class MatrixNode:
     op: str                      # "input" or a key of MATRIX_RULES
     args: tuple = ()             # names of argument nodes, or Python numbers (constants)
     shape: tuple = ()
-    params: tuple = ()           # constant parameters of the op (alpha of leaky_relu, margin of hinge)
+    params: tuple = ()           # constant parameters of the op (alpha of a leaky unit, margin of hinge)
 
     @property
     def is_input(self):
@@ -130,8 +135,6 @@ class MatrixModel:
 
     def latex_lines(self, wrt=None):
         """The model and the gradient of each parameter as LaTeX lines (for documents)."""
-        from .sweep import latex_name, reverse_sweep
-
         sweep = reverse_sweep(self, list(wrt or self.params or self.inputs))
         lines = [f"{latex_name(r.name)} = {r.formula.latex}" for r in sweep.forward
                  if not (r.op == "transpose" and r.name.startswith("n") and r.name[1:].isdigit())]
@@ -142,8 +145,6 @@ class MatrixModel:
 
     def default_arrays(self, seed=0):
         if self.defaults is None:
-            import numpy as np
-
             rng = np.random.default_rng(seed)
             return {n: rng.standard_normal(self.nodes[n].shape) for n in self.inputs}
         return self.defaults(seed)
@@ -213,8 +214,6 @@ def op(name, *args, params=(), out=None):
 
 
 def _check_name(name):
-    import keyword
-
     if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
             and not name.startswith("_")):
         raise SymgradError(f"{name!r} is not a valid variable name (letters, digits and _, not a keyword)")
