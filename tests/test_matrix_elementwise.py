@@ -46,7 +46,9 @@ def _model(name, rows, cols, broadcast):
     fn = ELEMENTWISE[RENAMED.get(name, name)]
     m = MatrixModel(f"generic-{name}", params=("X", "B") if RULES[name].arity == 2 else ("X",))
     X, C = m.input("X", (rows, cols)), m.input("C", (rows, cols))
-    args = (X, m.input("B", (cols,) if broadcast else (rows, cols))) if RULES[name].arity == 2 else (X,)
+    args = (X,)
+    if RULES[name].arity == 2:
+        args = (X, m.input("B", (cols,) if broadcast else (rows, cols)))
     m.let("L", sum_(hadamard(fn(*args), C)))
     return m
 

@@ -78,13 +78,16 @@ class MatrixDerivation:
             "inputs": self.inputs,
             "wrt": list(self.wrt),
             "gradients": {k: _array(v) for k, v in self.gradients.items()},
-            "gradient_norms": {k: json_number(np.linalg.norm(v)) for k, v in self.gradients.items()},
+            "gradient_norms": {k: json_number(np.linalg.norm(v))
+                               for k, v in self.gradients.items()},
             "formulas": self.formulas,
             "latex_formulas": self.latex_formulas,
-            "forward": [{"name": r.name, "op": r.op, "shape": list(r.shape), "formula": r.formula.text,
-                         "latex": r.formula.latex, "args": r.args} for r in self.forward],
-            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "gate_shape": list(s.gate_shape),
-                       "input_shape": list(s.input_shape), "upstream": s.upstream, "rule": s.rule.text,
+            "forward": [{"name": r.name, "op": r.op, "shape": list(r.shape),
+                         "formula": r.formula.text, "latex": r.formula.latex, "args": r.args}
+                        for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
+                       "gate_shape": list(s.gate_shape), "input_shape": list(s.input_shape),
+                       "upstream": s.upstream, "rule": s.rule.text,
                        "downstream": s.downstream.text, "downstream_latex": s.downstream.latex}
                       for s in self.steps],
             "accumulations": self.accumulations,
@@ -98,7 +101,7 @@ class MatrixDerivation:
 
 
 def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
-    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: the model's)."""
+    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: its own)."""
     if isinstance(at, str):
         raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
                          f"its inputs are {', '.join(model.inputs)}")
@@ -106,13 +109,14 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
     arrays = dict(model.default_arrays(seed))
     for k, v in (at or {}).items():
         if k not in model.nodes or not model.nodes[k].is_input:
-            raise InputError(f"{k!r} is not an input of {model.name!r} (inputs: {', '.join(model.inputs)})")
+            raise InputError(f"{k!r} is not an input of {model.name!r} "
+                             f"(inputs: {', '.join(model.inputs)})")
         arrays[k] = np.asarray(v, dtype=float)
     compiled = compile_matrix(model, wrt)
     sweep = reverse_sweep(model, wrt)
     value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
-    return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep, float(value), grads,
-                            compiled, target or model.name, catalog)
+    return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
+                            float(value), grads, compiled, target or model.name, catalog)
 
 
 def format_matrix_derivation(d):
@@ -125,7 +129,8 @@ def format_matrix_derivation(d):
     lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream):"]
     for s in d.steps:
         lines.append(f"  {s.gate} ({s.label}) → {s.input} [{shape(s.input_shape)}]: "
-                     f"G = {s.upstream};  rule {s.rule.text};  ∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
+                     f"G = {s.upstream};  rule {s.rule.text};  "
+                     f"∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
     for node, gates in d.accumulations.items():
         lines.append(f"  {node} is read by {', '.join(gates)}: its gradients add")
     lines += ["", "Gradients:"]

@@ -35,7 +35,7 @@ def scalar_point(model, arrays):
 
 
 def scalar_program(model):
-    """The program text, and node name -> array of entry names (numbers as strings for constants)."""
+    """The program text, and node name -> array of entry names (constants: numbers as strings)."""
     entries = {}
     lines = []
     for name in model.topological_order():
@@ -90,7 +90,8 @@ def _entries(node, args, shape):
                 yield (i,), f"log({' + '.join(f'exp({s[i, j]})' for j in row)}) - ({correct})"
             else:
                 margin = node.params[0]
-                yield (i,), " + ".join(f"(1 - {y[i, j]})*relu({s[i, j]} - ({correct}) + {margin!r})" for j in row)
+                yield (i,), " + ".join(f"(1 - {y[i, j]})*relu({s[i, j]} - ({correct}) + {margin!r})"
+                                       for j in row)
     else:
         for index in indices:
             yield index, _scalar_entry(node, [_at(a, index, shape) for a in args])

@@ -248,7 +248,8 @@ class ChainRule(Expr):
 
 
 def left_out(factor, fmt):
-    """Whether a product leaves ``factor`` out: ones in text and LaTeX, only the number 1.0 in code."""
+    """Whether a product leaves ``factor`` out: ones in text and LaTeX, only the number 1.0 in
+    code."""
     return factor.scalar_one if fmt == "code" else factor.one
 
 
@@ -279,7 +280,7 @@ def helpers_of(expr):
 
 # --- the printers ---------------------------------------------------------------------------------
 class FormulaPrinter:
-    """Dispatch on the node class (``_print_<Class>``), SymPy-style; subclasses give the spelling."""
+    """Dispatch on the node class (``_print_<Class>``), SymPy-style; subclasses spell it."""
 
     fmt = None
     products = {}              # kind -> separator

@@ -33,17 +33,18 @@ def elementwise_function(name):
                                f"constant parameter(s), got {len(args)} arguments")
         unknown = set(named) - set(rule.params)
         if unknown:
-            raise SymgradError(f"{name} has no parameter {sorted(unknown)[0]!r} "
+            raise SymgradError(f"{name} has no parameter {min(unknown)!r} "
                                f"(its parameters: {', '.join(rule.params) or 'none'})")
-        given = dict(zip(rule.params, args[rule.arity:]), **named)
-        params = tuple(float(given.get(p, d)) for p, d in zip(rule.params, rule.defaults))
+        given = dict(zip(rule.params, args[rule.arity:], strict=False), **named)
+        params = tuple(float(given.get(p, d))
+                       for p, d in zip(rule.params, rule.defaults, strict=True))
         return op(name, *args[:rule.arity], params=params, out=out)
 
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
     apply.__signature__ = inspect.Signature(
         [inspect.Parameter(a, positional) for a in _ARGUMENT_NAMES[:rule.arity]]
         + [inspect.Parameter(p, positional, default=float(d))
-           for p, d in zip(rule.params, rule.defaults)]
+           for p, d in zip(rule.params, rule.defaults, strict=True)]
         + [inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)])
     apply.__name__ = apply.__qualname__ = RENAMED.get(name, name)
     apply.__doc__ = (f"{rule.label}, entry by entry: the scalar primitive {name!r} of "
@@ -59,7 +60,8 @@ def _structural(name, nargs):
     """The function of a non-elementwise matrix rule (reductions, transpose, matmul)."""
     def apply(*args, out=None):
         if len(args) != nargs:
-            raise SymgradError(f"{name} takes {nargs} argument{'s' * (nargs != 1)}, got {len(args)}")
+            raise SymgradError(f"{name} takes {nargs} argument{'s' * (nargs != 1)}, "
+                               f"got {len(args)}")
         return op(name, *args, out=out)
     apply.__name__ = apply.__qualname__ = name
     apply.__doc__ = f"{MATRIX_RULES[name].label} (see symgrad.matrix.rules)"
@@ -81,7 +83,7 @@ def log(a, out=None):
 
 
 def softmax_ce(scores, labels, out=None):
-    """Per-sample softmax cross-entropy of score rows against one-hot (or probability) label rows."""
+    """Per-sample softmax cross-entropy of score rows against one-hot (or probability) labels."""
     return op("softmax_ce", scores, labels, out=out)
 
 

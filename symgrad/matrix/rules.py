@@ -21,16 +21,32 @@ that was broadcast (a bias row added to every sample of a batch) gets the sum of
 G over the broadcast axes: :func:`unbroadcast` does that, in one place.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy
 
 from ..errors import SymgradError
 from ..rules import RULES
-from .formula import (Call, ChainRule, Entrywise, Hadamard, Infix, MatMul, Name, Neg, Ones, Over,
-                      Rows, Spelling, Stable, SumOver, Times, Transpose)
+from .formula import (
+    Call,
+    ChainRule,
+    Entrywise,
+    Hadamard,
+    Infix,
+    MatMul,
+    Name,
+    Neg,
+    Ones,
+    Over,
+    Rows,
+    Spelling,
+    Stable,
+    SumOver,
+    Times,
+    Transpose,
+)
 
 
 class ShapeMismatch(SymgradError):
@@ -43,7 +59,7 @@ class MatrixRule:
     nargs: int                # all arguments (the rest are data, e.g. the labels of a loss)
     shape: Callable           # (shapes, names, params) -> output shape; raises ShapeMismatch
     forward: Callable         # (args: list of formulas, params) -> formula of the gate
-    vjp: Callable             # (ctx: VJPContext) -> tuple of formulas, one per differentiable argument
+    vjp: Callable             # (ctx: VJPContext) -> one formula per differentiable argument
     label: str
 
 
@@ -63,7 +79,7 @@ def broadcast_shape(shapes, names, op):
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
-        pairs = " and ".join(f"{n} {tuple(s)}" for n, s in zip(names, shapes))
+        pairs = " and ".join(f"{n} {tuple(s)}" for n, s in zip(names, shapes, strict=True))
         raise ShapeMismatch(f"{op}: shapes do not broadcast: {pairs}") from None
 
 
@@ -120,7 +136,7 @@ def unbroadcast(g, from_shape, to_shape):
 _PLACEHOLDERS = [sympy.Symbol(f"ARG{i}", real=True) for i in range(3)]
 _OUT = sympy.Symbol("OUT", real=True)
 
-# Arithmetic gates are written as they were typed (SymPy would reorder ``yhat - y`` into ``-y + yhat``).
+# Arithmetic gates are written as typed (SymPy would reorder ``yhat - y`` into ``-y + yhat``).
 ARITHMETIC = {
     "add": lambda a, b: Infix("add", a, b),
     "sub": lambda a, b: Infix("sub", a, b),
@@ -142,16 +158,17 @@ def elementwise(op):
     def forward(args, params):
         if op in ARITHMETIC:
             return ARITHMETIC[op](*args)
-        return Entrywise(scalar.build(*_PLACEHOLDERS[:n], *params), tuple(zip(_PLACEHOLDERS, args)))
+        bindings = tuple(zip(_PLACEHOLDERS, args, strict=False))
+        return Entrywise(scalar.build(*_PLACEHOLDERS[:n], *params), bindings)
 
     def vjp(ctx):
         locals_ = scalar.local(*_PLACEHOLDERS[:n], *ctx.params, out=_OUT)
         if len(locals_) != n:
             raise SymgradError(f"the scalar rule of {op!r} gives {len(locals_)} local gradients "
                                f"for {n} differentiable arguments")
-        bindings = (*zip(_PLACEHOLDERS, ctx.args), (_OUT, ctx.out))
+        bindings = (*zip(_PLACEHOLDERS, ctx.args, strict=False), (_OUT, ctx.out))
         grads = []
-        for local, shape_ in zip(locals_, ctx.shapes):
+        for local, shape_ in zip(locals_, ctx.shapes, strict=True):
             if local == 1:
                 g = ctx.G                      # passes through (a seed of ones stays one)
             elif local == -1:
@@ -164,7 +181,7 @@ def elementwise(op):
     return MatrixRule(n, n, shape, forward, vjp, scalar.label)
 
 
-# --- reductions, the matrix product and the losses -------------------------------------------------
+# --- reductions, the matrix product and the losses -----------------------------------------
 # How the functions of the non-elementwise rules are written (code, text, LaTeX).
 SUM = Spelling("np.sum({0})", "sum({0})", r"\sum {0}")
 MEAN = Spelling("np.mean({0})", "mean({0})", r"\operatorname{{mean}} {0}")
@@ -247,7 +264,7 @@ MATRIX_RULES = {
     # 1 − σ(Z), computed as σ(−Z).
     "log_sigmoid": MatrixRule(1, 1, _same_shape, _call(LOG_SIGMOID), _log_sigmoid_vjp,
                               "log-sigmoid"),
-    # --- losses of a batch of scores (rows: samples, columns: classes); out: one loss per sample ---
+    # --- losses of a batch of scores (rows: samples, columns: classes); one loss per sample ----
     # softmax cross-entropy, Lᵢ = logsumexp(Sᵢ) − Σⱼ Yᵢⱼ·Sᵢⱼ
     # (= −Σⱼ Yᵢⱼ log softmax(Sᵢ)ⱼ for one-hot or probability rows Y), through a stable log-sum-exp.
     "softmax_ce": MatrixRule(1, 2, _rows_loss("softmax_ce"), _call(SOFTMAX_CE), _softmax_ce_vjp,

@@ -60,10 +60,10 @@ class MatrixSweep:
     steps: list = field(default_factory=list)
     named: dict = field(default_factory=dict)      # node -> ∂L/∂node in terms of ∂L/∂consumers
     inlined: dict = field(default_factory=dict)    # node -> ∂L/∂node substituted to the output
-    parts: dict = field(default_factory=dict)      # node -> [gate] it receives gradient from (fan-out)
+    parts: dict = field(default_factory=dict)      # node -> [gates it gets gradient from] (fan-out)
     forward_code: list = field(default_factory=list)
     backward_code: list = field(default_factory=list)
-    adjoint_code: dict = field(default_factory=dict)  # node -> code of its adjoint (variable or alias)
+    adjoint_code: dict = field(default_factory=dict)  # node -> code of its adjoint (variable/alias)
     helpers: set = field(default_factory=set)
 
 
@@ -85,33 +85,13 @@ def reverse_sweep(model, wrt, code_names=None):
     order = model.topological_order()
     out_shape = model.nodes[out_name].shape
     if any(d != 1 for d in out_shape):
-        raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; a loss must be "
-                           f"a single number (wrap it in sum(...) or mean(...))")
+        raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; "
+                           f"a loss must be a single number (wrap it in sum(...) or mean(...))")
     check_wrt(wrt, order, out_name, model.inputs)
-    code_names = code_names or python_names(order)
-    grad_names = adjoint_names(order, set(code_names.values()))
-    sweep = MatrixSweep(order)
-
-    shown = {}            # unnamed transposes read as Wᵀ in formulas, not as n4
-
-    def leaf(ref):
-        if isinstance(ref, str):
-            if ref in shown:
-                return Shown(code_names[ref], shown[ref])
-            return Name(code_names[ref], ref, latex_name(ref))
-        return Name(repr(float(ref)), f"{ref:g}", f"{ref:g}")
-
+    sweeper = _Sweeper(model, order, code_names or python_names(order))
     for name in order:
-        node = model.nodes[name]
-        if node.is_input:
-            continue
-        formula = MATRIX_RULES[node.op].forward([leaf(a) for a in node.args], node.params)
-        if node.op == "transpose" and re.fullmatch(r"n\d+", name):
-            shown[name] = formula
-        sweep.helpers.update(helpers_of(formula))
-        sweep.forward.append(MatrixForwardRow(name, node.op, MATRIX_RULES[node.op].label, node.shape, formula,
-                                              [a for a in node.args if isinstance(a, str)]))
-        sweep.forward_code.append(f"{code_names[name]} = {formula.code}")
+        if not model.nodes[name].is_input:
+            sweeper.forward(name)
 
     # Which nodes need an adjoint: wrt and everything computed from them.
     reach = set(wrt)
@@ -121,11 +101,56 @@ def reverse_sweep(model, wrt, code_names=None):
             reach.add(name)
 
     seed = Seed(tuple(out_shape))
-    contributions = {out_name: [(seed, seed, seed)]}    # (code form, named form, inlined form)
-    symbol_text = f"∂{out_name}/∂"
+    sweeper.contributions[out_name] = [(seed, seed, seed)]
+    for name in reversed(order):
+        if not model.nodes[name].is_input and name in reach:
+            sweeper.backward(name, reach)
 
-    def settle(name):
-        parts = contributions.pop(name, [])
+    sweep = sweeper.sweep
+    for w in wrt:
+        if w not in sweep.adjoint_code and sweeper.settle(w) is None:
+            zero = Zeros(tuple(model.nodes[w].shape))
+            sweep.adjoint_code[w] = sweep.named[w] = sweep.inlined[w] = zero
+    return sweep
+
+
+class _Sweeper:
+    """The state of one sweep: names, the contributions each node has received so far."""
+
+    def __init__(self, model, order, code_names):
+        self.model, self.code_names = model, code_names
+        self.grad_names = adjoint_names(order, set(code_names.values()))
+        self.sweep = MatrixSweep(order)
+        self.shown = {}            # unnamed transposes read as Wᵀ in formulas, not as n4
+        self.contributions = {}    # node -> [(code form, named form, inlined form)]
+        self.out_name = model.output
+
+    def leaf(self, ref):
+        if isinstance(ref, str):
+            if ref in self.shown:
+                return Shown(self.code_names[ref], self.shown[ref])
+            return Name(self.code_names[ref], ref, latex_name(ref))
+        return Name(repr(float(ref)), f"{ref:g}", f"{ref:g}")
+
+    def partial(self, name):
+        """∂out/∂name in text and LaTeX."""
+        return (f"∂{self.out_name}/∂{name}",
+                rf"\frac{{\partial {latex_name(self.out_name)}}}{{\partial {latex_name(name)}}}")
+
+    def forward(self, name):
+        node, sweep = self.model.nodes[name], self.sweep
+        formula = MATRIX_RULES[node.op].forward([self.leaf(a) for a in node.args], node.params)
+        if node.op == "transpose" and re.fullmatch(r"n\d+", name):
+            self.shown[name] = formula
+        sweep.helpers.update(helpers_of(formula))
+        sweep.forward.append(MatrixForwardRow(name, node.op, MATRIX_RULES[node.op].label,
+                                              node.shape, formula,
+                                              [a for a in node.args if isinstance(a, str)]))
+        sweep.forward_code.append(f"{self.code_names[name]} = {formula.code}")
+
+    def settle(self, name):
+        """Add up the contributions ``name`` received; its adjoint in code (None if it got none)."""
+        sweep, parts = self.sweep, self.contributions.pop(name, [])
         if not parts:
             return None
         first = parts[0][0]
@@ -134,33 +159,29 @@ def reverse_sweep(model, wrt, code_names=None):
             sweep.adjoint_code[name] = first            # an alias: nothing to compute
         else:
             codes = [p[0].code for p in parts]
-            sweep.backward_code.append(f"{grad_names[name]} = {' + '.join(codes)}")
-            sweep.adjoint_code[name] = Name(grad_names[name], "", "")
+            sweep.backward_code.append(f"{self.grad_names[name]} = {' + '.join(codes)}")
+            sweep.adjoint_code[name] = Name(self.grad_names[name], "", "")
         sweep.named[name] = _sum([p[1] for p in parts])
         inline = _sum([p[2] for p in parts])
         if len(inline.text) > INLINE_LIMIT:
-            inline = Name("", f"{symbol_text}{name}", rf"\frac{{\partial {latex_name(out_name)}}}"
-                          rf"{{\partial {latex_name(name)}}}")
+            inline = Name("", *self.partial(name))
         sweep.inlined[name] = inline
         return sweep.adjoint_code[name]
 
-    for name in reversed(order):
-        node = model.nodes[name]
-        if node.is_input or name not in reach:
-            continue
-        code_g = settle(name)
+    def backward(self, name, reach):
+        """The steps of gate ``name``: its rule applied to its (settled) upstream gradient."""
+        code_g = self.settle(name)
         if code_g is None:
-            continue
-        rule = MATRIX_RULES[node.op]
-        args = [leaf(a) for a in node.args]
+            return
+        model, sweep = self.model, self.sweep
+        node, rule = model.nodes[name], MATRIX_RULES[model.nodes[name].op]
+        args = [self.leaf(a) for a in node.args]
         shapes = [model.nodes[a].shape if isinstance(a, str) else () for a in node.args]
-        upstream = f"{symbol_text}{name}"
-        named_g = code_g if code_g.one else Name(
-            code_g.code, upstream,
-            rf"\frac{{\partial {latex_name(out_name)}}}{{\partial {latex_name(name)}}}")
+        upstream = self.partial(name)
+        named_g = code_g if code_g.one else Name(code_g.code, *upstream)
 
-        def vjp(g, node=node, rule=rule, args=args, shapes=shapes):
-            return _vjp(node.op, rule, VJPContext(g, args, leaf(node.name), shapes, node.shape,
+        def vjp(g):
+            return _vjp(node.op, rule, VJPContext(g, args, self.leaf(name), shapes, node.shape,
                                                   node.params))
 
         named = vjp(named_g)
@@ -172,20 +193,15 @@ def reverse_sweep(model, wrt, code_names=None):
             if not isinstance(arg, str) or arg not in reach:
                 continue
             sweep.steps.append(MatrixStep(name, node.op, rule.label, arg, pos, node.shape,
-                                          model.nodes[arg].shape, upstream if not code_g.one else "1",
+                                          model.nodes[arg].shape,
+                                          upstream[0] if not code_g.one else "1",
                                           generic[pos], named[pos]))
-            contributions.setdefault(arg, []).append((named[pos], named[pos], inlined[pos]))
+            self.contributions.setdefault(arg, []).append((named[pos], named[pos], inlined[pos]))
             sweep.parts.setdefault(arg, []).append(name)
-
-    for w in wrt:
-        if w not in sweep.adjoint_code and settle(w) is None:
-            zero = Zeros(tuple(model.nodes[w].shape))
-            sweep.adjoint_code[w] = sweep.named[w] = sweep.inlined[w] = zero
-    return sweep
 
 
 def _vjp(op, rule, ctx):
-    """The rule's formulas, one per differentiable argument; any other count is a bug of the rule."""
+    """The rule's formulas, one per differentiable argument; another count is a bug of the rule."""
     formulas = tuple(rule.vjp(ctx))
     if len(formulas) != rule.arity:
         raise SymgradError(f"the matrix rule of {op!r} returned {len(formulas)} gradients for "
