@@ -12,9 +12,33 @@ from symgrad import derive
 from symgrad.catalog import get_model
 from symgrad.catalog.matrix_forms import FORMS, mlp_2layer
 from symgrad.errors import SymgradError
-from symgrad.matrix import (MatrixDerivation, MatrixModel, ShapeMismatch, abs_, cos, derive_matrix, elu, exp,
-                            hadamard, hinge, l1, l2, leaky_relu, log, maximum, mean, minimum, relu, sigmoid,
-                            sin, softmax_ce, sqrt, sum_, sumsq, tanh)
+from symgrad.matrix import (
+    MatrixDerivation,
+    MatrixModel,
+    ShapeMismatch,
+    abs_,
+    cos,
+    derive_matrix,
+    elu,
+    exp,
+    hadamard,
+    hinge,
+    l1,
+    l2,
+    leaky_relu,
+    log,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    sigmoid,
+    sin,
+    softmax_ce,
+    sqrt,
+    sum_,
+    sumsq,
+    tanh,
+)
 from symgrad.matrix.expand import scalar_point, scalar_program
 
 

@@ -5,13 +5,14 @@ of the sweep) and the numbers: the loss and each gradient at the arrays,
 computed by the compiled code of the same sweep.
 """
 
-import json
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InputError
+from ..jsonout import dumps, json_number
+from ..names import split_names
+from .codegen import compile_matrix
 from .sweep import latex_name, reverse_sweep
 
 SMALL = 64          # arrays with at most this many entries are written out in JSON and text
@@ -73,51 +74,51 @@ class MatrixDerivation:
             "model": self.catalog.id if self.catalog is not None else self.model.name,
             "level": "matrix",
             "output": self.output,
-            "value": _num(self.value),
+            "value": json_number(self.value),
             "shapes": {n: list(s) for n, s in self.shapes.items() if n in self.sweep.order},
             "inputs": self.inputs,
             "wrt": list(self.wrt),
             "gradients": {k: _array(v) for k, v in self.gradients.items()},
-            "gradient_norms": {k: _num(np.linalg.norm(v)) for k, v in self.gradients.items()},
+            "gradient_norms": {k: json_number(np.linalg.norm(v))
+                               for k, v in self.gradients.items()},
             "formulas": self.formulas,
             "latex_formulas": self.latex_formulas,
-            "forward": [{"name": r.name, "op": r.op, "shape": list(r.shape), "formula": r.formula.text,
-                         "latex": r.formula.latex, "args": r.args} for r in self.forward],
-            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "gate_shape": list(s.gate_shape),
-                       "input_shape": list(s.input_shape), "upstream": s.upstream, "rule": s.rule.text,
+            "forward": [{"name": r.name, "op": r.op, "shape": list(r.shape),
+                         "formula": r.formula.text, "latex": r.formula.latex, "args": r.args}
+                        for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
+                       "gate_shape": list(s.gate_shape), "input_shape": list(s.input_shape),
+                       "upstream": s.upstream, "rule": s.rule.text,
                        "downstream": s.downstream.text, "downstream_latex": s.downstream.latex}
                       for s in self.steps],
             "accumulations": self.accumulations,
         }
 
     def to_json_text(self):
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+        return dumps(self.to_json(), indent=2)
 
     def __str__(self):
         return format_matrix_derivation(self)
 
 
 def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
-    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: the model's)."""
-    from .codegen import compile_matrix
-
+    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: its own)."""
     if isinstance(at, str):
         raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
                          f"its inputs are {', '.join(model.inputs)}")
-    from ..names import split_names
-
     wrt = split_names(wrt)
     wrt = list(wrt) if wrt is not None else list(model.params or model.inputs)
     arrays = dict(model.default_arrays(seed))
     for k, v in (at or {}).items():
         if k not in model.nodes or not model.nodes[k].is_input:
-            raise InputError(f"{k!r} is not an input of {model.name!r} (inputs: {', '.join(model.inputs)})")
+            raise InputError(f"{k!r} is not an input of {model.name!r} "
+                             f"(inputs: {', '.join(model.inputs)})")
         arrays[k] = np.asarray(v, dtype=float)
     compiled = compile_matrix(model, wrt)
     sweep = reverse_sweep(model, wrt)
     value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
-    return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep, float(value), grads,
-                            compiled, target or model.name, catalog)
+    return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
+                            float(value), grads, compiled, target or model.name, catalog)
 
 
 def format_matrix_derivation(d):
@@ -130,7 +131,8 @@ def format_matrix_derivation(d):
     lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream):"]
     for s in d.steps:
         lines.append(f"  {s.gate} ({s.label}) → {s.input} [{shape(s.input_shape)}]: "
-                     f"G = {s.upstream};  rule {s.rule.text};  ∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
+                     f"G = {s.upstream};  rule {s.rule.text};  "
+                     f"∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
     for node, gates in d.accumulations.items():
         lines.append(f"  {node} is read by {', '.join(gates)}: its gradients add")
     lines += ["", "Gradients:"]
@@ -141,18 +143,13 @@ def format_matrix_derivation(d):
     return "\n".join(lines)
 
 
-def _num(v):
-    v = float(v)
-    return v if math.isfinite(v) else str(v)
-
-
 def _array(a):
     a = np.asarray(a)
     if a.size > SMALL:
-        return {"shape": list(a.shape), "norm": _num(np.linalg.norm(a))}
+        return {"shape": list(a.shape), "norm": json_number(np.linalg.norm(a))}
     if a.ndim <= 1:
-        return [_num(v) for v in a.ravel()]
-    return [[_num(v) for v in row] for row in a.reshape(a.shape[0], -1)]
+        return [json_number(v) for v in a.ravel()]
+    return [[json_number(v) for v in row] for row in a.reshape(a.shape[0], -1)]
 
 
 __all__ = ["MatrixDerivation", "derive_matrix", "latex_name"]

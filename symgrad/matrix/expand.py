@@ -13,11 +13,11 @@ import itertools
 import numpy as np
 
 from ..errors import SymgradError
+from ..rules import RULES
 
 MAX_ENTRIES = 5000          # lines: beyond this the expansion is not worth deriving by scalars
 
-_FUNCTIONS = {"exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "abs", "relu"}
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
 
 
 def entry_name(name, index):
@@ -35,7 +35,7 @@ def scalar_point(model, arrays):
 
 
 def scalar_program(model):
-    """The program text, and node name -> array of entry names (numbers as strings for constants)."""
+    """The program text, and node name -> array of entry names (constants: numbers as strings)."""
     entries = {}
     lines = []
     for name in model.topological_order():
@@ -90,25 +90,25 @@ def _entries(node, args, shape):
                 yield (i,), f"log({' + '.join(f'exp({s[i, j]})' for j in row)}) - ({correct})"
             else:
                 margin = node.params[0]
-                yield (i,), " + ".join(f"(1 - {y[i, j]})*relu({s[i, j]} - ({correct}) + {margin!r})" for j in row)
+                yield (i,), " + ".join(f"(1 - {y[i, j]})*relu({s[i, j]} - ({correct}) + {margin!r})"
+                                       for j in row)
     else:
-        parts = [[_at(a, index, shape) for a in args] for index in indices]
-        for index, p in zip(indices, parts):
-            if op in _INFIX:
-                yield index, f"{p[0]} {_INFIX[op]} {p[1]}"
-            elif op == "neg":
-                yield index, f"-{p[0]}"
-            elif op == "log_sigmoid":
-                yield index, f"log(sigmoid({p[0]}))"
-            elif op == "identity":
-                yield index, f"{p[0]}"
-            elif op == "pow":
-                yield index, f"{p[0]}**{p[1]}"
-            elif op in ("max", "min"):
-                yield index, f"{op}({p[0]}, {p[1]})"
-            elif op in ("leaky_relu", "elu"):
-                yield index, f"{op}({p[0]}, {node.params[0]!r})"
-            elif op in _FUNCTIONS:
-                yield index, f"{op}({p[0]})"
-            else:
-                raise SymgradError(f"no scalar expansion for matrix operation {op!r}")
+        for index in indices:
+            yield index, _scalar_entry(node, [_at(a, index, shape) for a in args])
+
+
+def _scalar_entry(node, entries):
+    """One entry of an elementwise gate in the program language: every primitive of the scalar
+    table is a function of the same name there, its constant parameters after its arguments."""
+    op = node.op
+    if op in _INFIX:
+        return f"{entries[0]} {_INFIX[op]} {entries[1]}"
+    if op == "neg":
+        return f"-{entries[0]}"
+    if op == "identity":
+        return f"{entries[0]}"
+    if op == "log_sigmoid":
+        return f"log(sigmoid({entries[0]}))"
+    if op in RULES:
+        return f"{op}({', '.join([*map(str, entries), *map(repr, node.params)])})"
+    raise SymgradError(f"no scalar expansion for matrix operation {op!r}")

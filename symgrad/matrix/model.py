@@ -13,10 +13,15 @@ Every gate's shape is computed (and checked) when it is created, so a mismatch
 fails at once, naming both shapes.
 """
 
+import keyword
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import SymgradError
 from .rules import MATRIX_RULES, ShapeMismatch, check_shapes
+from .sweep import latex_name, reverse_sweep
+
 
 @dataclass
 class MatrixNode:
@@ -24,7 +29,7 @@ class MatrixNode:
     op: str                      # "input" or a key of MATRIX_RULES
     args: tuple = ()             # names of argument nodes, or Python numbers (constants)
     shape: tuple = ()
-    params: tuple = ()           # constant parameters of the op (alpha of leaky_relu, margin of hinge)
+    params: tuple = ()           # constant parameters of the op (e.g. the margin of hinge)
 
     @property
     def is_input(self):
@@ -33,7 +38,8 @@ class MatrixNode:
 
 @dataclass
 class MatrixModel:
-    """Matrix variables with shapes and the gates computed from them; the last gate is the output."""
+    """Matrix variables with shapes and the gates computed from them; the last gate is the
+    output."""
 
     name: str = "model"
     nodes: dict = field(default_factory=dict)
@@ -52,7 +58,8 @@ class MatrixModel:
             raise SymgradError(f"model {self.name!r} already has a node named {name!r}")
         shape = tuple(int(n) for n in shape)
         if any(n <= 0 for n in shape):
-            raise ShapeMismatch(f"input {name!r}: every dimension must be positive, got shape {shape}")
+            raise ShapeMismatch(f"input {name!r}: every dimension must be positive, "
+                                f"got shape {shape}")
         self.nodes[name] = MatrixNode(name, "input", (), shape)
         return Var(self, name)
 
@@ -76,7 +83,8 @@ class MatrixModel:
             elif isinstance(a, (int, float)):
                 refs.append(float(a))
             else:
-                raise SymgradError(f"gate {name!r}: argument {a!r} is neither a variable nor a number")
+                raise SymgradError(f"gate {name!r}: argument {a!r} is neither a variable "
+                                   f"nor a number")
         shapes = [self.nodes[r].shape if isinstance(r, str) else () for r in refs]
         names = [r if isinstance(r, str) else repr(r) for r in refs]
         shape = check_shapes(op, rule, shapes, names, tuple(params))
@@ -94,7 +102,8 @@ class MatrixModel:
             raise SymgradError(f"model {self.name!r} already has a node named {name!r}")
         for other in self.nodes.values():
             if var.name in other.args:
-                raise SymgradError(f"cannot rename {var.name!r}: it is already used by {other.name!r}")
+                raise SymgradError(f"cannot rename {var.name!r}: it is already used by "
+                                   f"{other.name!r}")
         del self.nodes[var.name]
         node.name = name
         self.nodes[name] = node
@@ -130,8 +139,6 @@ class MatrixModel:
 
     def latex_lines(self, wrt=None):
         """The model and the gradient of each parameter as LaTeX lines (for documents)."""
-        from .sweep import latex_name, reverse_sweep
-
         sweep = reverse_sweep(self, list(wrt or self.params or self.inputs))
         lines = [f"{latex_name(r.name)} = {r.formula.latex}" for r in sweep.forward
                  if not (r.op == "transpose" and r.name.startswith("n") and r.name[1:].isdigit())]
@@ -142,8 +149,6 @@ class MatrixModel:
 
     def default_arrays(self, seed=0):
         if self.defaults is None:
-            import numpy as np
-
             rng = np.random.default_rng(seed)
             return {n: rng.standard_normal(self.nodes[n].shape) for n in self.inputs}
         return self.defaults(seed)
@@ -161,7 +166,7 @@ class Var:
         return self.model.nodes[self.name].shape
 
     @property
-    def T(self):                                   # noqa: N802 (the usual name)
+    def T(self):                                   # the usual name
         return self.model.gate("transpose", (self,))
 
     def __matmul__(self, other):
@@ -213,8 +218,7 @@ def op(name, *args, params=(), out=None):
 
 
 def _check_name(name):
-    import keyword
-
     if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
             and not name.startswith("_")):
-        raise SymgradError(f"{name!r} is not a valid variable name (letters, digits and _, not a keyword)")
+        raise SymgradError(f"{name!r} is not a valid variable name "
+                           f"(letters, digits and _, not a keyword)")

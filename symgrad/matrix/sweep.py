@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from ..codegen import adjoint_names, python_names
 from ..errors import SymgradError
 from ..names import check_wrt
-from .rules import MATRIX_RULES, F, VJPContext
+from .formula import Expr, Name, Plus, Seed, Shown, Zeros, compound_anywhere, helpers_of
+from .rules import MATRIX_RULES, VJPContext
 
 INLINE_LIMIT = 400      # characters: longer inlined formulas fall back to the named form
 
@@ -33,7 +35,7 @@ class MatrixForwardRow:
     op: str
     label: str
     shape: tuple
-    formula: F              # the gate written with its arguments
+    formula: Expr           # the gate written with its arguments
     args: list
 
 
@@ -47,8 +49,8 @@ class MatrixStep:
     gate_shape: tuple
     input_shape: tuple
     upstream: str           # "∂L/∂gate"
-    rule: F                 # the vjp rule with G for the upstream
-    downstream: F           # the rule with the upstream named
+    rule: Expr              # the vjp rule with G for the upstream
+    downstream: Expr        # the rule with the upstream named
 
 
 @dataclass
@@ -56,12 +58,12 @@ class MatrixSweep:
     order: list
     forward: list = field(default_factory=list)
     steps: list = field(default_factory=list)
-    named: dict = field(default_factory=dict)      # node -> F of ∂L/∂node in terms of ∂L/∂consumers
-    inlined: dict = field(default_factory=dict)    # node -> F of ∂L/∂node substituted to the output
-    parts: dict = field(default_factory=dict)      # node -> [gate] it receives gradient from (fan-out)
+    named: dict = field(default_factory=dict)      # node -> ∂L/∂node in terms of ∂L/∂consumers
+    inlined: dict = field(default_factory=dict)    # node -> ∂L/∂node substituted to the output
+    parts: dict = field(default_factory=dict)      # node -> [gates it gets gradient from] (fan-out)
     forward_code: list = field(default_factory=list)
     backward_code: list = field(default_factory=list)
-    adjoint_code: dict = field(default_factory=dict)  # node -> code of its adjoint (variable or alias)
+    adjoint_code: dict = field(default_factory=dict)  # node -> code of its adjoint (variable/alias)
     helpers: set = field(default_factory=set)
 
 
@@ -77,41 +79,19 @@ def latex_name(name):
 
 def reverse_sweep(model, wrt, code_names=None):
     """Forward formulas and the reverse sweep of ``model`` for the gradients of ``wrt``."""
-    from ..codegen import adjoint_names, python_names
-
     out_name = model.output
     if out_name is None:
         raise SymgradError(f"model {model.name!r} has no gates")
     order = model.topological_order()
     out_shape = model.nodes[out_name].shape
     if any(d != 1 for d in out_shape):
-        raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; a loss must be "
-                           f"a single number (wrap it in sum(...) or mean(...))")
+        raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; "
+                           f"a loss must be a single number (wrap it in sum(...) or mean(...))")
     check_wrt(wrt, order, out_name, model.inputs)
-    code_names = code_names or python_names(order)
-    grad_names = adjoint_names(order, set(code_names.values()))
-    sweep = MatrixSweep(order)
-
-    shown = {}            # unnamed transposes read as Wᵀ in formulas, not as n4
-
-    def leaf(ref):
-        if isinstance(ref, str):
-            if ref in shown:
-                return F(code_names[ref], shown[ref].text, shown[ref].latex, atomic=True)
-            return F(code_names[ref], ref, latex_name(ref), atomic=True)
-        return F(repr(float(ref)), f"{ref:g}", f"{ref:g}", atomic=True)
-
+    sweeper = _Sweeper(model, order, code_names or python_names(order))
     for name in order:
-        node = model.nodes[name]
-        if node.is_input:
-            continue
-        formula, helpers = MATRIX_RULES[node.op].forward([leaf(a) for a in node.args], node.params)
-        if node.op == "transpose" and re.fullmatch(r"n\d+", name):
-            shown[name] = formula
-        sweep.helpers.update(helpers)
-        sweep.forward.append(MatrixForwardRow(name, node.op, MATRIX_RULES[node.op].label, node.shape, formula,
-                                              [a for a in node.args if isinstance(a, str)]))
-        sweep.forward_code.append(f"{code_names[name]} = {formula.code}")
+        if not model.nodes[name].is_input:
+            sweeper.forward(name)
 
     # Which nodes need an adjoint: wrt and everything computed from them.
     reach = set(wrt)
@@ -120,68 +100,114 @@ def reverse_sweep(model, wrt, code_names=None):
         if not node.is_input and any(a in reach for a in node.args if isinstance(a, str)):
             reach.add(name)
 
-    seed_code = f"np.ones({out_shape})" if out_shape else "1.0"
-    seed = F(seed_code, "1", "1", atomic=True, one=True)
-    contributions = {out_name: [(seed, seed, seed)]}    # (code form, named form, inlined form)
-    symbol_text = f"∂{out_name}/∂"
+    seed = Seed(tuple(out_shape))
+    sweeper.contributions[out_name] = [(seed, seed, seed)]
+    for name in reversed(order):
+        if not model.nodes[name].is_input and name in reach:
+            sweeper.backward(name, reach)
 
-    def settle(name):
-        parts = contributions.pop(name, [])
+    sweep = sweeper.sweep
+    for w in wrt:
+        if w not in sweep.adjoint_code and sweeper.settle(w) is None:
+            zero = Zeros(tuple(model.nodes[w].shape))
+            sweep.adjoint_code[w] = sweep.named[w] = sweep.inlined[w] = zero
+    return sweep
+
+
+class _Sweeper:
+    """The state of one sweep: names, the contributions each node has received so far."""
+
+    def __init__(self, model, order, code_names):
+        self.model, self.code_names = model, code_names
+        self.grad_names = adjoint_names(order, set(code_names.values()))
+        self.sweep = MatrixSweep(order)
+        self.shown = {}            # unnamed transposes read as Wᵀ in formulas, not as n4
+        self.contributions = {}    # node -> [(code form, named form, inlined form)]
+        self.out_name = model.output
+
+    def leaf(self, ref):
+        if isinstance(ref, str):
+            if ref in self.shown:
+                return Shown(self.code_names[ref], self.shown[ref])
+            return Name(self.code_names[ref], ref, latex_name(ref))
+        return Name(repr(float(ref)), f"{ref:g}", f"{ref:g}")
+
+    def partial(self, name):
+        """∂out/∂name in text and LaTeX."""
+        return (f"∂{self.out_name}/∂{name}",
+                rf"\frac{{\partial {latex_name(self.out_name)}}}{{\partial {latex_name(name)}}}")
+
+    def forward(self, name):
+        node, sweep = self.model.nodes[name], self.sweep
+        formula = MATRIX_RULES[node.op].forward([self.leaf(a) for a in node.args], node.params)
+        if node.op == "transpose" and re.fullmatch(r"n\d+", name):
+            self.shown[name] = formula
+        sweep.helpers.update(helpers_of(formula))
+        sweep.forward.append(MatrixForwardRow(name, node.op, MATRIX_RULES[node.op].label,
+                                              node.shape, formula,
+                                              [a for a in node.args if isinstance(a, str)]))
+        sweep.forward_code.append(f"{self.code_names[name]} = {formula.code}")
+
+    def settle(self, name):
+        """Add up the contributions ``name`` received; its adjoint in code (None if it got none)."""
+        sweep, parts = self.sweep, self.contributions.pop(name, [])
         if not parts:
             return None
-        codes = [p[0].code for p in parts]
-        if len(parts) == 1 and (parts[0][0].atomic and parts[0][0].code.isidentifier() or parts[0][0].one):
-            sweep.adjoint_code[name] = parts[0][0]
+        first = parts[0][0]
+        if len(parts) == 1 and (first.one or not compound_anywhere(first)
+                                and first.code.isidentifier()):
+            sweep.adjoint_code[name] = first            # an alias: nothing to compute
         else:
-            sweep.backward_code.append(f"{grad_names[name]} = {' + '.join(codes)}")
-            sweep.adjoint_code[name] = F(grad_names[name], "", "", atomic=True)
+            codes = [p[0].code for p in parts]
+            sweep.backward_code.append(f"{self.grad_names[name]} = {' + '.join(codes)}")
+            sweep.adjoint_code[name] = Name(self.grad_names[name], "", "")
         sweep.named[name] = _sum([p[1] for p in parts])
         inline = _sum([p[2] for p in parts])
         if len(inline.text) > INLINE_LIMIT:
-            inline = F("", f"{symbol_text}{name}", rf"\frac{{\partial {latex_name(out_name)}}}"
-                       rf"{{\partial {latex_name(name)}}}", atomic=True)
+            inline = Name("", *self.partial(name))
         sweep.inlined[name] = inline
         return sweep.adjoint_code[name]
 
-    for name in reversed(order):
-        node = model.nodes[name]
-        if node.is_input or name not in reach:
-            continue
-        code_g = settle(name)
+    def backward(self, name, reach):
+        """The steps of gate ``name``: its rule applied to its (settled) upstream gradient."""
+        code_g = self.settle(name)
         if code_g is None:
-            continue
-        rule = MATRIX_RULES[node.op]
-        args = [leaf(a) for a in node.args]
+            return
+        model, sweep = self.model, self.sweep
+        node, rule = model.nodes[name], MATRIX_RULES[model.nodes[name].op]
+        args = [self.leaf(a) for a in node.args]
         shapes = [model.nodes[a].shape if isinstance(a, str) else () for a in node.args]
-        upstream = f"{symbol_text}{name}"
-        named_g = (code_g if code_g.one else
-                   F(code_g.code, upstream, rf"\frac{{\partial {latex_name(out_name)}}}{{\partial {latex_name(name)}}}",
-                     atomic=True))
-        ctx = VJPContext(named_g, args, leaf(name), shapes, node.shape, node.params)
-        named = rule.vjp(ctx)
-        sweep.helpers.update(ctx.helpers)
-        generic = rule.vjp(VJPContext(F("G", "G", "G", atomic=True), args, leaf(name), shapes, node.shape,
-                                      node.params))
-        inlined = rule.vjp(VJPContext(sweep.inlined[name], args, leaf(name), shapes, node.shape, node.params))
+        upstream = self.partial(name)
+        named_g = code_g if code_g.one else Name(code_g.code, *upstream)
+
+        def vjp(g):
+            return _vjp(node.op, rule, VJPContext(g, args, self.leaf(name), shapes, node.shape,
+                                                  node.params))
+
+        named = vjp(named_g)
+        for formula in named:
+            sweep.helpers.update(helpers_of(formula))
+        generic, inlined = vjp(Name("G", "G", "G")), vjp(sweep.inlined[name])
         for pos in range(rule.arity):
             arg = node.args[pos]
             if not isinstance(arg, str) or arg not in reach:
                 continue
             sweep.steps.append(MatrixStep(name, node.op, rule.label, arg, pos, node.shape,
-                                          model.nodes[arg].shape, upstream if not code_g.one else "1",
+                                          model.nodes[arg].shape,
+                                          upstream[0] if not code_g.one else "1",
                                           generic[pos], named[pos]))
-            contributions.setdefault(arg, []).append((named[pos], named[pos], inlined[pos]))
+            self.contributions.setdefault(arg, []).append((named[pos], named[pos], inlined[pos]))
             sweep.parts.setdefault(arg, []).append(name)
 
-    for w in wrt:
-        if w not in sweep.adjoint_code and settle(w) is None:
-            zero = F(f"np.zeros({model.nodes[w].shape})", "0", "0", atomic=True)
-            sweep.adjoint_code[w] = sweep.named[w] = sweep.inlined[w] = zero
-    return sweep
+
+def _vjp(op, rule, ctx):
+    """The rule's formulas, one per differentiable argument; another count is a bug of the rule."""
+    formulas = tuple(rule.vjp(ctx))
+    if len(formulas) != rule.arity:
+        raise SymgradError(f"the matrix rule of {op!r} returned {len(formulas)} gradients for "
+                           f"{rule.arity} differentiable argument{'s' * (rule.arity != 1)}")
+    return formulas
 
 
 def _sum(forms):
-    if len(forms) == 1:
-        return forms[0]
-    return F(" + ".join(f.code for f in forms), " + ".join(f.text for f in forms),
-             " + ".join(f.latex for f in forms))
+    return forms[0] if len(forms) == 1 else Plus(tuple(forms))
