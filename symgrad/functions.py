@@ -38,6 +38,7 @@ class SymgradFunction(Function):
     # the same parenthesised for use as a factor of a product (a folded ``w*x + b``).
     numpy = ""
     helpers = ()            # codegen helper functions the template calls (codegen.HELPERS)
+    formula = None          # (*args) -> the same function in SymPy's own (``expr.rewrite(exp)``)
 
     @classmethod
     def eval(cls, *args):
@@ -65,6 +66,9 @@ class SymgradFunction(Function):
         if argindex <= self.arity:
             return self.local(*self.args, out=self)[argindex - 1]
         return super().fdiff(argindex)      # a constant parameter: left as an unevaluated Derivative
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return self.formula(*args) if self.formula is not None else None
 
     def _latex(self, printer, exp=None):
         args = ", ".join(printer._print(a) for a in self.args)

@@ -75,11 +75,14 @@ def builtin(name, function, numeric, local, plot=None, glyph=""):
 
 
 def activation(name, class_name, local, numeric, numpy, latex, *, arity=1, params=(),
-               defaults=(), exact=None, helpers=(), glyph="", plot=None, stable=None):
-    """A primitive SymPy lacks: its SymPy class is made here from the same record."""
+               defaults=(), exact=None, formula=None, helpers=(), glyph="", plot=None,
+               stable=None):
+    """A primitive SymPy lacks: its SymPy class is made here from the same record.
+
+    ``formula`` writes it with SymPy's functions, for ``rewrite(exp)`` only."""
     cls = function_class(class_name, arity + len(params), __name__, arity=arity, local=local,
-                         numeric=numeric, exact=exact, text=name, latex_head=latex, numpy=numpy,
-                         helpers=tuple(helpers))
+                         numeric=numeric, exact=exact, formula=formula, text=name,
+                         latex_head=latex, numpy=numpy, helpers=tuple(helpers))
     return Primitive(name, arity, cls, local, name, tuple(params), tuple(defaults), cls, numeric,
                      glyph, plot, stable)
 
@@ -110,17 +113,20 @@ _SMOOTH = [
     builtin("tanh", tanh, math.tanh, lambda a, out: (1 - out**2,), plot=ACTIVATION_DOMAIN),
     activation("sigmoid", "Sigmoid", lambda a, out: (out * (1 - out),), stable_sigmoid,
                "_sigmoid({0})", r"\sigma", helpers=["_sigmoid"], glyph="σ",
+               formula=lambda x: 1 / (1 + exp(-x)),
                exact=lambda x: S.Half if x.is_zero else None, plot=ACTIVATION_DOMAIN),
 ]
 Sigmoid = _SMOOTH[-1].function
 _SMOOTH += [
     # softplus(x) = log(1 + eˣ); its derivative is σ(x)
     activation("softplus", "Softplus", lambda a, out: (Sigmoid(a),), stable_softplus,
-               "np.logaddexp(0.0, {0})", r"\operatorname{softplus}", plot=ACTIVATION_DOMAIN),
+               "np.logaddexp(0.0, {0})", r"\operatorname{softplus}", plot=ACTIVATION_DOMAIN,
+               formula=lambda x: log(1 + exp(x))),
     # silu(x) = x·σ(x) (also called swish); its derivative is σ(x)(1 + x(1 − σ(x)))
     activation("silu", "Silu", lambda a, out: (Sigmoid(a) * (1 + a * (1 - Sigmoid(a))),),
                lambda x: x * stable_sigmoid(x), "{0.factor}*_sigmoid({0})",
-               r"\operatorname{silu}", helpers=["_sigmoid"], plot=ACTIVATION_DOMAIN),
+               r"\operatorname{silu}", helpers=["_sigmoid"], plot=ACTIVATION_DOMAIN,
+               formula=lambda x: x / (1 + exp(-x))),
 ]
 
 
