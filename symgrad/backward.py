@@ -80,7 +80,7 @@ class Step:
     input: str
     position: int       # which argument of the gate
     upstream: float     # ∂output/∂gate
-    local: object       # ∂gate/∂input, SymPy, in the gate's argument symbols and the gate's own symbol
+    local: object       # ∂gate/∂input, SymPy, in the gate's argument symbols and its own symbol
     local_value: float
     downstream: float   # upstream × local
 
@@ -116,7 +116,8 @@ def forward_pass(graph, point, order):
             try:
                 value = evaluate(node.expr, env)
             except DomainError as exc:
-                raise DomainError(f"gate {name!r} = {node.expr}: {str(exc).split(': ', 1)[-1]}") from None
+                why = str(exc).split(": ", 1)[-1]
+                raise DomainError(f"gate {name!r} = {node.expr}: {why}") from None
         values[name] = value
         env[node.symbol] = value
     return values, env

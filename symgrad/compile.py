@@ -32,11 +32,25 @@ import sympy
 from sympy.printing.precedence import precedence
 
 from .backward import reverse_sweep
-from .codegen import (BACKENDS, HELPERS, AdjointSymbol, Compiled, FoldedValue, LogSumExp,
-                      NumpyCodePrinter, adjoint_names, load_source, python_names)
+from .codegen import (
+    BACKENDS,
+    HELPERS,
+    AdjointSymbol,
+    Compiled,
+    FoldedValue,
+    LogSumExp,
+    NumpyCodePrinter,
+    adjoint_names,
+    load_source,
+    python_names,
+)
 from .errors import InputError
+from .matrix import MatrixModel, matrix_model_of
+from .matrix.codegen import compile_matrix
 from .names import check_wrt
 from .rules import Sigmoid, rule_for
+from .target import resolve, split_names
+
 
 def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
@@ -50,25 +64,18 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
         raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend == "jax":
         try:
-            import jax.numpy  # noqa: F401
+            import jax.numpy  # noqa: F401  (an optional dependency: checked only when asked for)
         except ImportError:
             raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
-    from .matrix import MatrixModel, matrix_model_of
-    from .target import split_names
-
     wrt = split_names(wrt)
     if not isinstance(target, MatrixModel):
         target = matrix_model_of(target) or target
     if isinstance(target, MatrixModel):
-        from .matrix.codegen import compile_matrix
-
         if output is not None and output != target.output:
             raise InputError(f"--output {output!r}: the matrix model {target.name!r} is compiled for its "
                              f"output {target.output!r} only")
 
         return compile_matrix(target, wrt=wrt, backend=backend)
-
-    from .target import resolve
 
     resolved = resolve(target, output=output)
     graph = resolved.graph

@@ -14,12 +14,17 @@ import sympy
 
 from .backward import derive_graph, symbolic_adjoints
 from .errors import InputError
-from .names import check_wrt
+from .exprsize import larger_than
 from .graph import Graph
+from .names import check_wrt
+from .terminal import format_derivation
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
 CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
+
+# Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
+JUPYTER_VIEWS = {}
 
 
 @dataclass
@@ -175,24 +180,20 @@ class Derivation:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
 
     def __str__(self):
-        from .terminal import format_derivation
-        return format_derivation(self)
+        return format_derivation(self)     # terminal.py reads a Derivation, never imports this module
 
+    # Jupyter display. The document renderers import this module, so it must not import them:
+    # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,
+    # which ``import symgrad`` always does). A view that is not registered shows the plain text.
     def _repr_markdown_(self):
         """Jupyter: the derivation as a Markdown post, figures inline."""
-        from .render import render_md
-        return render_md(self, inline_figures=True).text
+        view = JUPYTER_VIEWS.get("markdown")
+        return view(self) if view is not None else None
 
     def _repr_latex_(self):
         """Jupyter: the gradients as one display-math block."""
-        from .render import summary_latex
-        return summary_latex(self)
-
-
-def larger_than(expr, limit):
-    """Whether ``expr`` has more than ``limit`` nodes when written out (a repeated subtree counts each
-    time), found without printing it: stops counting at ``limit``."""
-    return any(i >= limit for i, _ in enumerate(sympy.preorder_traversal(expr)))
+        view = JUPYTER_VIEWS.get("latex")
+        return view(self) if view is not None else None
 
 
 def _num(v):

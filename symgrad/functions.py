@@ -65,7 +65,7 @@ class SymgradFunction(Function):
     def fdiff(self, argindex=1):
         if argindex <= self.arity:
             return self.local(*self.args, out=self)[argindex - 1]
-        return super().fdiff(argindex)      # a constant parameter: left as an unevaluated Derivative
+        return super().fdiff(argindex)      # a constant parameter: an unevaluated Derivative
 
     def _eval_rewrite_as_exp(self, *args, **kwargs):
         return self.formula(*args) if self.formula is not None else None
@@ -112,7 +112,7 @@ def _xlogy(x, y):
 
 
 class XLogY(SymgradFunction):
-    """x·log(y), 0 where x = 0 (the gradient of a**b in b at a = 0); written by the compiler only."""
+    """x·log(y), 0 where x = 0 (the gradient of a**b in b at a = 0); compiled code only."""
 
     nargs = 2
     arity = 0

@@ -43,7 +43,8 @@ def evaluate(expr, env):
     except (ValueError, ZeroDivisionError) as exc:
         raise DomainError(f"cannot evaluate {expr} at this point: {_why(exc)}") from None
     except OverflowError:
-        raise DomainError(f"cannot evaluate {expr} at this point: the value overflows a float") from None
+        raise DomainError(f"cannot evaluate {expr} at this point: "
+                          "the value overflows a float") from None
 
 
 def _why(exc):

@@ -27,6 +27,7 @@ import jinja2
 import sympy
 
 from . import figures
+from .derivation import JUPYTER_VIEWS
 from .errors import InputError, SymgradError
 from .io import write_atomic
 from .terminal import num
@@ -1189,3 +1190,8 @@ def summary_latex(d):
         rhs = (entry["closed"] + " = " if entry["closed"] else "") + entry["value"]
         lines.append(entry["target_tex"] + " &= " + rhs)
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
+
+
+# Jupyter shows a Derivation with these (derivation.py never imports the renderers).
+JUPYTER_VIEWS["markdown"] = lambda d: render_md(d, inline_figures=True).text
+JUPYTER_VIEWS["latex"] = summary_latex

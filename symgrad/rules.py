@@ -36,7 +36,7 @@ class Primitive:
     build: Callable            # (*args, *params) -> sympy expression
     local: Callable            # (*args, *params, out) -> tuple of arity local gradients
     label: str                 # how a gate of this kind is called in a derivation
-    params: tuple = ()         # names of constant parameters after the arguments, with defaults below
+    params: tuple = ()         # constant parameters after the arguments (defaults below)
     defaults: tuple = ()
     function: Optional[type] = None   # the SymPy class a gate's expression is made of, if one
     numeric: Optional[Callable] = None  # floats -> float, for ``function`` (numeric.py)
@@ -89,7 +89,7 @@ def activation(name, class_name, local, numeric, numpy, latex, *, arity=1, param
 
 ACTIVATION_DOMAIN = (-4.0, 4.0)
 
-# --- arithmetic ------------------------------------------------------------------------------------
+# --- arithmetic ----------------------------------------------------------------------------------
 _ARITHMETIC = [
     arithmetic("add", 2, lambda a, b: a + b, lambda a, b, out: (S.One, S.One), "+"),
     arithmetic("sub", 2, lambda a, b: a - b, lambda a, b, out: (S.One, S.NegativeOne), "−"),
@@ -102,7 +102,7 @@ _ARITHMETIC = [
     Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: (b * a ** (b - 1), out * log(a)),
               "power", callable=False, stable=lambda a, b, out: {out * log(a): XLogY(out, a)}),
 ]
-# --- smooth functions ------------------------------------------------------------------------------
+# --- smooth functions ----------------------------------------------------------------------------
 _SMOOTH = [
     builtin("exp", exp, math.exp, lambda a, out: (out,), plot=(-3.0, 2.0)),
     builtin("log", log, math.log, lambda a, out: (1 / a,), plot=(0.05, 4.0)),
@@ -130,7 +130,7 @@ _SMOOTH += [
 ]
 
 
-# --- kinks: values at the kink follow PyTorch ------------------------------------------------------
+# --- kinks: values at the kink follow PyTorch ----------------------------------------------------
 def _tie_split(a, b):
     """d max(a, b)/da: 1 where a > b, 1/2 on a tie (torch.maximum splits the gradient)."""
     return Heaviside(a - b, S.Half)

@@ -130,3 +130,16 @@ def test_render_uses_the_glyph_the_plot_and_the_note(op):
 def test_check_gradcheck(op, capsys):
     assert main(["check", "--gradcheck", f"{op}(x)*y", "--at", "x=1,y=2"]) == 0
     assert "x" in capsys.readouterr().out
+
+
+def test_the_examples_of_docs_extending_run_as_written():
+    import doctest
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "extending.md").read_text()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(re.findall(r"```python\n(>>>.*?)```", text, re.DOTALL)):
+        test = doctest.DocTestParser().get_doctest(block, {}, f"extending-{i}", "extending.md", 0)
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
