@@ -14,10 +14,9 @@ elimination, and code generation stays linear in the size of the graph (no
 expression is ever expanded into the inputs). A gradient that only passes
 through (an add gate, a copy) becomes an alias, not a line.
 
-Numerically delicate functions print through :class:`NumpyCodePrinter`:
-sigmoid never overflows and raises no warning at ±1000, relu/step/leaky_relu/
-elu/max/min/Heaviside follow the PyTorch kink conventions of ``functions.py``,
-``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
+Every primitive prints through :class:`NumpyCodePrinter` with the NumPy form of its record in
+``rules.py`` (stable at ±1000, PyTorch's conventions at kinks), and its local gradients are the
+record's, with the record's ``stable`` substitutions. ``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
 into ``s_k − logsumexp(s)`` with the gradient ``[j = k] − softmax_j``. Gates that
 nothing computed reads any more (the e^s under such a log) are left out.
 

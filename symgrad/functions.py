@@ -1,6 +1,6 @@
 """The machinery behind symgrad's SymPy function classes, for the primitives SymPy lacks.
 
-The classes themselves (``Sigmoid``, ``Relu``, ``LeakyRelu``, ...) are made from the records of
+The classes themselves (``Sigmoid``, ``Relu``, ``Elu``, ...) are made from the records of
 ``rules.py`` by :func:`function_class`: everything about a primitive is written there once. This
 module holds what every such class shares:
 
@@ -128,8 +128,3 @@ def stable_sigmoid(v):
         return 1.0 / (1.0 + math.exp(-v))
     e = math.exp(v)
     return e / (1.0 + e)
-
-
-def stable_softplus(v):
-    """log(1 + e^v) for a float without overflow at ±1000."""
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))

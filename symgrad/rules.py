@@ -24,7 +24,7 @@ from typing import Callable, Optional
 import sympy
 from sympy import Abs, Heaviside, S, cos, exp, log, sign, sin, sqrt, tanh
 
-from .functions import Step, XLogY, function_class, stable_sigmoid, stable_softplus
+from .functions import Step, XLogY, function_class, stable_sigmoid
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,9 @@ _SMOOTH = [
 ]
 Sigmoid = _SMOOTH[-1].function
 _SMOOTH += [
-    # softplus(x) = log(1 + eˣ); its derivative is σ(x)
-    activation("softplus", "Softplus", lambda a, out: (Sigmoid(a),), stable_softplus,
+    # softplus(x) = log(1 + eˣ); its derivative is σ(x). In floats: max(x, 0) + log(1 + e^−|x|)
+    activation("softplus", "Softplus", lambda a, out: (Sigmoid(a),),
+               lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
                "np.logaddexp(0.0, {0})", r"\operatorname{softplus}", plot=ACTIVATION_DOMAIN,
                formula=lambda x: log(1 + exp(x))),
     # silu(x) = x·σ(x) (also called swish); its derivative is σ(x)(1 + x(1 − σ(x)))
