@@ -14,9 +14,49 @@ and the steps *add* (fan-out): that sum is recorded as an :class:`Accumulation`.
 
 from dataclasses import dataclass, field
 
+import sympy
+
 from .errors import DomainError, InputError
 from .numeric import evaluate
 from .rules import rule_for
+
+
+@dataclass
+class SweepEdge:
+    """One edge of the reverse sweep, before any number: gate → argument, with ∂gate/∂argument."""
+
+    gate: object        # the gate Node
+    position: int       # which argument of the gate
+    arg: object         # the argument's Node
+    local: object       # SymPy, in the gate's argument symbols and the gate's own symbol
+
+
+def gate_locals(node):
+    """(position, argument, local gradient) for each differentiable argument, from the table."""
+    locals_ = rule_for(node.op).local(*node.args, out=node.symbol)
+    return [(pos, arg, locals_[pos]) for pos, arg in node.differentiable_args()]
+
+
+def reverse_sweep(graph, order, locals_of=gate_locals, within=None):
+    """The one reverse sweep: from the output back, each gate with its edges to its arguments.
+
+    Yields ``(gate, [SweepEdge])`` for the gates of ``order`` in reverse. Every consumer of a gate
+    comes before it, so when a gate is reached its upstream gradient is complete. A constant
+    argument gets no edge. ``locals_of(gate)`` gives the (position, argument, local) triples
+    (the compiler passes its own, for fused gates and stable forms); ``within`` limits the
+    sweep to a set of node names (the compiler's nodes that lead to a wanted gradient).
+    """
+    for name in reversed(order):
+        gate = graph.nodes[name]
+        if gate.is_input or (within is not None and name not in within):
+            continue
+        edges = []
+        for pos, arg, local in locals_of(gate):
+            arg_node = graph.node_of(arg)
+            if arg_node is None or (within is not None and arg_node.name not in within):
+                continue          # a constant argument receives no gradient
+            edges.append(SweepEdge(gate, pos, arg_node, local))
+        yield gate, edges
 
 
 @dataclass
@@ -40,7 +80,7 @@ class Step:
     input: str
     position: int       # which argument of the gate
     upstream: float     # ∂output/∂gate
-    local: object       # ∂gate/∂input, SymPy, in the gate's argument symbols and the gate's own symbol
+    local: object       # ∂gate/∂input, SymPy, in the gate's argument symbols and its own symbol
     local_value: float
     downstream: float   # upstream × local
 
@@ -76,7 +116,8 @@ def forward_pass(graph, point, order):
             try:
                 value = evaluate(node.expr, env)
             except DomainError as exc:
-                raise DomainError(f"gate {name!r} = {node.expr}: {str(exc).split(': ', 1)[-1]}") from None
+                why = str(exc).split(": ", 1)[-1]
+                raise DomainError(f"gate {name!r} = {node.expr}: {why}") from None
         values[name] = value
         env[node.symbol] = value
     return values, env
@@ -92,33 +133,24 @@ def derive_graph(graph, point):
         sweep.forward.append(ForwardRow(name, node.op, node.label, node.expr, values[name],
                                         [n.name for n in graph.arg_nodes(node)]))
 
-    # Reverse sweep. ∂output/∂output = 1; every other adjoint starts at 0 and
-    # accumulates (+=) one contribution per gate that reads the node.
+    # ∂output/∂output = 1; every other adjoint starts at 0 and accumulates (+=) one
+    # contribution per gate that reads the node.
     adjoints = {name: 0.0 for name in order}
     adjoints[graph.output] = 1.0
     parts = {}
-    for name in reversed(order):
-        node = graph.nodes[name]
-        if node.is_input:
-            continue
-        upstream = adjoints[name]
-        rule = rule_for(node.op)
-        locals_ = rule.local(*node.args, out=node.symbol)
-        for pos, arg in node.differentiable_args():
-            arg_node = graph.node_of(arg)
-            if arg_node is None:          # a constant argument receives no gradient
-                continue
-            local = locals_[pos]
+    for gate, edges in reverse_sweep(graph, order):
+        upstream = adjoints[gate.name]
+        for edge in edges:
             try:
-                local_value = evaluate(local, env)
+                local_value = evaluate(edge.local, env)
             except DomainError as exc:
-                raise DomainError(f"local gradient of gate {name!r} with respect to {arg_node.name!r}: "
-                                  f"{str(exc).split(': ', 1)[-1]}") from None
+                raise DomainError(f"local gradient of gate {gate.name!r} with respect to "
+                                  f"{edge.arg.name!r}: {str(exc).split(': ', 1)[-1]}") from None
             downstream = upstream * local_value
-            sweep.steps.append(Step(name, node.op, arg_node.name, pos, upstream, local,
-                                    local_value, downstream))
-            adjoints[arg_node.name] += downstream          # fan-out: gradients add
-            parts.setdefault(arg_node.name, []).append((name, downstream))
+            sweep.steps.append(Step(gate.name, gate.op, edge.arg.name, edge.position, upstream,
+                                    edge.local, local_value, downstream))
+            adjoints[edge.arg.name] += downstream          # fan-out: gradients add
+            parts.setdefault(edge.arg.name, []).append((gate.name, downstream))
 
     for name in order:
         if len(parts.get(name, ())) > 1:
@@ -132,18 +164,10 @@ def symbolic_adjoints(graph):
 
     The same sweep as :func:`derive_graph`, on symbols instead of numbers.
     """
-    import sympy
-
     order = graph.topological_order()
     adj = {name: sympy.S.Zero for name in order}
     adj[graph.output] = sympy.S.One
-    for name in reversed(order):
-        node = graph.nodes[name]
-        if node.is_input:
-            continue
-        locals_ = rule_for(node.op).local(*node.args, out=node.symbol)
-        for pos, arg in node.differentiable_args():
-            arg_node = graph.node_of(arg)
-            if arg_node is not None:
-                adj[arg_node.name] += adj[name] * locals_[pos]
+    for gate, edges in reverse_sweep(graph, order):
+        for edge in edges:
+            adj[edge.arg.name] += adj[gate.name] * edge.local
     return adj

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from .errors import InputError
+from .functions import SymgradFunction
+from .rules import Sigmoid
 
 BACKENDS = {"numpy": "import numpy as np", "jax": "import jax.numpy as np"}
 
@@ -63,6 +66,13 @@ class AdjointSymbol(sympy.Symbol):
     happens to be called ``grad_w`` is never confused with it when the code is printed."""
 
 
+class PrintedArgument(str):
+    """An argument as printed code; ``.factor`` is the same, parenthesised to be a factor of a
+    product (templates write ``{0.factor}*_sigmoid({0})``)."""
+
+    factor = ""
+
+
 class NumpyCodePrinter(NumPyPrinter):
     """SymPy's NumPy printer, with ``np.`` names and symgrad's functions printed stably."""
 
@@ -86,7 +96,7 @@ class NumpyCodePrinter(NumPyPrinter):
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.base, expr.exp
         if exp == -1:
-            return f"1.0/{self.parenthesize(base, sympy.printing.precedence.PRECEDENCE['Pow'])}"
+            return f"1.0/{self.parenthesize(base, PRECEDENCE['Pow'])}"
         if exp == sympy.S.Half:
             return f"np.sqrt({self._print(base)})"
         if exp == 2:
@@ -102,36 +112,19 @@ class NumpyCodePrinter(NumPyPrinter):
     def _print_Float(self, expr):
         return repr(float(expr))
 
-    # --- symgrad's functions (functions.py): stable, PyTorch conventions at kinks ---------------
-    def _print_Sigmoid(self, expr):
-        self.helpers.add("_sigmoid")
-        return f"_sigmoid({self._print(expr.args[0])})"
+    # --- symgrad's functions: each class carries its NumPy template (its record in rules.py) ----
+    # (SymPy's printers skip intermediate classes of a Function subclass unless their name ends
+    # in "Base", so a _print_SymgradFunction would never be called: dispatch here instead.)
+    def _print_Function(self, expr):
+        if not isinstance(expr, SymgradFunction):
+            return super()._print_Function(expr)
+        self.helpers.update(expr.helpers)
+        return expr.numpy.format(*(self._code_arg(a) for a in expr.args))
 
-    def _print_Relu(self, expr):
-        return f"np.maximum({self._print(expr.args[0])}, 0.0)"
-
-    def _print_Step(self, expr):
-        x = self._print(expr.args[0])
-        return f"np.where({x} > 0, 1.0, 0.0)"          # step(0) = 0, so relu'(0) = 0
-
-    def _print_Heaviside(self, expr):
-        x = self._print(expr.args[0])
-        h0 = self._print(expr.args[1]) if len(expr.args) > 1 else "0.5"
-        return f"np.heaviside({x}, {h0})"
-
-    def _print_LeakyRelu(self, expr):
-        x, alpha = (self._print(a) for a in expr.args)
-        return f"np.where({x} > 0, {x}, {alpha}*{x})"
-
-    def _print_Elu(self, expr):
-        x, alpha = (self._print(a) for a in expr.args)
-        return f"np.where({x} > 0, {x}, {alpha}*np.expm1(np.minimum({x}, 0.0)))"
-
-    def _print_Maximum(self, expr):
-        return f"np.maximum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_Minimum(self, expr):
-        return f"np.minimum({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+    def _code_arg(self, arg):
+        code = PrintedArgument(self._print(arg))
+        code.factor = self.parenthesize(arg, PRECEDENCE["Mul"])
+        return code
 
     def _print_sign(self, expr):
         return f"np.sign({self._print(expr.args[0])})"
@@ -139,17 +132,13 @@ class NumpyCodePrinter(NumPyPrinter):
     def _print_Abs(self, expr):
         return f"np.abs({self._print(expr.args[0])})"
 
-    def _print_XLogY(self, expr):
-        self.helpers.add("_xlogy")
-        return f"_xlogy({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
     def _print_LogSumExp(self, expr):
         self.helpers.add("_logsumexp")
         return f"_logsumexp({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_log(self, expr):
         arg = expr.args[0]
-        if type(arg).__name__ == "Sigmoid":
+        if isinstance(arg, Sigmoid):
             self.helpers.add("_log_sigmoid")
             return f"_log_sigmoid({self._print(arg.args[0])})"
         return f"np.log({self._print(arg)})"
@@ -204,10 +193,6 @@ class FoldedValue(sympy.Dummy):
 
 class LogSumExp(sympy.Function):
     """log Σ e^(args), printed as the stable ``_logsumexp`` helper (generated code only)."""
-
-
-class XLogY(sympy.Function):
-    """x·log(y), 0 where x = 0; printed as the ``_xlogy`` helper (generated code only)."""
 
 
 RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}

@@ -14,10 +14,9 @@ elimination, and code generation stays linear in the size of the graph (no
 expression is ever expanded into the inputs). A gradient that only passes
 through (an add gate, a copy) becomes an alias, not a line.
 
-Numerically delicate functions print through :class:`NumpyCodePrinter`:
-sigmoid never overflows and raises no warning at ±1000, relu/step/leaky_relu/
-elu/max/min/Heaviside follow the PyTorch kink conventions of ``functions.py``,
-``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
+Every primitive prints through :class:`NumpyCodePrinter` with the NumPy form of its record in
+``rules.py`` (stable at ±1000, PyTorch's conventions at kinks), and its local gradients are the
+record's, with the record's ``stable`` substitutions. ``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
 into ``s_k − logsumexp(s)`` with the gradient ``[j = k] − softmax_j``. Gates that
 nothing computed reads any more (the e^s under such a log) are left out.
 
@@ -31,13 +30,23 @@ and user text never reaches ``exec``.
 import sympy
 from sympy.printing.precedence import precedence
 
-from .codegen import (BACKENDS, HELPERS, AdjointSymbol, Compiled, FoldedValue, LogSumExp,
-                      NumpyCodePrinter, XLogY, adjoint_names, load_source, python_names)
+from .backward import reverse_sweep
+from .codegen import (
+    BACKENDS,
+    HELPERS,
+    AdjointSymbol,
+    Compiled,
+    FoldedValue,
+    LogSumExp,
+    NumpyCodePrinter,
+    adjoint_names,
+    load_source,
+    python_names,
+)
 from .errors import InputError
-from .functions import Minimum, Sigmoid, Step
 from .matrix.codegen import compile_matrix
 from .names import check_wrt, split_names
-from .rules import rule_for
+from .rules import Sigmoid, rule_for
 from .target import resolve
 
 
@@ -54,7 +63,7 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
         raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend == "jax":
         try:
-            import jax.numpy  # noqa: F401
+            import jax.numpy  # noqa: F401  (an optional dependency: checked only when asked for)
         except ImportError:
             raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
     wrt = split_names(wrt)
@@ -92,18 +101,22 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
         if not node.is_input and any(a.name in reach for a in graph.arg_nodes(node)):
             reach.add(name)
 
-    # How many backward steps read each gate's adjoint (one per differentiable argument in reach).
-    readers = {}
-    for name in order:
-        node = graph.nodes[name]
-        if name in reach and not node.is_input:
-            if name in fused:
-                args = [fused[name][1]]
-            elif name in softmaxes:
-                args = softmaxes[name][1]
-            else:
-                args = [a for _, a in node.differentiable_args()]
-            readers[name] = sum(1 for a in args if graph.node_of(a) is not None and graph.node_of(a).name in reach)
+    def code_locals(node):
+        """(position, argument, local) of a gate as the code computes it: fused gates differentiate
+        as the stable function they are computed as, the others by the table's stable form."""
+        if node.name in fused:   # d log σ(z)/dz = 1 − σ(z); d log(1 − σ(z))/dz = −σ(z): no division
+            sign, z, sig = fused[node.name]
+            return [(0, z, 1 - sig.symbol if sign > 0 else -sig.symbol)]
+        if node.name in softmaxes:   # d log softmax_k/d s_j = [j = k] − softmax_j, e^(s_j − s_k + out)
+            k, scores = softmaxes[node.name]
+            return [(j, s, int(j == k) - sympy.exp(s - scores[k] + node.symbol))
+                    for j, s in enumerate(scores)]
+        locals_ = rule_for(node.op).code_locals(*node.args, out=node.symbol)
+        return [(pos, arg, locals_[pos]) for pos, arg in node.differentiable_args()]
+
+    sweep = list(reverse_sweep(graph, order, code_locals, within=reach))
+    # How many backward steps read each gate's adjoint (one per edge out of it).
+    readers = {gate.name: len(edges) for gate, edges in sweep}
     lines = ["# backward: grad_<node> = Σ over the gates reading it of upstream × local"]
     contributions = {graph.output: [sympy.S.One]}
     adjoint = {}
@@ -122,35 +135,12 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
             adjoint[name] = AdjointSymbol(grad_names[name])
         return adjoint[name]
 
-    for name in reversed(order):
-        node = graph.nodes[name]
-        if name not in reach or node.is_input:
-            continue
-        upstream = settle(name)
+    for gate, edges in sweep:
+        upstream = settle(gate.name)
         if upstream == 0:                          # nothing flows back through this gate
             continue
-        if name in fused:        # d log σ(z)/dz = 1 − σ(z); d log(1 − σ(z))/dz = −σ(z): no division by σ
-            sign, z, sig = fused[name]
-            znode = graph.node_of(z)
-            if znode is not None and znode.name in reach:
-                local = 1 - sig.symbol if sign > 0 else -sig.symbol
-                contributions.setdefault(znode.name, []).append(upstream * local)
-            continue
-        if name in softmaxes:    # d log softmax_k / d s_j = [j = k] − softmax_j, softmax_j = e^(s_j − s_k + out)
-            k, scores = softmaxes[name]
-            for j, score in enumerate(scores):
-                snode = graph.node_of(score)
-                if snode is not None and snode.name in reach:
-                    local = int(j == k) - sympy.exp(score - scores[k] + node.symbol)
-                    contributions.setdefault(snode.name, []).append(upstream * local)
-            continue
-        local_rule = STABLE_LOCALS.get(node.op) or rule_for(node.op).local
-        locals_ = local_rule(*node.args, out=node.symbol)
-        for pos, arg in node.differentiable_args():
-            arg_node = graph.node_of(arg)
-            if arg_node is None or arg_node.name not in reach:
-                continue
-            contributions.setdefault(arg_node.name, []).append(upstream * locals_[pos])
+        for edge in edges:
+            contributions.setdefault(edge.arg.name, []).append(upstream * edge.local)
 
     results = []
     for w in wrt:
@@ -277,13 +267,3 @@ def fused_log_softmaxes(graph, order):
             k = next(i for i, t in enumerate(leaves) if t is top)
             fused[name] = (k, [t.args[0] for t in leaves])
     return fused
-
-
-# Local gradients rewritten for code only where the rule table's form overflows
-# (the value is the same wherever the rule's form is finite).
-STABLE_LOCALS = {
-    # elu'(a) = α·e^a for a ≤ 0; e^a of a large positive a would overflow although it is multiplied by 0
-    "elu": lambda a, alpha, out: (Step(a) + (1 - Step(a)) * alpha * sympy.exp(Minimum(a, 0)),),
-    # d a^b/db = a^b·log(a) is 0 at a = 0, not 0·(−inf) (numeric.py and PyTorch agree)
-    "pow": lambda a, b, out: (b * a ** (b - 1), XLogY(out, a)),
-}

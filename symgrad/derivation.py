@@ -5,7 +5,6 @@ the backward steps and the gradients. Views (the terminal text, JSON, the
 documents of ``render.py``) read it; none of them differentiates anything.
 """
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,14 +13,20 @@ import sympy
 
 from .backward import derive_graph, symbolic_adjoints
 from .errors import InputError
+from .exprsize import larger_than
 from .graph import Graph
+from .jsonout import dumps, json_number
 from .matrix import derive_matrix
 from .names import check_wrt, split_names
 from .target import resolve
+from .terminal import format_derivation
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
 CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
+
+# Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
+JUPYTER_VIEWS = {}
 
 
 @dataclass
@@ -158,49 +163,39 @@ class Derivation:
             "model": self.model.id if self.model is not None else None,
             "output": self.output,
             "expression": sympy.sstr(self.expression()) if self.expanded else None,
-            "value": _num(self.value),
-            "at": {k: _num(v) for k, v in self.point.items()},
+            "value": json_number(self.value),
+            "at": {k: json_number(v) for k, v in self.point.items()},
             "inputs": self.inputs,
             "wrt": list(self.wrt),
-            "gradients": {k: _num(v) for k, v in self.gradients.items()},
+            "gradients": {k: json_number(v) for k, v in self.gradients.items()},
             "symbolic_gradients": {k: sympy.sstr(v) for k, v in self.symbolic_gradients.items()},
-            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr), "value": _num(r.value),
+            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr), "value": json_number(r.value),
                          "args": r.args} for r in self.forward],
-            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "upstream": _num(s.upstream),
-                       "local": sympy.sstr(s.local), "local_value": _num(s.local_value),
-                       "downstream": _num(s.downstream)} for s in self.steps],
-            "accumulations": [{"node": a.node, "parts": [{"from": g, "value": _num(v)} for g, v in a.parts],
-                               "total": _num(a.total)} for a in self.accumulations],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "upstream": json_number(s.upstream),
+                       "local": sympy.sstr(s.local), "local_value": json_number(s.local_value),
+                       "downstream": json_number(s.downstream)} for s in self.steps],
+            "accumulations": [{"node": a.node, "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
+                               "total": json_number(a.total)} for a in self.accumulations],
         }
 
     def to_json_text(self):
-        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+        return dumps(self.to_json(), indent=2)
 
     def __str__(self):
-        from .terminal import format_derivation
-        return format_derivation(self)
+        return format_derivation(self)     # terminal.py reads a Derivation, never imports this module
 
+    # Jupyter display. The document renderers import this module, so it must not import them:
+    # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,
+    # which ``import symgrad`` always does). A view that is not registered shows the plain text.
     def _repr_markdown_(self):
         """Jupyter: the derivation as a Markdown post, figures inline."""
-        from .render import render_md
-        return render_md(self, inline_figures=True).text
+        view = JUPYTER_VIEWS.get("markdown")
+        return view(self) if view is not None else None
 
     def _repr_latex_(self):
         """Jupyter: the gradients as one display-math block."""
-        from .render import summary_latex
-        return summary_latex(self)
-
-
-def larger_than(expr, limit):
-    """Whether ``expr`` has more than ``limit`` nodes when written out (a repeated subtree counts each
-    time), found without printing it: stops counting at ``limit``."""
-    return any(i >= limit for i, _ in enumerate(sympy.preorder_traversal(expr)))
-
-
-def _num(v):
-    """A float for JSON; non-finite values become strings ("inf", "nan") so the JSON stays valid."""
-    v = float(v)
-    return v if math.isfinite(v) else str(v)
+        view = JUPYTER_VIEWS.get("latex")
+        return view(self) if view is not None else None
 
 
 def derive(target, at=None, wrt=None, output=None, matrix=False):

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from .backward import derive_graph, forward_pass
 from .errors import DomainError
 from .numeric import evaluate
-from .rules import rule_for
+from .optimizers import sgd_step
+from .rules import PRIMITIVES, rule_for
 
 # --- the computational graph -------------------------------------------------------------
 COLUMN = 150          # horizontal distance between columns (px)
@@ -35,12 +37,9 @@ CHAR_W = 8.2          # width of one glyph character at the gate font size (px, 
 VALUE_COLOUR = "#1a7f37"      # forward values: green
 GRAD_COLOUR = "#c62828"       # gradients: red
 
-GLYPHS = {
-    "add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−x", "identity": "copy",
-    "exp": "exp", "log": "log", "sqrt": "√", "sin": "sin", "cos": "cos", "tanh": "tanh",
-    "sigmoid": "σ", "abs": "|x|", "relu": "relu", "max": "max", "min": "min",
-    "leaky_relu": "lrelu", "elu": "elu",
-}
+# What is written inside a gate's box, and the activations plotted with their derivative: from
+# the primitive table.
+GLYPHS = {name: p.glyph or p.label for name, p in PRIMITIVES.items()}
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
@@ -266,16 +265,13 @@ def _placed_edge(source, target, x1, y1, x2, y2, value, grad, t, taken):
 
 
 # --- plots -----------------------------------------------------------------------------------
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "abs", "exp", "log", "sqrt")
+ACTIVATIONS = tuple(name for name, p in PRIMITIVES.items() if p.plot is not None)
 
 
 def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        from .errors import SymgradError
-
-        raise SymgradError("the document figures need matplotlib: pip install matplotlib") from None
+    """matplotlib's pyplot on the Agg backend (files, never windows). Imported here on purpose:
+    deliberate lazy loading, so ``import symgrad`` does not pay for matplotlib."""
+    import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -316,7 +312,7 @@ def activation_curve(op, params=()):
     a, out = sympy.Symbol("a", real=True), sympy.Symbol("out", real=True)
     f = rule.build(a, *params)
     df = rule.local(a, *params, out=out)[0]
-    lo, hi = {"log": (0.05, 4.0), "sqrt": (0.01, 4.0), "exp": (-3.0, 2.0)}.get(op, (-4.0, 4.0))
+    lo, hi = rule.plot or (-4.0, 4.0)
     xs, fs, dfs = [], [], []
     for i in range(201):
         x = lo + (hi - lo) * i / 200
@@ -341,7 +337,7 @@ def activation_figure(op, params, fmt):
     plt = _pyplot()
     xs, fs, dfs = activation_curve(op, params)
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
-    name = GLYPHS.get(op, op) if op != "sigmoid" else "σ"
+    name = GLYPHS.get(op, op)
     ax.plot(xs, fs, color="#1f4e9c", lw=2, label=f"{name}(x)")
     ax.plot(xs, dfs, color=GRAD_COLOUR, lw=2, ls="--", label=f"{name}′(x)")
     ax.axhline(0, color="#999999", lw=0.6)
@@ -355,14 +351,12 @@ def activation_figure(op, params, fmt):
 
 def descent_path(d, name, lr, steps=5):
     """[(w, loss, dloss/dw)] for ``steps`` gradient-descent steps on the single parameter ``name``."""
-    from .backward import derive_graph
-
     point = dict(d.point)
     path = []
     for _ in range(steps + 1):
         sweep = derive_graph(d.graph, point)
         path.append((point[name], sweep.values[d.output], sweep.adjoints[name]))
-        point[name] = point[name] - lr * sweep.adjoints[name]
+        point[name] = sgd_step(point[name], sweep.adjoints[name], lr)
         if not math.isfinite(point[name]):
             break
     return path
@@ -392,8 +386,6 @@ _CURVES = {}      # the same model at the same point draws the same curve (docum
 
 
 def _loss_curve_figure(d, name, lr, steps, fmt):
-    from .backward import forward_pass
-
     plt = _pyplot()
     path = descent_path(d, name, lr, steps)
     ws = [p[0] for p in path]

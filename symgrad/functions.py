@@ -1,215 +1,125 @@
-"""SymPy classes for the activations SymPy does not have, with PyTorch's conventions.
+"""The machinery behind symgrad's SymPy function classes, for the primitives SymPy lacks.
 
-SymPy's ``Max(0, x)`` differentiates to ``Heaviside(x)`` with Heaviside(0) = 1/2,
-which is not what any framework does at a kink. These classes pin the values
-at the non-differentiable points once, so the symbolic and numeric results agree:
+The classes themselves (``Sigmoid``, ``Relu``, ``Elu``, ...) are made from the records of
+``rules.py`` by :func:`function_class`: everything about a primitive is written there once. This
+module holds what every such class shares:
 
-- ``Step(x)``: 1 for x > 0, else 0 (so relu'(0) = 0, as in PyTorch);
-- ``Relu``, ``LeakyRelu`` and ``Elu`` differentiate through ``Step``
-  (leaky_relu'(0) = alpha and elu'(0) = alpha, as in PyTorch);
-- ``Maximum``/``Minimum`` split the gradient evenly on a tie, as
-  ``torch.maximum``/``torch.minimum`` do: d max(a, b)/da = Heaviside(a - b, 1/2).
+- evaluation: exactly on SymPy numbers where the record says how (``relu(3) = 3``), in floats
+  with the record's float function otherwise (``sigmoid(2.0)``), never on symbols;
+- the derivative SymPy asks for (``fdiff``), taken from the record's local gradient, so
+  ``sympy.diff`` and symgrad's sweep use the same rule;
+- printing: ``name(args)`` as text, ``head\\left(args\\right)`` in LaTeX, and a NumPy template
+  (``numpy``) that ``codegen.NumpyCodePrinter`` fills in.
 
-The local-gradient rules symgrad uses for its step-by-step sweep live in
-``rules.py``; ``fdiff`` here is what lets ``sympy.diff`` work on the same
-expressions, and the tests check the two against each other.
+It also defines two functions that appear only inside local gradients or generated code:
+``Step`` (the derivative of relu, step(0) = 0 as in PyTorch) and ``XLogY`` (x·log(y), 0 at x = 0).
 """
 
 import math
 
 import sympy
-from sympy import Function, Heaviside, S
+from sympy import Function, S
 
 
 def _is_real_number(x):
     return x.is_Number and x.is_real
 
 
-class _Numeric(Function):
-    """Evaluates numerically (``evalf``/``N``) by evaluating the arguments, then ``eval``."""
+class SymgradFunction(Function):
+    """Base of symgrad's function classes; the class attributes below come from a record."""
 
-    def _eval_evalf(self, prec):
-        args = [a.evalf(prec) for a in self.args]
-        if all(_is_real_number(a) for a in args):
-            value = self.func(*args)
-            if value.func is not self.func:
-                return value.evalf(prec)
-        return None
-
-
-class Sigmoid(_Numeric):
-    """σ(x) = 1 / (1 + e^(−x)); σ′ = σ(1 − σ)."""
-
-    nargs = 1
+    arity = 1               # differentiable arguments; constant parameters follow them
+    local = None            # (*args, out) -> one local gradient per differentiable argument
+    numeric = None          # floats -> float, with PyTorch's conventions at kinks
+    exact = None            # SymPy numbers -> exact SymPy value, or None to stay unevaluated
+    text = ""               # name in text: ``relu(x)``
+    latex_head = ""         # LaTeX before the parenthesised arguments: ``\operatorname{relu}``
+    # NumPy template over the printed arguments: ``{0}`` is argument 0 as printed, ``{0.factor}``
+    # the same parenthesised for use as a factor of a product (a folded ``w*x + b``).
+    numpy = ""
+    helpers = ()            # codegen helper functions the template calls (codegen.HELPERS)
+    formula = None          # (*args) -> the same function in SymPy's own (``expr.rewrite(exp)``)
 
     @classmethod
-    def eval(cls, x):
-        if x.is_zero:
-            return S.Half
-        if isinstance(x, sympy.Float):
-            return sympy.Float(stable_sigmoid(float(x)))
+    def eval(cls, *args):
+        if not all(_is_real_number(a) for a in args):
+            return None
+        if cls.exact is not None:
+            value = cls.exact(*args)
+            if value is not None:
+                return value
+        if any(isinstance(a, sympy.Float) for a in args):
+            return sympy.Float(cls.numeric(*(float(a) for a in args)))
         return None
 
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
+    def _eval_evalf(self, prec):
+        """``evalf``/``N``: evaluate the arguments, then the function."""
+        args = [a.evalf(prec) for a in self.args]
+        if not all(_is_real_number(a) for a in args):
+            return None
+        value = self.func(*args)
+        if value.func is self.func:     # exact arguments with no exact value (softplus(0))
+            return sympy.Float(self.numeric(*(float(a) for a in args)), precision=prec)
+        return value.evalf(prec)
 
-    def _eval_rewrite_as_exp(self, x, **kwargs):
-        return 1 / (1 + sympy.exp(-x))
+    def fdiff(self, argindex=1):
+        if argindex <= self.arity:
+            return self.local(*self.args, out=self)[argindex - 1]
+        return super().fdiff(argindex)      # a constant parameter: an unevaluated Derivative
+
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return self.formula(*args) if self.formula is not None else None
 
     def _latex(self, printer, exp=None):
-        body = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        args = ", ".join(printer._print(a) for a in self.args)
+        body = rf"{self.latex_head}\left({args}\right)"
         return rf"{body}^{{{exp}}}" if exp else body
 
     def _sympystr(self, printer):
-        return f"sigmoid({printer._print(self.args[0])})"
+        return f"{self.text}({', '.join(printer._print(a) for a in self.args)})"
 
 
-class Step(_Numeric):
+def function_class(class_name, nargs, module, **attributes):
+    """A :class:`SymgradFunction` subclass named ``class_name``, importable from ``module``
+    (so pickles of expressions that use it can find it again)."""
+    for key in attributes:
+        if not hasattr(SymgradFunction, key):
+            raise TypeError(f"function_class({class_name!r}): unknown attribute {key!r}")
+    functions = {k: staticmethod(v) for k, v in attributes.items() if callable(v)}
+    return type(class_name, (SymgradFunction,),
+                {**attributes, **functions, "nargs": nargs, "__module__": module,
+                 "__doc__": f"{attributes.get('text', class_name)}: see symgrad.rules"})
+
+
+class Step(SymgradFunction):
     """step(x) = 1 if x > 0 else 0 (the derivative of relu, with step(0) = 0)."""
 
     nargs = 1
-
-    @classmethod
-    def eval(cls, x):
-        if _is_real_number(x):
-            return S.One if x > 0 else S.Zero
-        return None
-
-    def fdiff(self, argindex=1):
-        return S.Zero  # zero almost everywhere; symgrad never differentiates through a kink's Dirac delta
+    text = "step"
+    numeric = staticmethod(lambda x: 1.0 if x > 0 else 0.0)
+    exact = staticmethod(lambda x: S.One if x > 0 else S.Zero)
+    numpy = "np.where({0} > 0, 1.0, 0.0)"          # step(0) = 0, so relu'(0) = 0
+    # zero almost everywhere; symgrad never differentiates through a kink's Dirac delta
+    local = staticmethod(lambda x, out: (S.Zero,))
 
     def _latex(self, printer, exp=None):
         body = rf"\mathbb{{1}}\left[{printer._print(self.args[0])} > 0\right]"
         return rf"{body}^{{{exp}}}" if exp else body
 
-    def _sympystr(self, printer):
-        return f"step({printer._print(self.args[0])})"
+
+def _xlogy(x, y):
+    return 0.0 if x == 0 else x * math.log(y)
 
 
-class Relu(_Numeric):
-    """relu(x) = max(0, x); relu′(x) = step(x), so relu′(0) = 0."""
-
-    nargs = 1
-
-    @classmethod
-    def eval(cls, x):
-        if _is_real_number(x):
-            return x if x > 0 else S.Zero
-        return None
-
-    def fdiff(self, argindex=1):
-        return Step(self.args[0])
-
-    def _latex(self, printer, exp=None):
-        body = rf"\operatorname{{relu}}\left({printer._print(self.args[0])}\right)"
-        return rf"{body}^{{{exp}}}" if exp else body
-
-    def _sympystr(self, printer):
-        return f"relu({printer._print(self.args[0])})"
-
-
-class LeakyRelu(_Numeric):
-    """leaky_relu(x, α) = x if x > 0 else α·x; derivative 1 if x > 0 else α."""
+class XLogY(SymgradFunction):
+    """x·log(y), 0 where x = 0 (the gradient of a**b in b at a = 0); compiled code only."""
 
     nargs = 2
-
-    @classmethod
-    def eval(cls, x, alpha):
-        if _is_real_number(x) and _is_real_number(alpha):
-            return x if x > 0 else alpha * x
-        return None
-
-    def fdiff(self, argindex=1):
-        x, alpha = self.args
-        if argindex == 1:
-            return Step(x) + alpha * (1 - Step(x))
-        return x * (1 - Step(x))
-
-    def _latex(self, printer, exp=None):
-        x, alpha = (printer._print(a) for a in self.args)
-        body = rf"\operatorname{{leaky\_relu}}\left({x}, {alpha}\right)"
-        return rf"{body}^{{{exp}}}" if exp else body
-
-    def _sympystr(self, printer):
-        x, alpha = (printer._print(a) for a in self.args)
-        return f"leaky_relu({x}, {alpha})"
-
-
-class Elu(_Numeric):
-    """elu(x, α) = x if x > 0 else α(eˣ − 1); derivative 1 if x > 0 else α·eˣ."""
-
-    nargs = 2
-
-    @classmethod
-    def eval(cls, x, alpha):
-        if _is_real_number(x) and _is_real_number(alpha):
-            return x if x > 0 else alpha * (sympy.exp(x) - 1)
-        return None
-
-    def fdiff(self, argindex=1):
-        x, alpha = self.args
-        if argindex == 1:
-            return Step(x) + (1 - Step(x)) * alpha * sympy.exp(x)
-        return (1 - Step(x)) * (sympy.exp(x) - 1)
-
-    def _latex(self, printer, exp=None):
-        x, alpha = (printer._print(a) for a in self.args)
-        body = rf"\operatorname{{elu}}\left({x}, {alpha}\right)"
-        return rf"{body}^{{{exp}}}" if exp else body
-
-    def _sympystr(self, printer):
-        x, alpha = (printer._print(a) for a in self.args)
-        return f"elu({x}, {alpha})"
-
-
-class Maximum(_Numeric):
-    """max(a, b), never simplified away; a tie splits the gradient 1/2 : 1/2."""
-
-    nargs = 2
-
-    @classmethod
-    def eval(cls, a, b):
-        if _is_real_number(a) and _is_real_number(b):
-            return a if a >= b else b
-        return None
-
-    def fdiff(self, argindex=1):
-        a, b = self.args
-        return Heaviside(a - b, S.Half) if argindex == 1 else Heaviside(b - a, S.Half)
-
-    def _latex(self, printer, exp=None):
-        a, b = (printer._print(x) for x in self.args)
-        body = rf"\max\left({a}, {b}\right)"
-        return rf"{body}^{{{exp}}}" if exp else body
-
-    def _sympystr(self, printer):
-        a, b = (printer._print(x) for x in self.args)
-        return f"max({a}, {b})"
-
-
-class Minimum(_Numeric):
-    """min(a, b), never simplified away; a tie splits the gradient 1/2 : 1/2."""
-
-    nargs = 2
-
-    @classmethod
-    def eval(cls, a, b):
-        if _is_real_number(a) and _is_real_number(b):
-            return a if a <= b else b
-        return None
-
-    def fdiff(self, argindex=1):
-        a, b = self.args
-        return Heaviside(b - a, S.Half) if argindex == 1 else Heaviside(a - b, S.Half)
-
-    def _latex(self, printer, exp=None):
-        a, b = (printer._print(x) for x in self.args)
-        body = rf"\min\left({a}, {b}\right)"
-        return rf"{body}^{{{exp}}}" if exp else body
-
-    def _sympystr(self, printer):
-        a, b = (printer._print(x) for x in self.args)
-        return f"min({a}, {b})"
+    arity = 0
+    text = "xlogy"
+    numeric = staticmethod(_xlogy)
+    numpy = "_xlogy({0}, {1})"
+    helpers = ("_xlogy",)
 
 
 def stable_sigmoid(v):

@@ -61,7 +61,7 @@ class Graph:
         return self._add(node)
 
     def add_gate(self, op, args, name, source=""):
-        """Add a gate applying primitive ``op`` to ``args`` (symbols of existing nodes or constants)."""
+        """Add a gate applying primitive ``op`` to ``args`` (earlier nodes' symbols, constants)."""
         rule = rule_for(op)
         for a in args:
             if isinstance(a, sympy.Symbol) and a not in self._by_symbol:
@@ -132,7 +132,7 @@ class Graph:
         return self._expanded[name]
 
     def consumers(self, output=None):
-        """name -> list of (gate name, argument position) that read it, within ``output``'s graph."""
+        """name -> [(gate name, argument position)] reading it, within ``output``'s graph."""
         uses = {}
         for name in self.topological_order(output):
             node = self.nodes[name]

@@ -1,9 +1,11 @@
 """Evaluate a SymPy expression at a point with Python floats.
 
-A small dispatch table keyed by SymPy class name, in the manner of SymPy's
-printers: fast for the short local expressions of a derivation, and it applies
-the same kink conventions as ``functions.py``. Domain problems (log of a
-negative number, division by zero, overflow) become a :class:`DomainError`.
+A small dispatch table keyed by SymPy class, in the manner of SymPy's printers: fast for the
+short local expressions of a derivation. symgrad's own function classes carry their float
+evaluation (from the records of ``rules.py``, with PyTorch's conventions at kinks); SymPy's
+functions take theirs from the same records, and the few SymPy classes that appear only inside
+local gradients (sign, Heaviside, powers) are listed here. Domain problems (log of a negative
+number, division by zero, overflow) become a :class:`DomainError`.
 """
 
 import math
@@ -11,7 +13,8 @@ import math
 import sympy
 
 from .errors import DomainError
-from .functions import stable_sigmoid
+from .functions import SymgradFunction
+from .rules import PRIMITIVES
 
 
 def _pow(a, b):
@@ -24,25 +27,13 @@ def _heaviside(x, h0=0.5):
     return 1.0 if x > 0 else (h0 if x == 0 else 0.0)
 
 
-# class name -> function of the evaluated arguments
-_FUNCS = {
-    "exp": math.exp,
-    "log": math.log,
-    "sin": math.sin,
-    "cos": math.cos,
-    "tanh": math.tanh,
-    "Abs": math.fabs,
-    "sign": lambda x: float((x > 0) - (x < 0)),
-    "Sigmoid": stable_sigmoid,
-    "Step": lambda x: 1.0 if x > 0 else 0.0,
-    "Relu": lambda x: x if x > 0 else 0.0,
-    "LeakyRelu": lambda x, a: x if x > 0 else a * x,
-    "Elu": lambda x, a: x if x > 0 else a * math.expm1(x),
-    "Maximum": max,
-    "Minimum": min,
-    "Heaviside": _heaviside,
-    "Pow": _pow,
-}
+# SymPy class -> function of the evaluated arguments
+_FUNCS = {p.function: p.numeric for p in PRIMITIVES.values() if p.function is not None}
+_FUNCS.update({
+    sympy.sign: lambda x: float((x > 0) - (x < 0)),
+    sympy.Heaviside: _heaviside,
+    sympy.Pow: _pow,
+})
 
 
 def evaluate(expr, env):
@@ -52,7 +43,8 @@ def evaluate(expr, env):
     except (ValueError, ZeroDivisionError) as exc:
         raise DomainError(f"cannot evaluate {expr} at this point: {_why(exc)}") from None
     except OverflowError:
-        raise DomainError(f"cannot evaluate {expr} at this point: the value overflows a float") from None
+        raise DomainError(f"cannot evaluate {expr} at this point: "
+                          "the value overflows a float") from None
 
 
 def _why(exc):
@@ -66,15 +58,15 @@ def _eval(expr, env):
         return env[expr]
     if expr.is_Number or expr.is_NumberSymbol:
         return float(expr)
-    name = type(expr).__name__
-    if name == "Mul":
+    if expr.is_Mul:
         return _product(expr.args, env)
     args = [_eval(a, env) for a in expr.args]
-    if name == "Add":
+    if expr.is_Add:
         return math.fsum(args)
-    func = _FUNCS.get(name)
+    cls = type(expr)
+    func = cls.numeric if issubclass(cls, SymgradFunction) else _FUNCS.get(cls)
     if func is None:
-        raise TypeError(f"symgrad cannot evaluate {name} numerically")
+        raise TypeError(f"symgrad cannot evaluate {cls.__name__} numerically")
     return func(*args)
 
 
@@ -82,10 +74,10 @@ def _product(factors, env):
     """A product, where 0·log(0) is 0: the xlogy convention, and PyTorch's for the gradient of a**b
     in b at a = 0 (the local gradient a**b·log(a) of the rule table). log of a negative number
     stays a domain error."""
-    logs = [f for f in factors if type(f).__name__ == "log"]
+    logs = [f for f in factors if isinstance(f, sympy.log)]
     out = 1.0
     for f in factors:
-        if type(f).__name__ != "log":
+        if not isinstance(f, sympy.log):
             out *= _eval(f, env)
     if out == 0.0 and logs and all(_eval(f.args[0], env) == 0.0 for f in logs):
         return 0.0

@@ -280,7 +280,7 @@ class _Builder:
         if fname not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
             raise self.error(f"unknown function {fname!r} (known: {known})", node.func)
-        rule = RULES[FUNCTIONS[fname]]
+        rule = RULES[fname]
         args = [self.expr(a) for a in node.args]
         params = dict(zip(rule.params, rule.defaults))
         extra = args[rule.arity:]
@@ -301,7 +301,7 @@ class _Builder:
         for pname, value in params.items():
             if value.free_symbols:
                 raise self.error(f"{fname}()'s {pname} must be a number", node)
-        return self.combine(FUNCTIONS[fname], args[: rule.arity] + list(params.values()), node, name)
+        return self.combine(fname, args[: rule.arity] + list(params.values()), node, name)
 
     def combine(self, op, args, node, name=None):
         """A gate applying ``op`` to ``args``, or a constant when every argument is constant."""

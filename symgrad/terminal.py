@@ -1,10 +1,13 @@
-"""The terminal view of a :class:`~symgrad.derivation.Derivation` (``symgrad derive --format text``)."""
+"""The terminal view of a derivation (``symgrad derive --format text``).
+
+It reads the derivation it is given and never imports ``derivation.py`` (which calls it for
+``str(d)``), so the two do not form an import cycle."""
 
 import textwrap
 
 import sympy
 
-from .derivation import larger_than
+from .exprsize import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 
@@ -23,7 +26,10 @@ def expr_text(e):
 
 def _table(rows, header):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    fmt = lambda r: "  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
+
+    def fmt(r):
+        return "  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+
     return [fmt(header)] + [fmt(r) for r in rows]
 
 
@@ -40,7 +46,8 @@ def format_derivation(d):
     lines.append("")
 
     lines.append("Forward pass")
-    rows = [(r.name, r.label, expr_text(r.expr) if r.op != "input" else "", num(r.value)) for r in d.forward]
+    rows = [(r.name, r.label, expr_text(r.expr) if r.op != "input" else "", num(r.value))
+            for r in d.forward]
     lines += _table(rows, ("node", "gate", "expression", "value"))
     lines.append("")
 
@@ -51,7 +58,8 @@ def format_derivation(d):
         if s.gate != current:
             current = s.gate
             row = d.graph.nodes[s.gate]
-            lines.append(f"  {row.label} gate  {s.gate} = {expr_text(row.expr)}   upstream ∂{out}/∂{s.gate} = {num(s.upstream)}")
+            lines.append(f"  {row.label} gate  {s.gate} = {expr_text(row.expr)}   "
+                         f"upstream ∂{out}/∂{s.gate} = {num(s.upstream)}")
         local = expr_text(s.local)
         local_part = f"{local} = {num(s.local_value)}" if local != num(s.local_value) else local
         lines.append(f"    → {s.input}: local ∂{s.gate}/∂{s.input} = {local_part};  "
@@ -67,7 +75,7 @@ def format_derivation(d):
         lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
         gradient = d.symbolic_gradients[name]
         closed = "" if larger_than(gradient, MAX_CLOSED_FORM) else expr_text(gradient)
-        if not closed or len(closed) > MAX_CLOSED_FORM:      # printing a huge form only to drop it is slow
+        if not closed or len(closed) > MAX_CLOSED_FORM:   # printing a huge form to drop it is slow
             closed = "(a long closed form; see --format json)"
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
     return "\n".join(lines)

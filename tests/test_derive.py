@@ -166,6 +166,7 @@ SAFE_UNARY = {  # wrap arguments so every function is evaluated inside its domai
     "exp": "exp({} / 4)", "log": "log({}**2 + 1)", "sqrt": "sqrt({}**2 + 1)", "sin": "sin({})",
     "cos": "cos({})", "tanh": "tanh({})", "sigmoid": "sigmoid({})", "abs": "abs({})", "relu": "relu({})",
     "neg": "(-{})", "identity": "{}", "leaky_relu": "leaky_relu({}, alpha=0.1)", "elu": "elu({}, 1.5)",
+    "softplus": "softplus({})", "silu": "silu({})",
 }
 SAFE_BINARY = {
     "add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / ({}**2 + 1))",

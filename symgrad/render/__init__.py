@@ -28,6 +28,7 @@ Nothing here knows argparse: ``symgrad/cli.py`` reads the command line and calls
 :func:`write_document` and :func:`render_all`.
 """
 
+from ..derivation import JUPYTER_VIEWS
 from .context import (
                       CLOSED_FORM_LIMIT,
                       DEFAULT_LR,
@@ -65,3 +66,7 @@ __all__ = [
     "render_matrix", "render_md", "render_tex", "ro_particle", "split_math", "strings",
     "summary_latex", "tex_name", "tex_num", "templates_dir", "write_document",
 ]
+
+# Jupyter shows a Derivation with these views (derivation.py never imports the renderers).
+JUPYTER_VIEWS["markdown"] = lambda d: render_md(d, inline_figures=True).text
+JUPYTER_VIEWS["latex"] = summary_latex
