@@ -20,6 +20,7 @@ import ast
 import math
 import re
 import sys
+import warnings
 
 import sympy
 
@@ -59,13 +60,16 @@ _MODULES = {"np", "numpy", "math", "torch", "jnp", "jax", "sympy", "sp", "scipy"
 _NUMBERS = {"pi": "3.141592653589793", "e": "2.718281828459045"}
 
 _REFUSED = {
-    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are",
+    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are",
+    ast.Lambda: "lambdas are",
     ast.ListComp: "comprehensions are", ast.SetComp: "comprehensions are",
     ast.DictComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
-    ast.Compare: "comparisons are", ast.BoolOp: "'and'/'or' are", ast.IfExp: "conditional expressions are",
+    ast.Compare: "comparisons are", ast.BoolOp: "'and'/'or' are",
+    ast.IfExp: "conditional expressions are",
     ast.List: "lists are", ast.Tuple: "tuples are", ast.Dict: "dicts are", ast.Set: "sets are",
     ast.Starred: "'*' unpacking is", ast.JoinedStr: "strings are", ast.NamedExpr: "':=' is",
-    ast.Await: "'await' is", ast.Yield: "'yield' is", ast.YieldFrom: "'yield' is", ast.Slice: "slices are",
+    ast.Await: "'await' is", ast.Yield: "'yield' is", ast.YieldFrom: "'yield' is",
+    ast.Slice: "slices are",
 }
 
 
@@ -74,7 +78,8 @@ def parse(text, output=None):
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_TEXT:
-        raise LimitError(f"the input is too long ({len(text):,} characters; the limit is {MAX_TEXT:,})")
+        raise LimitError(f"the input is too long ({len(text):,} characters; "
+                         f"the limit is {MAX_TEXT:,})")
     source = normalise(text)
     module = _parse_module(source)
     builder = _Builder(source, module)
@@ -97,14 +102,15 @@ def _parse_module(source):
     depth = 0
     for lineno, line in enumerate(source.lines, 1):
         if len(line) > MAX_LINE:
-            raise LimitError(f"line is too long ({len(line):,} characters; the limit is {MAX_LINE:,})",
+            raise LimitError(f"line is too long ({len(line):,} characters; "
+                             f"the limit is {MAX_LINE:,})",
                              line[:40], lineno)
         for col, ch in enumerate(line, 1):
             if ch in "([{":
                 depth += 1
                 if depth > MAX_BRACKETS:
-                    raise LimitError(f"brackets are nested more than {MAX_BRACKETS} deep", line, lineno,
-                                     source.col(lineno, col))
+                    raise LimitError(f"brackets are nested more than {MAX_BRACKETS} deep", line,
+                                     lineno, source.col(lineno, col))
             elif ch in ")]}":
                 depth -= 1
     if "\\" in text:
@@ -129,12 +135,16 @@ def _ast_parse(source):
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(limit, operators // 3 + 1000))
-        return ast.parse(text, mode="exec")
+        with warnings.catch_warnings():
+            # Python warns on stderr about, e.g., '1if x'; the refusal is our one line
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
     except SyntaxError as exc:
         raise syntax_error(source, exc, FUNCTIONS) from None
     except (RecursionError, MemoryError, ValueError):
-        raise LimitError(f"the input is too deeply nested, or has a chain of more than {MAX_CHAIN:,} "
-                         "operators (split a long sum over lines: f = a, f += b, ...)") from None
+        raise LimitError("the input is too deeply nested, or has a chain of more than "
+                         f"{MAX_CHAIN:,} operators (split a long sum over lines: "
+                         "f = a, f += b, ...)") from None
     finally:
         sys.setrecursionlimit(limit)
 
@@ -160,7 +170,8 @@ def _check_tree(module, source):
 
 
 def _segment(text, node, lines=None):
-    """The source text of ``node`` (``lines``: the text already split, for speed on long programs)."""
+    """The source text of ``node`` (``lines``: the text already split, for speed on long
+    programs)."""
     if lines is None or getattr(node, "lineno", None) is None:
         return ast.get_source_segment(text, node) or text
     first, last = node.lineno - 1, node.end_lineno - 1
@@ -186,9 +197,12 @@ class _Builder:
         self.env = {}              # variable -> current SymPy value (a node symbol or a constant)
         self.assigned = {}         # variables in order of (last) assignment
         self.created = set()       # gates made by the statement being read
-        self.taken = {n.id for n in ast.walk(module) if isinstance(n, ast.Name)}
-        self.called = {n.func.id for n in ast.walk(module)
-                       if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        self.taken, self.called = set(), set()       # every name; names called as functions
+        for n in ast.walk(module):
+            if isinstance(n, ast.Name):
+                self.taken.add(n.id)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                self.called.add(n.func.id)
         self.first = module.body[0] if module.body else None
         self.counter = 0
         self.suffix = {}           # base -> the last k tried for base_k (keeps fresh() linear)
@@ -251,13 +265,15 @@ class _Builder:
                              "write one assignment per line", stmt)
 
     def assign(self, variable, build, tree):
-        """Bind ``variable`` to the value ``build()`` makes; its top gate takes the variable's name."""
+        """Bind ``variable`` to the value ``build()`` makes; its top gate takes the variable's
+        name."""
         self.created = set()
         value = build()
         node = self.graph.node_of(value) if isinstance(value, sympy.Symbol) else None
         if node is not None and (node.is_input or node.name not in self.created):
             # 'a = b': a copy gate keeps the new name visible in the derivation
-            value = self.graph.add_gate("identity", (value,), self.fresh(variable), self.line).symbol
+            copy = self.graph.add_gate("identity", (value,), self.fresh(variable), self.line)
+            value = copy.symbol
         self.env[variable] = value
         self.assigned.pop(variable, None)
         self.assigned[variable] = True
@@ -278,7 +294,8 @@ class _Builder:
         else:
             known = sorted(set(graph.variables) | set(graph.nodes))
             shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-            raise ParseError(f"--output {quote(output)} is not a name of the program (names: {shown})")
+            raise ParseError(f"--output {quote(output)} is not a name of the program "
+                             f"(names: {shown})")
         if graph.nodes[graph.output].is_input:
             node = graph.nodes[graph.output]
             graph.output = graph.add_gate("identity", (node.symbol,), self.fresh("f"), "").name
@@ -290,7 +307,8 @@ class _Builder:
         if name.startswith("_"):
             raise self.error("names may not start with '_'", node)
         if not NAME.match(name):
-            raise self.error("names are ASCII letters, digits and '_', starting with a letter", node)
+            raise self.error("names are ASCII letters, digits and '_', starting with a letter",
+                             node)
         if name in FUNCTIONS:
             raise self.error(f"{quote(name)} is a function and cannot be used as a variable", node)
         return name
@@ -372,8 +390,8 @@ class _Builder:
     def constant(self, node):
         value = node.value
         if value is None or isinstance(value, bool):
-            raise self.error(keyword_message(str(value)) + " (only numbers are allowed as constants)",
-                             node)
+            message = keyword_message(str(value))
+            raise self.error(f"{message} (only numbers are allowed as constants)", node)
         if isinstance(value, complex):
             raise self.error("complex numbers are not supported (only numbers are allowed as "
                              "constants)", node)
@@ -433,7 +451,8 @@ class _Builder:
         for pname, value in params.items():
             if value.free_symbols:
                 raise self.error(f"{fname}()'s {pname} must be a number", node)
-        return self.combine(FUNCTIONS[fname], args[: rule.arity] + list(params.values()), node, name)
+        arguments = args[: rule.arity] + list(params.values())
+        return self.combine(FUNCTIONS[fname], arguments, node, name)
 
     def extremum(self, fname, args, node, name):
         """max/min of two or more arguments: a chain of two-argument gates."""
@@ -449,7 +468,9 @@ class _Builder:
         if all(not getattr(a, "free_symbols", None) for a in args):
             return self.fold(op, args, node)
         gate = self.graph.add_gate(op, args, self.fresh(name), self.line)
-        if gate.expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):      # x/0, x*log(0), ...
+        # x/0, x*log(0), ...: only a constant argument can make a gate infinite
+        constant = not all(isinstance(a, sympy.Symbol) for a in args)
+        if constant and gate.expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise self.error("division by zero" if op in ("div", "pow") else
                              "the result is not a finite number", node)
         self.created.add(gate.name)
@@ -471,8 +492,9 @@ class _Builder:
         if not math.isfinite(number.real):
             if value.is_finite:
                 exponent = math.floor(float(sympy.N(sympy.log(abs(value), 10), 20)))
-                raise self.error(f"the constant is too large for floating point (about 10^{exponent}; "
-                                 f"the largest is about 1.8e308)", node, LimitError)
+                raise self.error(f"the constant is too large for floating point "
+                                 f"(about 10^{exponent}; the largest is about 1.8e308)", node,
+                                 LimitError)
             raise self.error(f"{_short(value)} is not a finite number", node)
         if value.is_Rational and max(abs(value.p), abs(value.q)) > 10**MAX_CONST_DIGITS:
             raise self.error("the constant is too large", node, LimitError)

@@ -182,7 +182,8 @@ def _habit(line, functions):
     m = _NUMBER_THEN_NAME.search(code)
     if m:
         num, name = m.groups()
-        message = f"a number cannot be followed directly by a name: write {num}*{name} for a product"
+        message = f"a number cannot be followed directly by a name: write {num}*{name}"
+        message += " for a product"
         return message, m.start() + 1
     tokens = _tokens(line)
     for (a, _), (b, start) in itertools.pairwise(tokens):

@@ -2,6 +2,7 @@
 
 import string
 import time
+import warnings
 
 import pytest
 import sympy
@@ -158,7 +159,8 @@ def test_keywords_used_as_keywords_keep_their_messages():
 # --- characters --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, message", [
-    ("é*x", "'é' (U+00E9) is not allowed in names: use ASCII letters in 'é*x' (line 1, column 1)"),
+    ("é*x", ("'é' (U+00E9) is not allowed in names: use ASCII letters in 'é*x' "
+            "(line 1, column 1)")),
     ("ŷ = w*x", "'ŷ' (U+0177) is not allowed in names: use ASCII letters"),
     ("y = 2*café", ("'é' (U+00E9) is not allowed in names: use ASCII letters in 'y = 2*café' "
                    "(line 1, column 10)")),
@@ -236,7 +238,8 @@ def test_a_flat_sum_of_a_thousand_terms():
     text = "a1" + "".join(f" + a{i}" for i in range(2, 1001)).replace(" ", "")
     g = parse(text)
     assert len(g.inputs) == 1000 and g.output == "f"
-    assert g.expression() == sum(x(f"a{i}") for i in range(1, 1001))
+    assert [n.op for n in g.nodes.values()].count("add") == 999
+    assert g.nodes["f"].expr == x("n998") + x("a1000")
 
 
 def test_flat_chains_of_mixed_operators():
@@ -285,7 +288,9 @@ def test_printable_junk_gives_one_clean_line(text):
 
 def _parse_or_one_line(text):
     try:
-        parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")          # a warning would be a second line on stderr
+            parse(text)
     except SymgradError as exc:
         message = str(exc)
         assert "\n" not in message and "\x1b" not in message
