@@ -285,7 +285,8 @@ class _Builder:
         if output is None:
             variable = next(reversed(self.assigned))
             if variable not in graph.variables:
-                raise ParseError(f"the output {variable!r} is a constant; it depends on no input")
+                raise ParseError(f"the output {quote(variable)} is a constant; "
+                                 "it depends on no input")
             graph.output = graph.variables[variable]
         elif output in graph.variables:
             graph.output = graph.variables[output]

@@ -182,15 +182,16 @@ def _habit(line, functions):
     m = _NUMBER_THEN_NAME.search(code)
     if m:
         num, name = m.groups()
-        message = f"a number cannot be followed directly by a name: write {num}*{name}"
+        message = f"a number cannot be followed directly by a name: write {quote(num + '*' + name)}"
         message += " for a product"
         return message, m.start() + 1
     tokens = _tokens(line)
     for (a, _), (b, start) in itertools.pairwise(tokens):
         if _is_operand(b) and (_is_operand(a) or a == ")"):
             if a in functions:
-                return f"functions need brackets: write {a}({b})", start + 1
-            message = f"missing operator between {quote(a)} and {quote(b)}: write {a}*{b}"
+                return f"functions need brackets: write {quote(f'{a}({b})')}", start + 1
+            product = quote(f"{a}*{b}")
+            message = f"missing operator between {quote(a)} and {quote(b)}: write {product}"
             return message + " for a product", start + 1
     if "|" in code:
         return "use abs(x) for |x|; | is not allowed", code.index("|") + 1
@@ -217,6 +218,6 @@ def unknown_function(name, functions, is_variable):
     if close:
         return f"unknown function {quote(name)} (did you mean {quote(close[0])}?)"
     if is_variable or len(name) <= 2:
-        return (f"unknown function {quote(name)}: to multiply, write {name}*(...) "
+        return (f"unknown function {quote(name)}: to multiply, write {quote(name + '*(...)')} "
                 f"(functions: {known})")
     return f"unknown function {quote(name)} (known: {known})"
