@@ -5,6 +5,8 @@ The CLI prints ``str(error)`` on one line and exits with ``error.exit_code``
 text and its column for parse errors, the name for missing values.
 """
 
+import unicodedata
+
 
 class SymgradError(Exception):
     """Base class of all user-facing errors."""
@@ -43,9 +45,39 @@ class OutputError(SymgradError):
     """An output file or folder cannot be written (nothing already there is lost)."""
 
 
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# Control, format (bidi, zero-width), line/paragraph separator, surrogate, private and unassigned
+# characters: echoed raw they can clear a terminal, hide text or reorder it.
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+
+
+def _visible(ch):
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if unicodedata.category(ch) not in _INVISIBLE:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text):
+    """``text`` with every control or invisible character escaped (\\x1b, \\u2028)."""
+    return "".join(_visible(ch) for ch in str(text))
+
+
 def quote(text, limit=60):
-    """Quote user text for an error message, shortened to ``limit`` chars."""
-    text = str(text).replace("\n", "\\n")
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"'{text}'"
+    """Quote user text for an error message: invisible characters escaped, at most ``limit``
+    characters shown (a longer text ends in '…')."""
+    text = str(text)
+    pieces, used = [], 0
+    for ch in text[: limit + 1]:
+        piece = _visible(ch)
+        pieces.append(piece)
+        used += len(piece)
+    if used > limit:
+        while pieces and used > limit - 1:
+            used -= len(pieces.pop())
+        pieces.append("…")
+    return f"'{''.join(pieces)}'"

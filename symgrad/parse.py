@@ -19,11 +19,14 @@ Two forms are accepted:
 import ast
 import math
 import re
+import sys
+import warnings
 
 import sympy
 
-from .errors import LimitError, ParseError
+from .errors import LimitError, ParseError, quote
 from .graph import Graph
+from .parse_text import keyword_message, normalise, syntax_error, unknown_function
 from .rules import FUNCTIONS, RULES
 
 MAX_TEXT = 1_000_000        # characters in a whole program
@@ -32,20 +35,41 @@ MAX_BRACKETS = 50           # nesting of ( [ {
 MAX_AST_NODES = 400_000
 MAX_DEPTH = 120             # depth of the syntax tree of one statement
 MAX_CONST_DIGITS = 400      # a constant may not exceed 10**400 in magnitude
+MAX_CHAIN = 30_000          # operators in one flat chain such as a1 + a2 + ... (see _ast_parse)
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _AUG_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+# A left operand with an operator of the same family continues a flat chain: a + b - c + d
+# is written flat, so it is not deep, although ast nests it ((a + b) - c) + d.
+_FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
+_OTHER_OPS = {
+    ast.BitXor: ("^", "use ** for powers (x**2); ^ is not a power in Python"),
+    ast.MatMult: ("@", ("'@' is the matrix product: matrix syntax is not supported yet in the "
+                       "scalar language; only + - * / ** are allowed")),
+    ast.FloorDiv: ("//", "floor division '//' is not supported; only + - * / ** are allowed"),
+    ast.Mod: ("%", "the remainder '%' is not supported; only + - * / ** are allowed"),
+    ast.BitOr: ("|", "use abs(x) for |x|; only + - * / ** are allowed"),
+    ast.BitAnd: ("&", "'&' is not supported; only + - * / ** are allowed"),
+    ast.LShift: ("<<", "'<<' is not supported; only + - * / ** are allowed"),
+    ast.RShift: (">>", "'>>' is not supported; only + - * / ** are allowed"),
+}
+_MATRIX_ATTRIBUTES = {"T", "dot", "transpose", "sum", "mean", "reshape", "shape", "mT", "H"}
+_MODULES = {"np", "numpy", "math", "torch", "jnp", "jax", "sympy", "sp", "scipy", "F", "tf"}
+_NUMBERS = {"pi": "3.141592653589793", "e": "2.718281828459045"}
 
 _REFUSED = {
-    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are", ast.Lambda: "lambdas are",
+    ast.Attribute: "attribute access is", ast.Subscript: "subscripts are",
+    ast.Lambda: "lambdas are",
     ast.ListComp: "comprehensions are", ast.SetComp: "comprehensions are",
     ast.DictComp: "comprehensions are", ast.GeneratorExp: "comprehensions are",
-    ast.Compare: "comparisons are", ast.BoolOp: "'and'/'or' are", ast.IfExp: "conditional expressions are",
+    ast.Compare: "comparisons are", ast.BoolOp: "'and'/'or' are",
+    ast.IfExp: "conditional expressions are",
     ast.List: "lists are", ast.Tuple: "tuples are", ast.Dict: "dicts are", ast.Set: "sets are",
     ast.Starred: "'*' unpacking is", ast.JoinedStr: "strings are", ast.NamedExpr: "':=' is",
-    ast.Await: "'await' is", ast.Yield: "'yield' is", ast.YieldFrom: "'yield' is", ast.Slice: "slices are",
+    ast.Await: "'await' is", ast.Yield: "'yield' is", ast.YieldFrom: "'yield' is",
+    ast.Slice: "slices are",
 }
 
 
@@ -53,11 +77,16 @@ def parse(text, output=None):
     """Parse an expression or a program into a :class:`Graph`."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
-    module = _parse_module(text)
-    builder = _Builder(text)
+    if len(text) > MAX_TEXT:
+        raise LimitError(f"the input is too long ({len(text):,} characters; "
+                         f"the limit is {MAX_TEXT:,})")
+    source = normalise(text)
+    module = _parse_module(source)
+    builder = _Builder(source, module)
     body = module.body
     if not body:
-        raise ParseError("there is nothing to derive: the text is empty", text)
+        what = "is empty" if not source.code.strip() else "has only comments and blank lines"
+        raise ParseError(f"there is nothing to derive: the text {what}")
     if len(body) == 1 and isinstance(body[0], ast.Expr):
         builder.expression(body[0].value)
     else:
@@ -68,47 +97,81 @@ def parse(text, output=None):
 
 # --- bounds before and after ast.parse ------------------------------------------------------
 
-def _parse_module(text):
-    if len(text) > MAX_TEXT:
-        raise LimitError(f"the input is too long ({len(text):,} characters; the limit is {MAX_TEXT:,})")
+def _parse_module(source):
+    text = source.code
     depth = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(source.lines, 1):
         if len(line) > MAX_LINE:
-            raise LimitError(f"line is too long ({len(line):,} characters; the limit is {MAX_LINE:,})",
+            raise LimitError(f"line is too long ({len(line):,} characters; "
+                             f"the limit is {MAX_LINE:,})",
                              line[:40], lineno)
         for col, ch in enumerate(line, 1):
             if ch in "([{":
                 depth += 1
                 if depth > MAX_BRACKETS:
-                    raise LimitError(f"brackets are nested more than {MAX_BRACKETS} deep", line, lineno, col)
+                    raise LimitError(f"brackets are nested more than {MAX_BRACKETS} deep", line,
+                                     lineno, source.col(lineno, col))
             elif ch in ")]}":
                 depth -= 1
     if "\\" in text:
-        col = text.index("\\")
-        raise ParseError("backslashes are not allowed", text[max(0, col - 10): col + 10], None, col + 1)
+        lineno = text.count("\n", 0, text.index("\\")) + 1
+        line = source.lines[lineno - 1]
+        col = line.index("\\")
+        raise ParseError("backslashes are not allowed", line[max(0, col - 10): col + 10], lineno,
+                         source.col(lineno, col + 1))
+    module = _ast_parse(source)
+    _check_tree(module, source)
+    return module
+
+
+def _ast_parse(source):
+    """``ast.parse`` of ``source.code``, with symgrad's messages for what it refuses."""
+    text = source.code
+    # ast.parse builds its tree recursively in C, with a depth limit of 3x the recursion limit,
+    # and a flat sum of n terms is a left-nested chain n deep. No chain is deeper than the number
+    # of operator characters, so the limit is raised to cover them, up to MAX_CHAIN levels (whose
+    # C stack, under 80 bytes a level, fits well within the default 8 MB).
+    operators = min(MAX_CHAIN, sum(text.count(op) for op in "+-*/"))
+    limit = sys.getrecursionlimit()
     try:
-        module = ast.parse(text, mode="exec")
+        sys.setrecursionlimit(max(limit, operators // 3 + 1000))
+        with warnings.catch_warnings():
+            # Python warns on stderr about, e.g., '1if x'; the refusal is our one line
+            warnings.simplefilter("ignore")
+            return ast.parse(text, mode="exec")
     except SyntaxError as exc:
-        raise ParseError(f"syntax error: {exc.msg}", (exc.text or "").strip() or text,
-                         exc.lineno, exc.offset) from None
+        raise syntax_error(source, exc, FUNCTIONS) from None
     except (RecursionError, MemoryError, ValueError):
-        raise LimitError("the input is too deeply nested", text) from None
+        raise LimitError("the input is too deeply nested, or has a chain of more than "
+                         f"{MAX_CHAIN:,} operators (split a long sum over lines: "
+                         "f = a, f += b, ...)") from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _check_tree(module, source):
+    """Bound the node count and the depth of each statement (flat chains are not deep)."""
     count = 0
     stack = [(stmt, 1) for stmt in module.body]
     while stack:
         node, depth = stack.pop()
         count += 1
         if count > MAX_AST_NODES:
-            raise LimitError(f"the input has more than {MAX_AST_NODES:,} syntax nodes", text)
+            raise LimitError(f"the input has more than {MAX_AST_NODES:,} syntax nodes")
         if depth > MAX_DEPTH:
             raise LimitError(f"the expression is nested more than {MAX_DEPTH} levels deep",
-                             _segment(text, node), getattr(node, "lineno", None), _col(node))
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return module
+                             _segment(source.code, node), getattr(node, "lineno", None),
+                             source.col(getattr(node, "lineno", None), _col(node)))
+        family = _FAMILY.get(type(node.op)) if isinstance(node, ast.BinOp) else None
+        for child in ast.iter_child_nodes(node):
+            flat = (family is not None and child is node.left and isinstance(child, ast.BinOp)
+                    and _FAMILY.get(type(child.op)) == family)
+            stack.append((child, depth if flat else depth + 1))
 
 
 def _segment(text, node, lines=None):
-    """The source text of ``node`` (``lines``: the text already split, for speed on long programs)."""
+    """The source text of ``node`` (``lines``: the text already split, for speed on long
+    programs)."""
     if lines is None or getattr(node, "lineno", None) is None:
         return ast.get_source_segment(text, node) or text
     first, last = node.lineno - 1, node.end_lineno - 1
@@ -126,15 +189,23 @@ def _col(node):
 # --- building the graph ----------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, text):
-        self.text = text
-        self.lines = text.splitlines()
-        self.graph = Graph(source=text)
+    def __init__(self, source, module):
+        self.source = source
+        self.text = source.code
+        self.lines = source.lines      # split at "\n" only, as ast counts lines
+        self.graph = Graph(source=source.text)
         self.env = {}              # variable -> current SymPy value (a node symbol or a constant)
         self.assigned = {}         # variables in order of (last) assignment
         self.created = set()       # gates made by the statement being read
-        self.taken = {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+        self.taken, self.called = set(), set()       # every name; names called as functions
+        for n in ast.walk(module):
+            if isinstance(n, ast.Name):
+                self.taken.add(n.id)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                self.called.add(n.func.id)
+        self.first = module.body[0] if module.body else None
         self.counter = 0
+        self.suffix = {}           # base -> the last k tried for base_k (keeps fresh() linear)
         self.line = ""
 
     # names ----------------------------------------------------------------
@@ -143,9 +214,10 @@ class _Builder:
         if base is not None:
             if base not in self.graph.nodes:
                 return base
-            k = 1
+            k = self.suffix.get(base, 0) + 1
             while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.graph.nodes:
                 k += 1
+            self.suffix[base] = k
             return f"{base}_{k}"
         while True:
             self.counter += 1
@@ -154,8 +226,10 @@ class _Builder:
                 self.graph.unnamed.add(name)
                 return name
 
-    def error(self, message, node, cls=ParseError):
-        return cls(message, _segment(self.text, node, self.lines), getattr(node, "lineno", None), _col(node))
+    def error(self, message, node, cls=ParseError, at=None):
+        """The error for ``node``; ``at``: a (line, column) inside it to point at instead."""
+        line, col = at or (getattr(node, "lineno", None), _col(node))
+        return cls(message, _segment(self.text, node, self.lines), line, self.source.col(line, col))
 
     # statements -------------------------------------------------------------
     def expression(self, tree):
@@ -174,24 +248,32 @@ class _Builder:
                 raise self.error("assign to exactly one plain name, as in 'c += a'", stmt)
             op = _AUG_OPS.get(type(stmt.op))
             if op is None:
-                raise self.error("only +=, -=, *=, /= and **= are allowed", stmt)
+                symbol, hint = _OTHER_OPS.get(type(stmt.op), ("", ""))
+                raise self.error(hint if symbol == "^" else
+                                 "only +=, -=, *=, /= and **= are allowed", stmt)
             target = self.check_name(stmt.target)
             self.assign(target, lambda: self.combine(
                 op, [self.load(stmt.target), self.expr(stmt.value)], stmt, target), stmt)
         elif isinstance(stmt, ast.Expr):
+            first = self.line.lstrip()[:1]
+            if first in ("+", "-", "*", "/") and stmt is not self.first:
+                raise self.error(f"the line starts with {first!r}: to continue the line before, "
+                                 "put the whole expression in brackets ( ... )", stmt)
             raise self.error("a program line must be an assignment such as 'c = a + b'", stmt)
         else:
             raise self.error(f"{type(stmt).__name__.lower()} statements are not allowed; "
                              "write one assignment per line", stmt)
 
     def assign(self, variable, build, tree):
-        """Bind ``variable`` to the value ``build()`` makes; its top gate takes the variable's name."""
+        """Bind ``variable`` to the value ``build()`` makes; its top gate takes the variable's
+        name."""
         self.created = set()
         value = build()
         node = self.graph.node_of(value) if isinstance(value, sympy.Symbol) else None
         if node is not None and (node.is_input or node.name not in self.created):
             # 'a = b': a copy gate keeps the new name visible in the derivation
-            value = self.graph.add_gate("identity", (value,), self.fresh(variable), self.line).symbol
+            copy = self.graph.add_gate("identity", (value,), self.fresh(variable), self.line)
+            value = copy.symbol
         self.env[variable] = value
         self.assigned.pop(variable, None)
         self.assigned[variable] = True
@@ -203,15 +285,18 @@ class _Builder:
         if output is None:
             variable = next(reversed(self.assigned))
             if variable not in graph.variables:
-                raise ParseError(f"the output {variable!r} is a constant; it depends on no input")
+                raise ParseError(f"the output {quote(variable)} is a constant; "
+                                 "it depends on no input")
             graph.output = graph.variables[variable]
         elif output in graph.variables:
             graph.output = graph.variables[output]
         elif output in graph.nodes:
             graph.output = output
         else:
-            known = ", ".join(sorted(set(graph.variables) | set(graph.nodes)))
-            raise ParseError(f"--output {output!r} is not a name of the program (names: {known})")
+            known = sorted(set(graph.variables) | set(graph.nodes))
+            shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+            raise ParseError(f"--output {quote(output)} is not a name of the program "
+                             f"(names: {shown})")
         if graph.nodes[graph.output].is_input:
             node = graph.nodes[graph.output]
             graph.output = graph.add_gate("identity", (node.symbol,), self.fresh("f"), "").name
@@ -223,9 +308,10 @@ class _Builder:
         if name.startswith("_"):
             raise self.error("names may not start with '_'", node)
         if not NAME.match(name):
-            raise self.error("names are ASCII letters, digits and '_', starting with a letter", node)
+            raise self.error("names are ASCII letters, digits and '_', starting with a letter",
+                             node)
         if name in FUNCTIONS:
-            raise self.error(f"{name!r} is a function and cannot be used as a variable", node)
+            raise self.error(f"{quote(name)} is a function and cannot be used as a variable", node)
         return name
 
     def load(self, node):
@@ -250,65 +336,142 @@ class _Builder:
                 return self.combine("neg", [self.expr(node.operand)], node, name)
             raise self.error("only unary + and - are allowed", node)
         if isinstance(node, ast.BinOp):
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                raise self.error("only + - * / ** are allowed", node)
-            return self.combine(op, [self.expr(node.left), self.expr(node.right)], node, name)
+            return self.chain(node, name)
         if isinstance(node, ast.Call):
             return self.call(node, name)
+        if isinstance(node, ast.Attribute):
+            raise self.attribute_error(node)
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):        # 'yield + 1': yield as a name
+            raise self.error(keyword_message("yield"), node)
         what = _REFUSED.get(type(node), f"{type(node).__name__} is")
         raise self.error(f"{what} not allowed", node)
 
+    def chain(self, node, name):
+        """A left-nested chain of binary operators (a + b - c ...), read with a loop: a flat
+        sum of 10,000 terms is 10,000 levels deep in ast and would overflow a recursive reader."""
+        if isinstance(node.op, ast.Pow):
+            return self.combine("pow", [self.expr(node.left), self.expr(node.right)], node, name)
+        links = []
+        while isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Pow):
+            links.append(node)
+            node = node.left
+        value = self.expr(node)
+        for link in reversed(links):
+            op = _BINOPS.get(type(link.op))
+            if op is None:
+                symbol, hint = _OTHER_OPS.get(type(link.op), ("", "only + - * / ** are allowed"))
+                raise self.error(hint, link, at=self.operator_at(link, symbol))
+            top = name if link is links[0] else None
+            value = self.combine(op, [value, self.expr(link.right)], link, top)
+        return value
+
+    def operator_at(self, node, symbol):
+        """(line, column) of the operator ``symbol`` between the operands of BinOp ``node``."""
+        left, right = node.left, node.right
+        for lineno in range(left.end_lineno, right.lineno + 1):
+            line = self.lines[lineno - 1]
+            start = left.end_col_offset if lineno == left.end_lineno else 0
+            stop = right.col_offset if lineno == right.lineno else len(line)
+            found = line.find(symbol, start, stop) if symbol else -1
+            if found >= 0:
+                return lineno, found + 1
+        return None
+
+    def attribute_error(self, node):
+        """The refusal of ``a.b``: the NumPy or matrix habit behind it, if there is one."""
+        attr = node.attr
+        if attr in _MATRIX_ATTRIBUTES:
+            return self.error(f"matrix syntax ('.{attr}', '@') is not supported yet in the scalar "
+                              "language", node)
+        module = node.value.id if isinstance(node.value, ast.Name) else None
+        if module in _MODULES and attr in _NUMBERS:
+            return self.error(f"write the number {_NUMBERS[attr]} for {module}.{attr}", node)
+        return self.error("attribute access is not allowed", node)
+
     def constant(self, node):
         value = node.value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if value is None or isinstance(value, bool):
+            message = keyword_message(str(value))
+            raise self.error(f"{message} (only numbers are allowed as constants)", node)
+        if isinstance(value, complex):
+            raise self.error("complex numbers are not supported (only numbers are allowed as "
+                             "constants)", node)
+        if not isinstance(value, (int, float)):
             raise self.error("only numbers are allowed as constants", node)
         if isinstance(value, int):
-            if value.bit_length() > MAX_CONST_DIGITS * 3.33:
-                raise self.error("the number is too large", node, LimitError)
+            if value.bit_length() > 1024 or float(value) > sys.float_info.max:
+                raise self.error(_too_large(f"about 10^{int(value.bit_length() * 0.30103)}"), node,
+                                 LimitError)
             return sympy.Integer(value)
         if not math.isfinite(value):
-            raise self.error("the number is too large", node, LimitError)
+            raise self.error(_too_large("more than 1.8e308"), node, LimitError)
+        if value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", _segment(self.text, node,
+                                                                         self.lines))[0]):
+            raise self.error("the number is too small for floating point: it would be 0 "
+                             "(the smallest is about 5e-324)", node, LimitError)
         return sympy.Float(repr(value))
 
     def call(self, node, name):
-        if not isinstance(node.func, ast.Name):
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            module = func.value.id if isinstance(func.value, ast.Name) else None
+            if module in _MODULES and func.attr in FUNCTIONS:
+                called = _segment(self.text, node, self.lines).removeprefix(f"{module}.")
+                raise self.error(f"write {quote(called)}: symgrad's functions are called by name, "
+                                 f"without '{module}.'", node)
+            if func.attr in _MATRIX_ATTRIBUTES:
+                raise self.attribute_error(func)
+        if not isinstance(func, ast.Name):
             raise self.error("only calls of symgrad's functions by name are allowed", node)
-        fname = node.func.id
+        fname = func.id
         if fname.startswith("_"):
-            raise self.error("names may not start with '_'", node.func)
+            raise self.error("names may not start with '_'", func)
         if fname not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise self.error(f"unknown function {fname!r} (known: {known})", node.func)
+            used_as_variable = fname in self.taken - self.called or fname in self.env
+            raise self.error(unknown_function(fname, FUNCTIONS, used_as_variable), func)
         rule = RULES[fname]
         args = [self.expr(a) for a in node.args]
-        params = dict(zip(rule.params, rule.defaults))
+        for kw in node.keywords:
+            if kw.arg not in rule.params:
+                what = "'**' unpacking" if kw.arg is None else f"keyword {quote(kw.arg)}"
+                raise self.error(f"{fname}() has no {what}", kw)
+        if fname in ("max", "min"):
+            return self.extremum(fname, args, node, name)
         extra = args[rule.arity:]
-        if fname in ("max", "min") and len(args) > 2 and not node.keywords:
-            value = args[0]
-            for a in args[1:-1]:
-                value = self.combine(fname, [value, a], node)
-            return self.combine(fname, [value, args[-1]], node, name)
         if len(args) < rule.arity or len(extra) > len(rule.params):
-            raise self.error(f"{fname}() takes {rule.arity} argument(s)"
-                             + (f" and an optional {', '.join(rule.params)}" if rule.params else ""), node)
+            wanted = f"{rule.arity} argument{'s' if rule.arity != 1 else ''}"
+            optional = f" and an optional {', '.join(rule.params)}" if rule.params else ""
+            raise self.error(f"{fname}() takes {wanted}{optional} (got {len(args)})", node)
+        params = dict(zip(rule.params, rule.defaults))
         for pname, value in zip(rule.params, extra):
             params[pname] = value
         for kw in node.keywords:
-            if kw.arg not in rule.params:
-                raise self.error(f"{fname}() has no keyword {kw.arg!r}", kw)
+            if kw.arg in rule.params[: len(extra)]:
+                raise self.error(f"{fname}() got {kw.arg} twice", kw)
             params[kw.arg] = self.expr(kw.value)
         for pname, value in params.items():
             if value.free_symbols:
                 raise self.error(f"{fname}()'s {pname} must be a number", node)
-        return self.combine(fname, args[: rule.arity] + list(params.values()), node, name)
+        arguments = args[: rule.arity] + list(params.values())
+        return self.combine(fname, arguments, node, name)
+
+    def extremum(self, fname, args, node, name):
+        """max/min of two or more arguments: a chain of two-argument gates."""
+        if len(args) < 2:
+            raise self.error(f"{fname}() takes at least 2 arguments (got {len(args)})", node)
+        value = args[0]
+        for a in args[1:-1]:
+            value = self.combine(fname, [value, a], node)
+        return self.combine(fname, [value, args[-1]], node, name)
 
     def combine(self, op, args, node, name=None):
         """A gate applying ``op`` to ``args``, or a constant when every argument is constant."""
         if all(not getattr(a, "free_symbols", None) for a in args):
             return self.fold(op, args, node)
         gate = self.graph.add_gate(op, args, self.fresh(name), self.line)
-        if gate.expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):      # x/0, x*log(0), ...
+        # x/0, x*log(0), ...: only a constant argument can make a gate infinite
+        constant = not all(isinstance(a, sympy.Symbol) for a in args)
+        if constant and gate.expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise self.error("division by zero" if op in ("div", "pow") else
                              "the result is not a finite number", node)
         self.created.add(gate.name)
@@ -330,12 +493,17 @@ class _Builder:
         if not math.isfinite(number.real):
             if value.is_finite:
                 exponent = math.floor(float(sympy.N(sympy.log(abs(value), 10), 20)))
-                raise self.error(f"the constant is too large for floating point (about 10^{exponent}; "
-                                 f"the largest is about 1.8e308)", node, LimitError)
+                raise self.error(f"the constant is too large for floating point "
+                                 f"(about 10^{exponent}; the largest is about 1.8e308)", node,
+                                 LimitError)
             raise self.error(f"{_short(value)} is not a finite number", node)
         if value.is_Rational and max(abs(value.p), abs(value.q)) > 10**MAX_CONST_DIGITS:
             raise self.error("the constant is too large", node, LimitError)
         return value
+
+
+def _too_large(size):
+    return f"the number is too large for floating point ({size}; the largest is about 1.8e308)"
 
 
 def _short(value, limit=40):
