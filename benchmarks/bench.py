@@ -207,7 +207,8 @@ def section_scaling(args):
     sizes = args.sizes or (QUICK_SIZES if args.quick else SIZES)
     operations = args.operations or ([op for op in OPERATIONS if op != "render-html"] if args.quick
                                      else OPERATIONS)
-    run_scaling(sizes, operations, args.families or FAMILIES, args.case_timeout,
+    timeout = args.case_timeout or (30.0 if args.quick else 120.0)
+    run_scaling(sizes, operations, args.families or FAMILIES, timeout,
                 int(args.memory_limit * 2**30))
 
 
@@ -252,14 +253,14 @@ def build_parser():
     parser.add_argument("--eval-width", type=int, default=16)
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--sizes", type=comma_list(convert=int), metavar="N,N,...",
-                        help="scaling: gate counts (default 1000,2000,5000,10000; --quick 100,200)")
+                        help="scaling: gate counts (default 1000,2000,5000,10000; --quick 10,20)")
     parser.add_argument("--operations", type=comma_list(OPERATIONS), metavar="OP,...",
                         help=f"scaling: some of {','.join(OPERATIONS)} (default all; --quick "
                              f"skips render-html)")
     parser.add_argument("--families", type=comma_list(FAMILIES), metavar="SHAPE,...",
                         help=f"scaling: some of {','.join(FAMILIES)} (default all)")
-    parser.add_argument("--case-timeout", type=float, default=120.0,
-                        help="scaling: seconds allowed per case (default 120)")
+    parser.add_argument("--case-timeout", type=float,
+                        help="scaling: seconds allowed per case (default 120; --quick 30)")
     parser.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
                         help="scaling: address-space cap per case in GiB (default 8)")
     parser.add_argument("--runs", type=int, default=21, help="startup: runs of each command")
