@@ -1,10 +1,10 @@
 """symgrad benchmarks: compiled gradients against hand-written NumPy and the SymPy route; scaling.
 
-    python benchmarks/bench.py                    # sections mlp, derivation, eval (about 10 minutes)
-    python benchmarks/bench.py scaling            # derive/compile/render/check at 1k-10k gates
-    python benchmarks/bench.py startup            # start-up against bare `import sympy, numpy`
-    python benchmarks/bench.py all --quick        # every section, smallest sizes (a smoke test, ~1 min)
-    python benchmarks/bench.py mlp --peer-python /tmp/peers/bin/python   # PyTorch/JAX from another venv
+    python benchmarks/bench.py                 # sections mlp, derivation, eval (about 10 minutes)
+    python benchmarks/bench.py scaling         # derive/compile/render/check at 1k-10k gates
+    python benchmarks/bench.py startup         # start-up against bare `import sympy, numpy`
+    python benchmarks/bench.py all --quick     # every section, smallest sizes (a smoke test)
+    python benchmarks/bench.py mlp --peer-python /tmp/peers/bin/python   # PyTorch/JAX elsewhere
 
 Sections:
 mlp (a)   ``mlp-2layer`` (seed 004's network: x 64×1000, w1 1000×100, w2 100×10): loss and both
@@ -45,14 +45,19 @@ from peers import PEERS
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# --- the models -------------------------------------------------------------------------------------
+# --- the models -----------------------------------------------------------------------------------
 def network_program(width):
-    """symgrad program of the scalar network: h1 = σ(W1ᵀx), h2 = σ(W2ᵀh1), out = σ(w3·h2), (out − y)²."""
+    """symgrad program of the scalar network.
+
+    h1 = σ(W1ᵀx), h2 = σ(W2ᵀh1), out = σ(w3·h2), loss (out − y)².
+    """
     lines = []
     for j in range(width):
-        lines.append(f"h1_{j} = sigmoid(" + " + ".join(f"w1_{i}_{j}*x{i + 1}" for i in range(2)) + ")")
+        terms = " + ".join(f"w1_{i}_{j}*x{i + 1}" for i in range(2))
+        lines.append(f"h1_{j} = sigmoid({terms})")
     for k in range(width):
-        lines.append(f"h2_{k} = sigmoid(" + " + ".join(f"w2_{j}_{k}*h1_{j}" for j in range(width)) + ")")
+        terms = " + ".join(f"w2_{j}_{k}*h1_{j}" for j in range(width))
+        lines.append(f"h2_{k} = sigmoid({terms})")
     lines.append("out = sigmoid(" + " + ".join(f"w3_{k}*h2_{k}" for k in range(width)) + ")")
     lines.append("loss = (out - y)**2")
     return "\n".join(lines) + "\n"
@@ -60,11 +65,12 @@ def network_program(width):
 
 def weight_names(width):
     return ([f"w1_{i}_{j}" for i in range(2) for j in range(width)]
-            + [f"w2_{j}_{k}" for j in range(width) for k in range(width)] + [f"w3_{k}" for k in range(width)])
+            + [f"w2_{j}_{k}" for j in range(width) for k in range(width)]
+            + [f"w3_{k}" for k in range(width)])
 
 
 def sympy_network(width):
-    """The same network as one SymPy expression, σ(z) written 1/(1 + e^(−z)) as a SymPy user would."""
+    """The same network as one SymPy expression, σ(z) = 1/(1 + e^(−z)) as a SymPy user writes it."""
     import sympy
 
     def sig(z):
@@ -98,7 +104,7 @@ def symgrad_route(width):
     return function, time.perf_counter() - start
 
 
-# --- (a) mlp-2layer: each peer in its own process ---------------------------------------------------------
+# --- (a) mlp-2layer: each peer in its own process -------------------------------------------------
 def bench_peers(repeats, peer_python, timeout):
     """{implementation: (median, hand-written median of the same process, note)} for every peer."""
     import symgrad
@@ -110,7 +116,8 @@ def bench_peers(repeats, peer_python, timeout):
         np.savez(arrays, **{k: defaults[k] for k in ("x", "y", "w1", "w2")})
         for peer, label in PEERS.items():
             python = sys.executable if peer == "symgrad" else (peer_python or sys.executable)
-            r = run_child([python, os.path.join(HERE, "peers.py"), peer, arrays, str(repeats)], timeout)
+            cmd = [python, os.path.join(HERE, "peers.py"), peer, arrays, str(repeats)]
+            r = run_child(cmd, timeout)
             print(f"  (a) {peer}: {r.status}", file=sys.stderr)
             if r.status == "ok":
                 results[label] = (r.data["peer"], r.data["hand"], r.data["version"])
@@ -122,9 +129,9 @@ def bench_peers(repeats, peer_python, timeout):
 
 
 def print_peers(results, repeats):
-    print(f"(a) mlp-2layer, loss + gradients of w1 and w2 (x 64×1000, w1 1000×100, w2 100×10): each "
-          f"implementation in its own process beside the hand-written step, median of {repeats} "
-          f"alternated calls")
+    print(f"(a) mlp-2layer, loss + gradients of w1 and w2 (x 64×1000, w1 1000×100, w2 100×10): "
+          f"each implementation in its own process beside the hand-written step, median of "
+          f"{repeats} alternated calls")
     rows = []
     for label, (t, hand, note) in results.items():
         if t is None:
@@ -137,11 +144,11 @@ def print_peers(results, repeats):
     print(f"({'; '.join(versions)})")
 
 
-# --- (b) derivation: each route in a fresh process -----------------------------------------------------
+# --- (b) derivation: each route in a fresh process ------------------------------------------------
 def run_route(route, width, timeout):
     """Seconds of one route in a fresh process, or None when it outlived ``timeout``."""
-    r = run_child([sys.executable, os.path.abspath(__file__), "--route", route, "--width", str(width)],
-                  timeout)
+    cmd = [sys.executable, os.path.abspath(__file__), "--route", route, "--width", str(width)]
+    r = run_child(cmd, timeout)
     if r.status == "timeout":
         return None
     if r.status != "ok":
@@ -151,8 +158,8 @@ def run_route(route, width, timeout):
 
 def section_derivation(args):
     widths = (4, 8) if args.quick else (4, 8, 16, 32)
-    print(f"(b) derive + compile every weight gradient of the W-wide network, fresh process per route "
-          f"(symgrad: median of 3 runs; SymPy: 1 run, timeout {args.timeout:g} s)")
+    print(f"(b) derive + compile every weight gradient of the W-wide network, fresh process per "
+          f"route (symgrad: median of 3 runs; SymPy: 1 run, timeout {args.timeout:g} s)")
     rows = []
     for w in widths:
         ours = statistics.median(run_route("symgrad", w, args.timeout) for _ in range(3))
@@ -164,17 +171,19 @@ def section_derivation(args):
     print(table(rows, ("W", "weights", "symgrad", "sympy.diff + lambdify(cse=True)", "speed-up")))
 
 
-# --- (c) evaluation on many samples -------------------------------------------------------------------
+# --- (c) evaluation on many samples ---------------------------------------------------------------
 def bench_eval(width, samples, repeats):
     rng = np.random.default_rng(0)
-    data = {"x1": rng.standard_normal(samples), "x2": rng.standard_normal(samples), "y": rng.random(samples)}
+    data = {"x1": rng.standard_normal(samples), "x2": rng.standard_normal(samples),
+            "y": rng.random(samples)}
     weights = {n: float(rng.normal(scale=0.5)) for n in weight_names(width)}
     compiled, _ = symgrad_route(width)
     lambdified, _ = sympy_route(width)
     args = [data["x1"], data["x2"], data["y"]] + [weights[n] for n in weight_names(width)]
     loss, grads = compiled(**data, **weights)
     reference = lambdified(*args)
-    worst = max(np.max(np.abs(grads[n] - reference[i + 1])) / (np.max(np.abs(reference[i + 1])) + 1e-300)
+    worst = max(np.max(np.abs(grads[n] - reference[i + 1]))
+                / (np.max(np.abs(reference[i + 1])) + 1e-300)
                 for i, n in enumerate(weight_names(width)))
     assert worst < 1e-9 and np.allclose(loss, reference[0], rtol=1e-12), worst
     times = alternate({"symgrad.compile": lambda: compiled(**data, **weights),
@@ -241,11 +250,12 @@ def build_parser():
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("sections", nargs="*", metavar="SECTION",
                         choices=list(SECTIONS) + ["all"], default=list(DEFAULT_SECTIONS),
-                        help=f"{', '.join(SECTIONS)} or all (default: {' '.join(DEFAULT_SECTIONS)})")
+                        help=f"{', '.join(SECTIONS)} or all "
+                             f"(default: {' '.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--quick", action="store_true",
                         help="smallest sizes and fewer repeats in every section (a smoke test)")
     parser.add_argument("--timeout", type=float, default=300.0,
-                        help="seconds allowed per child of mlp, derivation and startup (default 300)")
+                        help="seconds allowed per child of mlp, derivation, startup (default 300)")
     parser.add_argument("--repeats", type=int, default=300, help="calls per function in mlp")
     parser.add_argument("--peer-python", metavar="PYTHON",
                         help="the interpreter that runs the PyTorch and JAX children (e.g. a venv "
@@ -285,7 +295,8 @@ def main(argv=None):
 
     print(f"symgrad {symgrad.__version__} ({os.path.dirname(symgrad.__file__)}), NumPy "
           f"{np.__version__}, SymPy {sympy.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs")
+          f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f} (other work on the machine inflates every time)")
     sections = list(SECTIONS) if "all" in args.sections else list(dict.fromkeys(args.sections))
     for name in sections:
         print()

@@ -12,8 +12,8 @@ MIB = 1024 * 1024
 
 @dataclass
 class ChildResult:
-    status: str              # "ok", "timeout", "failed", or what the child reported (e.g. "not installed")
-    data: dict               # the JSON object of the child's last stdout line (empty unless it printed one)
+    status: str              # "ok", "timeout", "failed", or the child's own ("not installed")
+    data: dict               # the JSON object on the child's last stdout line, or {}
     wall: float              # seconds from start to exit, as seen by the parent
     peak_bytes: int = None   # the child's peak resident memory, when known
     message: str = ""        # the last line of stderr, for a failure
@@ -81,7 +81,7 @@ def maxrss_kib():
 
 
 def alternate(functions, repeats):
-    """Median seconds per call of each function, calls alternated so that all see the same machine state."""
+    """Median seconds per call of each function, calls alternated (one machine state for all)."""
     times = {name: [] for name in functions}
     for _ in range(repeats):
         for name, fn in functions.items():
@@ -105,7 +105,7 @@ def fmt_mib(nbytes):
 
 def table(rows, header):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(header, widths)) + " |",
+    lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    lines += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
     return "\n".join(lines)

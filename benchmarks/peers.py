@@ -33,7 +33,7 @@ def seed_004_step(x, y, w1, w2):
     return loss, grad_w1, grad_w2
 
 
-# --- one step per peer: each returns (step function, its loss and gradients as NumPy) -----------------
+# --- one step per peer: each returns (step function, its loss and gradients as NumPy, version) ----
 def symgrad_step(x, y, w1, w2):
     import symgrad
 
@@ -50,7 +50,8 @@ def torch_step(x, y, w1, w2):
     import torch
 
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    tw1, tw2 = torch.from_numpy(w1.copy()).requires_grad_(), torch.from_numpy(w2.copy()).requires_grad_()
+    tw1 = torch.from_numpy(w1.copy()).requires_grad_()
+    tw2 = torch.from_numpy(w2.copy()).requires_grad_()
 
     def step():
         tw1.grad = tw2.grad = None
@@ -94,9 +95,10 @@ def child(peer, arrays_path, repeats):
     ref = seed_004_step(x, y, w1, w2)
     # The peers' float64 sums run in other orders than NumPy's; 1e-10 is far below any real mistake.
     worst = max(float(np.max(np.abs(np.asarray(a) - b)) / (np.max(np.abs(b)) + 1e-300))
-                for a, b in zip(got, ref))
+                for a, b in zip(got, ref, strict=True))
     if worst > 1e-10:
-        print(json.dumps({"status": "failed", "error": f"differs from hand-written by {worst:.1e}"}))
+        error = f"differs from hand-written by {worst:.1e}"
+        print(json.dumps({"status": "failed", "error": error}))
         return 1
     functions = {HAND: lambda: seed_004_step(x, y, w1, w2), PEERS[peer]: step}
     for fn in functions.values():          # warm up

@@ -4,7 +4,7 @@ Three program shapes, each at 1k, 2k, 5k and 10k gates (``--sizes`` to change):
 
 - chain     ``h = sin(x)``, then ``h = sin(h)`` repeated, ``f = sin(h)`` last (one gate a line);
 - residual  ``h = x + tanh(x)``, then ``h += tanh(h)`` repeated, ``f = h + tanh(h)`` last (two gates
-            a line, each line reading the previous value twice: the shape whose closed form explodes);
+            a line, each reading the previous value twice: the shape whose closed form explodes);
 - wide      ``f = x1*w1 + x2*w2 + ...`` (two gates a term), written as partial sums of at most ~100
             terms a line (a longer line passes the parser's 5,000-character and depth limits).
 
@@ -18,7 +18,7 @@ that outlives the timeout is killed and reported as "> T s", and the larger size
 and operation are skipped. The numbers computed are checked against values the bench computes
 itself (float64 loops), so a fast wrong answer is a failure, not a result.
 
-    python benchmarks/scaling.py OP FAMILY GATES WORKDIR MEMORY_BYTES   # one child (the parent runs it)
+    python benchmarks/scaling.py OP FAMILY GATES WORKDIR MEMORY_BYTES   # one child
 """
 
 import contextlib
@@ -64,7 +64,8 @@ def chain_case(n):
 
 def residual_case(n):
     lines = max(n // 2, 2)
-    text = "\n".join(["h = x + tanh(x)"] + ["h += tanh(h)"] * (lines - 2) + ["f = h + tanh(h)"]) + "\n"
+    program = ["h = x + tanh(x)"] + ["h += tanh(h)"] * (lines - 2) + ["f = h + tanh(h)"]
+    text = "\n".join(program) + "\n"
     h, g = 0.5, 1.0
     for _ in range(lines):
         g *= 2.0 - math.tanh(h) ** 2
@@ -87,13 +88,14 @@ def wide_case(n):
         lines.append("f = " + " + ".join(f"s{k}" for k in range(1, len(chunks) + 1)))
     value = math.fsum(point[f"x{i}"] * point[f"w{i}"] for i in range(1, terms + 1))
     wrt = [f"w{i}" for i in range(1, terms + 1)]
-    return Case("wide", 2 * terms - 1, "\n".join(lines) + "\n", point, wrt, value, "w1", point["x1"])
+    text = "\n".join(lines) + "\n"
+    return Case("wide", 2 * terms - 1, text, point, wrt, value, "w1", point["x1"])
 
 
 BUILD = {"chain": chain_case, "residual": residual_case, "wide": wide_case}
 
 
-# --- the child: one operation on one case ---------------------------------------------------------------
+# --- the child: one operation on one case ---------------------------------------------------------
 def close(a, b):
     return abs(a - b) <= 1e-9 * abs(b) + 1e-12
 
@@ -139,7 +141,7 @@ def run_operation(op, case, workdir):
         start = time.perf_counter()
         code = cli.main(argv)
         seconds = time.perf_counter() - start
-    assert code == 0, f"symgrad {argv[0]} exited {code}" + (" (a claim failed)" if code == 1 else "")
+    assert code == 0, f"symgrad {argv[0]} exited {code}" + (" (a claim failed)" * (code == 1))
     return seconds
 
 
@@ -158,7 +160,7 @@ def child(op, family, gates, workdir):
     return 0
 
 
-# --- the parent: every case in a child, one table per operation -----------------------------------------
+# --- the parent: every case in a child, one table per operation -----------------------------------
 def run_scaling(sizes, operations, families, timeout, memory_limit):
     print(f"Scaling: each case in a fresh process (timeout {timeout:g} s, address space capped at "
           f"{memory_limit / 2**30:g} GiB); time of the operation alone, peak resident memory of "
@@ -172,13 +174,15 @@ def run_scaling(sizes, operations, families, timeout, memory_limit):
             for n in sizes:
                 gates = BUILD[family](n).gates
                 if skipped_after is not None:
-                    rows.append((family, gates, f"skipped ({skipped_after} timed out)", "-", "-", "-"))
+                    why = f"skipped ({skipped_after} timed out)"
+                    rows.append((family, gates, why, "-", "-", "-"))
                     continue
                 projected = _projection(measured, gates)
                 if projected is not None and projected > 2 * timeout:
                     # the growth so far says this size would take over twice the timeout: spend
                     # the time on the other cases (the row says it is a projection, not a run)
-                    rows.append((family, gates, f"skipped (projected {projected:.0f} s)", "-", "-", "-"))
+                    why = f"skipped (projected {projected:.0f} s)"
+                    rows.append((family, gates, why, "-", "-", "-"))
                     continue
                 with tempfile.TemporaryDirectory(prefix="symgrad-bench-") as workdir:
                     r = run_child([sys.executable, os.path.abspath(__file__), op, family, str(n),
@@ -211,7 +215,8 @@ def _row(family, gates, r, measured, timeout):
     elif r.status == "timeout":
         seconds, shown = None, f"> {timeout:g} s (timeout)"
     else:
-        return (family, gates, f"failed: {r.data.get('error') or r.message}", fmt_mib(r.peak_bytes), "-", "-")
+        why = f"failed: {r.data.get('error') or r.message}"
+        return (family, gates, why, fmt_mib(r.peak_bytes), "-", "-")
     lower = seconds if seconds is not None else timeout        # a timeout is a lower bound
     prefix = "" if seconds is not None else "> "
     ratio = exponent = "-"
@@ -233,7 +238,8 @@ def _growth_note(family, measured):
     e = math.log(t2 / t1) / math.log(g2 / g1)
     verdict = "meets" if 8 ** e <= TARGET_RATIO else "misses"
     return (f"  {family}: t({g2})/t({g1}) = {t2 / t1:.1f}x for {g2 / g1:.1f}x the gates; exponent "
-            f"{e:.2f}, so 8x the gates -> {8 ** e:.1f}x the time ({verdict} the <= {TARGET_RATIO:g}x target)")
+            f"{e:.2f}, so 8x the gates -> {8 ** e:.1f}x the time "
+            f"({verdict} the <= {TARGET_RATIO:g}x target)")
 
 
 if __name__ == "__main__":

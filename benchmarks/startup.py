@@ -31,8 +31,8 @@ def import_times(args, timeout):
     The stderr lines read ``import time: self [us] | cumulative | imported package``; nested
     imports are indented under the package that pulled them in.
     """
-    done = subprocess.run([sys.executable, "-X", "importtime"] + args, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    done = subprocess.run([sys.executable, "-X", "importtime"] + args, capture_output=True,
+                          text=True, timeout=timeout, check=False)
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "[us]" in line:
