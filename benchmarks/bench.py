@@ -248,8 +248,8 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
+    # no choices=: argparse checks a nargs="*" default against them and refuses an empty command
     parser.add_argument("sections", nargs="*", metavar="SECTION",
-                        choices=list(SECTIONS) + ["all"], default=list(DEFAULT_SECTIONS),
                         help=f"{', '.join(SECTIONS)} or all "
                              f"(default: {' '.join(DEFAULT_SECTIONS)})")
     parser.add_argument("--quick", action="store_true",
@@ -280,7 +280,11 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.sections if name not in SECTIONS and name != "all"]
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r} (choose from {', '.join(SECTIONS)}, all)")
     if args.route:                                   # a child process of (b)
         route = symgrad_route if args.route == "symgrad" else sympy_route
         _, seconds = route(args.width)
@@ -297,7 +301,8 @@ def main(argv=None):
           f"{np.__version__}, SymPy {sympy.__version__}, Python {platform.python_version()}, "
           f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} (other work on the machine inflates every time)")
-    sections = list(SECTIONS) if "all" in args.sections else list(dict.fromkeys(args.sections))
+    sections = args.sections or DEFAULT_SECTIONS
+    sections = list(SECTIONS) if "all" in sections else list(dict.fromkeys(sections))
     for name in sections:
         print()
         start = time.perf_counter()
