@@ -4,7 +4,8 @@ Three program shapes, each at 1k, 2k, 5k and 10k gates (``--sizes`` to change):
 
 - chain     ``h = sin(x)``, then ``h = sin(h)`` repeated, ``f = sin(h)`` last (one gate a line);
 - residual  ``h = x + tanh(x)``, then ``h += tanh(h)`` repeated, ``f = h + tanh(h)`` last (two gates
-            a line, each reading the previous value twice: the shape whose closed form explodes);
+            a line, each reading the previous value twice: the shape whose closed form explodes,
+            worst at 20-100 gates, where it is still expanded: try ``--sizes 20,40,100``);
 - wide      ``f = x1*w1 + x2*w2 + ...`` (two gates a term), written as partial sums of at most ~100
             terms a line (a longer line passes the parser's 5,000-character and depth limits).
 
@@ -15,8 +16,9 @@ child process: it imports symgrad, runs the operation once on a 10-gate program 
 (so that one-time costs such as lazy imports and template loading are not counted), then times the
 operation on the case. The child reports its time and its peak resident memory (ru_maxrss); a child
 that outlives the timeout is killed and reported as "> T s", and the larger sizes of that shape
-and operation are skipped. The numbers computed are checked against values the bench computes
-itself (float64 loops), so a fast wrong answer is a failure, not a result.
+and operation are skipped; so is a size whose time, projected from the last two sizes measured,
+exceeds twice the timeout (the row says so). The numbers computed are checked against values
+the bench computes itself (float64 loops), so a fast wrong answer is a failure, not a result.
 
     python benchmarks/scaling.py OP FAMILY GATES WORKDIR MEMORY_BYTES   # one child
 """
