@@ -5,7 +5,7 @@ import math
 
 
 def json_number(value):
-    """A float for JSON; non-finite values become strings ("inf", "-inf", "nan") so the JSON is valid."""
+    """A float for JSON; non-finite values become the strings "inf", "-inf", "nan" (valid JSON)."""
     value = float(value)
     return value if math.isfinite(value) else str(value)
 

@@ -1,10 +1,11 @@
-"""The ``wrt`` lists: split from the command line, checked against a graph's names (scalar and matrix)."""
+"""The ``wrt`` lists: split from the command line, checked against a graph's names (scalar and
+matrix models alike)."""
 
 from .errors import InputError
 
 
 def check_wrt(wrt, names, output, inputs):
-    """Refuse ``wrt`` names that are not nodes of the graph of ``output`` (one message everywhere)."""
+    """Refuse ``wrt`` names that are not nodes of the graph of ``output`` (one message for all)."""
     unknown = [w for w in wrt if w not in names]
     if unknown:
         raise InputError(f"cannot differentiate with respect to {', '.join(map(repr, unknown))}: "
@@ -20,5 +21,6 @@ def split_names(value, option="--wrt"):
     else:
         names = list(value)
     if not names:
-        raise InputError(f"{option} is empty; name the inputs to differentiate by, e.g. {option} x,y")
+        raise InputError(f"{option} is empty; name the inputs to differentiate by, "
+                         f"e.g. {option} x,y")
     return names

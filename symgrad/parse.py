@@ -442,8 +442,8 @@ class _Builder:
             wanted = f"{rule.arity} argument{'s' if rule.arity != 1 else ''}"
             optional = f" and an optional {', '.join(rule.params)}" if rule.params else ""
             raise self.error(f"{fname}() takes {wanted}{optional} (got {len(args)})", node)
-        params = dict(zip(rule.params, rule.defaults))
-        for pname, value in zip(rule.params, extra):
+        params = dict(zip(rule.params, rule.defaults, strict=True))
+        for pname, value in zip(rule.params, extra, strict=False):  # extra may be shorter
             params[pname] = value
         for kw in node.keywords:
             if kw.arg in rule.params[: len(extra)]:

@@ -22,10 +22,29 @@ from symgrad.errors import InputError
 from symgrad.numeric import evaluate
 
 ISSUE_IDS = [
-    "linear-mse", "circuit-xyz", "chain-rule", "sigmoid-neuron", "neuron-bias", "net-2-2-2-1",
-    "sigmoid-3layer", "relu-2layer", "relu-3layer", "linear-collapse", "svm-hinge", "svm-total",
-    "reg-l2", "reg-l1", "reg-elastic", "bce", "softmax-ce",
-    "act-sigmoid", "act-tanh", "act-relu", "act-leaky-relu", "act-maxout", "act-elu",
+    "linear-mse",
+    "circuit-xyz",
+    "chain-rule",
+    "sigmoid-neuron",
+    "neuron-bias",
+    "net-2-2-2-1",
+    "sigmoid-3layer",
+    "relu-2layer",
+    "relu-3layer",
+    "linear-collapse",
+    "svm-hinge",
+    "svm-total",
+    "reg-l2",
+    "reg-l1",
+    "reg-elastic",
+    "bce",
+    "softmax-ce",
+    "act-sigmoid",
+    "act-tanh",
+    "act-relu",
+    "act-leaky-relu",
+    "act-maxout",
+    "act-elu",
 ]
 ALL_IDS = [m.id for m in models()]
 # Models with a scalar program; matrix-only models (mlp-2layer) are tested in test_matrix.py.
@@ -53,10 +72,13 @@ def central_difference(graph, point, name, h=1e-6):
 def random_points(model, count, seed):
     """Points near the default: each input moved by up to ±1 (deterministic per model)."""
     rng = random.Random(f"{seed}-{model.id}")
-    return [{k: v + rng.uniform(-1.0, 1.0) for k, v in model.defaults.items()} for _ in range(count)]
+    return [
+        {k: v + rng.uniform(-1.0, 1.0) for k, v in model.defaults.items()} for _ in range(count)
+    ]
 
 
 # --- listing and deriving by id --------------------------------------------------------------
+
 
 def test_list_json_lists_every_issue_id(run_cli):
     code, out, err = run_cli("list", "--format", "json")
@@ -109,18 +131,27 @@ def test_unknown_id_suggests_close_ones():
         get_model("no-such-model")
 
 
-@pytest.mark.parametrize("typed, meant, escape", [
-    ("linear-mce", "linear-mse", "'linear - mce'"),
-    ("sigmoidneuron", "sigmoid-neuron", "'(sigmoidneuron)'"),
-    ("svm_hinge", "svm-hinge", "'(svm_hinge)'"),
-])
+@pytest.mark.parametrize(
+    "typed, meant, escape",
+    [
+        ("linear-mce", "linear-mse", "'linear - mce'"),
+        ("sigmoidneuron", "sigmoid-neuron", "'(sigmoidneuron)'"),
+        ("svm_hinge", "svm-hinge", "'(svm_hinge)'"),
+    ],
+)
 def test_mistyped_id_on_the_command_line_is_refused_with_the_way_out(run_cli, typed, meant, escape):
     code, out, err = run_cli("derive", typed)
     assert code == 2 and out == ""
     assert f"did you mean {meant}?" in err and escape in err and len(err.strip().splitlines()) == 1
     # the escape really derives the text as an expression
-    code, out, _ = run_cli("derive", escape.strip("'"), "--at", ",".join(
-        f"{n}=1" for n in escape.strip("'()").replace(" - ", " ").split()), "--format", "json")
+    code, out, _ = run_cli(
+        "derive",
+        escape.strip("'"),
+        "--at",
+        ",".join(f"{n}=1" for n in escape.strip("'()").replace(" - ", " ").split()),
+        "--format",
+        "json",
+    )
     assert code == 0 and json.loads(out)["value"] in (0.0, 1.0)
 
 
@@ -130,6 +161,7 @@ def test_a_plain_unknown_name_stays_an_expression(run_cli):
 
 
 # --- the models themselves -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("model_id", SCALAR_IDS)
 def test_model_is_complete(model_id):
@@ -146,7 +178,9 @@ def test_model_is_complete(model_id):
     if model.published:
         d = derive(model_id)
         for node, number in model.published.items():
-            assert d.values[node] == pytest.approx(number, abs=1e-6), f"published {node} of {model_id}"
+            assert d.values[node] == pytest.approx(number, abs=1e-6), (
+                f"published {node} of {model_id}"
+            )
 
 
 @pytest.mark.parametrize("model_id", SCALAR_IDS)
@@ -158,7 +192,11 @@ def test_gradients_match_central_differences(model_id):
         assert d.value == pytest.approx(value_at(graph, point), rel=1e-12, abs=1e-12)
         for name in graph.inputs:
             numeric = central_difference(graph, point, name)
-            assert d.gradients[name] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (model_id, name, point)
+            assert d.gradients[name] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (
+                model_id,
+                name,
+                point,
+            )
 
 
 @pytest.mark.parametrize("model_id", SCALAR_IDS)
@@ -172,11 +210,13 @@ def test_closed_forms_equal_sympy_diff(model_id):
         closed, reference = d.closed_form(name), sympy.diff(expr, symbol)
         for point in points:
             env = {d.graph.nodes[n].symbol: v for n, v in point.items()}
-            assert evaluate(closed, env) == pytest.approx(evaluate(reference, env), rel=1e-9, abs=1e-12), \
-                (model_id, name)
+            assert evaluate(closed, env) == pytest.approx(
+                evaluate(reference, env), rel=1e-9, abs=1e-12
+            ), (model_id, name)
 
 
 # --- published numbers of the seed posts -----------------------------------------------------
+
 
 def test_linear_mse_seed_000_001():
     d = derive("linear-mse")
@@ -220,13 +260,25 @@ def test_neuron_bias_point_a_and_b():
     assert d.values["point_a"] == pytest.approx(a)
     assert d.value == pytest.approx(sigmoid(a))
     b = sigmoid(a)
-    assert d.gradients == pytest.approx({"w1": b * (1 - b) * p["X1"], "w2": b * (1 - b) * p["X2"],
-                                         "w3": b * (1 - b) * p["X3"], "b": b * (1 - b)})
+    assert d.gradients == pytest.approx(
+        {
+            "w1": b * (1 - b) * p["X1"],
+            "w2": b * (1 - b) * p["X2"],
+            "w3": b * (1 - b) * p["X3"],
+            "b": b * (1 - b),
+        }
+    )
 
 
 # seed 002 prints six decimals (and cuts ŷ = 0.6122489 to 0.612248 rather than rounding)
-NET_PUBLISHED = {"st11": 0.997762, "st12": 0.989013, "st21": 0.729929, "st22": 0.621579,
-                 "st3_out": 0.612248, "E": 0.0828006}
+NET_PUBLISHED = {
+    "st11": 0.997762,
+    "st12": 0.989013,
+    "st21": 0.729929,
+    "st22": 0.621579,
+    "st3_out": 0.612248,
+    "E": 0.0828006,
+}
 
 
 def test_net_2_2_2_1_forward_numbers_of_seed_002():
@@ -255,8 +307,9 @@ def test_net_2_2_2_1_backward_numbers_of_seed_002():
     yhat = d.values["st3_out"]
     assert sigma_prime == pytest.approx(yhat * (1 - yhat), rel=1e-12)
     # ∂st3_in/∂w9 = st21, and the chain: ∂E/∂w9 = ∂E/∂st3_out · σ′ · st21
-    assert d.gradients["w9"] == pytest.approx(d.adjoints["st3_out"] * sigma_prime * d.values["st21"],
-                                              rel=1e-12)
+    assert d.gradients["w9"] == pytest.approx(
+        d.adjoints["st3_out"] * sigma_prime * d.values["st21"], rel=1e-12
+    )
 
 
 def test_erratum_seed_002_w9_after_one_step():
@@ -268,13 +321,17 @@ def test_erratum_seed_002_w9_after_one_step():
     assert 0.2 - 0.3 * (-0.575504 * 0.237400 * 0.729929) == pytest.approx(0.229918, abs=5e-7)
     assert w9_new == pytest.approx(0.229918, abs=5e-7)
     assert w9_err.correct == pytest.approx(w9_new, abs=1e-9)
-    assert abs(w9_err.published - w9_new) > 5e-3, "seed 002 prints w9_new = 0.237479, which is wrong"
+    assert abs(w9_err.published - w9_new) > 5e-3, (
+        "seed 002 prints w9_new = 0.237479, which is wrong"
+    )
     # after the corrected step (only w9 changes, as in the post)
     after = derive("net-2-2-2-1", at={"w9": w9_new})
     assert yhat_err.correct == pytest.approx(after.values["st3_out"], abs=1e-9)
     assert error_err.correct == pytest.approx(after.value, abs=1e-9)
     assert after.value < d.value, "the step must lower the error"
-    assert abs(yhat_err.published - after.values["st3_out"]) > 1e-3, "seed 002's ŷ after the step is wrong"
+    assert abs(yhat_err.published - after.values["st3_out"]) > 1e-3, (
+        "seed 002's ŷ after the step is wrong"
+    )
     assert abs(error_err.published - after.value) > 1e-4, "seed 002's error after the step is wrong"
     # where the post's numbers come from: its wrong w9
     wrong = derive("net-2-2-2-1", at={"w9": 0.237479})
@@ -282,10 +339,13 @@ def test_erratum_seed_002_w9_after_one_step():
     assert wrong.value == pytest.approx(0.079116, abs=1e-6)
 
 
-@pytest.mark.parametrize("model_id, power, published", [
-    ("reg-l2", 2, {"w1": 3.0, "w2": 2.25}),
-    ("reg-l1", 1, {"w1": 3.0, "w2": 3.0}),
-])
+@pytest.mark.parametrize(
+    "model_id, power, published",
+    [
+        ("reg-l2", 2, {"w1": 3.0, "w2": 2.25}),
+        ("reg-l1", 1, {"w1": 3.0, "w2": 3.0}),
+    ],
+)
 def test_erratum_seed_004_regularization(model_id, power, published):
     model = get_model(model_id)
     x = [1.0, 1.0, 1.0, 1.0]
@@ -296,7 +356,9 @@ def test_erratum_seed_004_regularization(model_id, power, published):
         point = model.points[name]
         assert [point[f"W_{k}"] for k in range(1, 5)] == w
         r = derive(model_id, at=point).value
-        assert r == pytest.approx(sum(abs(v) ** power for v in w)), "R(W) = Σ|W|^p by the post's formula"
+        assert r == pytest.approx(sum(abs(v) ** power for v in w)), (
+            "R(W) = Σ|W|^p by the post's formula"
+        )
         assert errata[name].correct == r
         assert errata[name].published == published[name]
         assert errata[name].published != pytest.approx(r), f"seed 004's R({name}) is wrong"
@@ -320,10 +382,13 @@ def test_errata_are_explained_in_english_and_korean(model):
     for e in model.errata:
         assert e.published != e.correct
         assert e.quantity and len(e.explanation) > 20
-        assert any("\uac00" <= ch <= "\ud7a3" for ch in e.explanation_ko), "explanation_ko must be Korean"
+        assert any("\uac00" <= ch <= "\ud7a3" for ch in e.explanation_ko), (
+            "explanation_ko must be Korean"
+        )
 
 
 # --- matrix-shaped models against NumPy and SymPy matrices ------------------------------------
+
 
 def _matrix(point, name, rows, cols):
     return np.array([[point[f"{name}_{i + 1}{j + 1}"] for j in range(cols)] for i in range(rows)])
@@ -343,14 +408,24 @@ def _relu(v):
 
 NUMPY_REFERENCES = {
     "sigmoid-3layer": lambda p: _np_sigmoid(
-        _matrix(p, "W3", 1, 2) @ _np_sigmoid(
-            _matrix(p, "W2", 2, 3) @ _np_sigmoid(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2)
-                                                 + _vector(p, "b1", 3, "_"))
-            + _vector(p, "b2", 2, "_")) + _vector(p, "b3", 1, "_"))[0],
-    "relu-2layer": lambda p: (_matrix(p, "W2", 1, 3) @ _relu(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2)))[0],
-    "relu-3layer": lambda p: (_matrix(p, "W3", 1, 2) @ _relu(
-        _matrix(p, "W2", 2, 3) @ _relu(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2))))[0],
-    "linear-collapse": lambda p: (_matrix(p, "W2", 1, 3) @ _matrix(p, "W1", 3, 2) @ _vector(p, "x", 2))[0],
+        _matrix(p, "W3", 1, 2)
+        @ _np_sigmoid(
+            _matrix(p, "W2", 2, 3)
+            @ _np_sigmoid(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2) + _vector(p, "b1", 3, "_"))
+            + _vector(p, "b2", 2, "_")
+        )
+        + _vector(p, "b3", 1, "_")
+    )[0],
+    "relu-2layer": lambda p: (
+        _matrix(p, "W2", 1, 3) @ _relu(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2))
+    )[0],
+    "relu-3layer": lambda p: (
+        _matrix(p, "W3", 1, 2)
+        @ _relu(_matrix(p, "W2", 2, 3) @ _relu(_matrix(p, "W1", 3, 2) @ _vector(p, "x", 2)))
+    )[0],
+    "linear-collapse": lambda p: (
+        _matrix(p, "W2", 1, 3) @ _matrix(p, "W1", 3, 2) @ _vector(p, "x", 2)
+    )[0],
 }
 
 
@@ -362,7 +437,7 @@ def _svm_total_numpy(p):
         margins = np.maximum(0.0, s - s[label] + 1.0)
         margins[label] = 0.0
         losses.append(margins.sum())
-    return np.mean(losses) + p["lam"] * (W1 ** 2).sum() + p["lam"] * (W2 ** 2).sum()
+    return np.mean(losses) + p["lam"] * (W1**2).sum() + p["lam"] * (W2**2).sum()
 
 
 NUMPY_REFERENCES["svm-total"] = _svm_total_numpy
@@ -372,7 +447,9 @@ NUMPY_REFERENCES["svm-total"] = _svm_total_numpy
 def test_matrix_models_match_numpy(model_id):
     model = get_model(model_id)
     for point in [model.defaults] + random_points(model, 3, "numpy"):
-        assert derive(model_id, at=point).value == pytest.approx(NUMPY_REFERENCES[model_id](point), rel=1e-12)
+        assert derive(model_id, at=point).value == pytest.approx(
+            NUMPY_REFERENCES[model_id](point), rel=1e-12
+        )
 
 
 def test_svm_total_default_point_as_documented():
@@ -388,7 +465,7 @@ def test_linear_collapse_is_one_matrix_symbolically():
     W1 = sympy.Matrix(3, 2, lambda i, j: sym[f"W1_{i + 1}{j + 1}"])
     W2 = sympy.Matrix(1, 3, lambda i, j: sym[f"W2_{i + 1}{j + 1}"])
     x = sympy.Matrix([sym["x1"], sym["x2"]])
-    W3 = W2 * W1                                     # 1×2
+    W3 = W2 * W1  # 1×2
     assert sympy.expand(d.expression() - (W3 * x)[0]) == 0
     # f is linear in x: its gradient in x is the row W3, free of x
     assert [sympy.expand(d.closed_form(n) - W3[0, j]) for j, n in enumerate(["x1", "x2"])] == [0, 0]
@@ -398,22 +475,35 @@ def test_linear_collapse_is_one_matrix_symbolically():
 
 # --- losses and activations against their textbook derivatives ---------------------------------
 
+
 def test_svm_hinge_cs231n_scores():
     d = derive("svm-hinge")
-    assert d.value == pytest.approx(max(0, 5.1 - 3.2 + 1) + max(0, -1.7 - 3.2 + 1))   # 2.9
+    assert d.value == pytest.approx(max(0, 5.1 - 3.2 + 1) + max(0, -1.7 - 3.2 + 1))  # 2.9
     assert d.gradients == pytest.approx({"s1": -1.0, "s2": 1.0, "s3": 0.0})
 
 
-@pytest.mark.parametrize("point", [{"x": 2.0, "y": 1.0, "w": 0.5, "b": -0.5},
-                                   {"x": -1.0, "y": 0.0, "w": 1.5, "b": 0.3},
-                                   {"x": 0.7, "y": 0.25, "w": -2.0, "b": 1.0}])
+@pytest.mark.parametrize(
+    "point",
+    [
+        {"x": 2.0, "y": 1.0, "w": 0.5, "b": -0.5},
+        {"x": -1.0, "y": 0.0, "w": 1.5, "b": 0.3},
+        {"x": 0.7, "y": 0.25, "w": -2.0, "b": 1.0},
+    ],
+)
 def test_bce_gradient_is_p_minus_y(point):
     d = derive("bce", at=point, wrt="w,b,x")
     p = sigmoid(point["w"] * point["x"] + point["b"])
-    assert d.value == pytest.approx(-(point["y"] * math.log(p) + (1 - point["y"]) * math.log(1 - p)))
+    assert d.value == pytest.approx(
+        -(point["y"] * math.log(p) + (1 - point["y"]) * math.log(1 - p))
+    )
     assert d.adjoints["z"] == pytest.approx(p - point["y"])
-    assert d.gradients == pytest.approx({"w": (p - point["y"]) * point["x"], "b": p - point["y"],
-                                         "x": (p - point["y"]) * point["w"]})
+    assert d.gradients == pytest.approx(
+        {
+            "w": (p - point["y"]) * point["x"],
+            "b": p - point["y"],
+            "x": (p - point["y"]) * point["w"],
+        }
+    )
 
 
 def test_softmax_ce_gradient_is_p_minus_onehot():
@@ -423,7 +513,7 @@ def test_softmax_ce_gradient_is_p_minus_onehot():
         p = e / e.sum()
         assert d.value == pytest.approx(-math.log(p[0]))
         assert list(d.gradients.values()) == pytest.approx(list(p - np.array([1.0, 0.0, 0.0])))
-    assert derive("softmax-ce").value == pytest.approx(2.04, abs=5e-3)    # cs231n's 2.04
+    assert derive("softmax-ce").value == pytest.approx(2.04, abs=5e-3)  # cs231n's 2.04
 
 
 ACTIVATION_DERIVATIVES = {

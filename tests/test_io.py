@@ -1,4 +1,4 @@
-"""symgrad.io.write_atomic: the whole file or the old one, with the permissions open() would give."""
+"""symgrad.io.write_atomic: the whole file or the old one, with the permissions open() gives."""
 
 import os
 import stat

@@ -149,7 +149,8 @@ def test_size_limits():
 def test_nothing_is_executed(tmp_path, monkeypatch):
     marker = tmp_path / "ran"
     monkeypatch.chdir(tmp_path)
-    for text in [f"__import__('pathlib').Path('{marker}').touch()", "open('ran', 'w')", "exec('1')"]:
+    for text in [f"__import__('pathlib').Path('{marker}').touch()", "open('ran', 'w')",
+                 "exec('1')"]:
         with pytest.raises(SymgradError):
             parse(text)
     assert not marker.exists() and not (tmp_path / "ran").exists()

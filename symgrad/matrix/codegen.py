@@ -9,9 +9,11 @@ from .sweep import reverse_sweep
 
 # Helpers of the generated code (added to the module only when used).
 CODE_HELPERS = {
+    # (the docstring line is split in this source only: the generated text is the same)
     "_own": '''\
 def _own(value, seen):
-    """``value``, copied if it is an input array or another result (so callers may update it in place)."""
+    """``value``, copied if it is an input array or another result \
+(so callers may update it in place)."""
     if id(value) in seen:
         value = np.array(value, dtype=float)
     seen.add(id(value))
