@@ -124,6 +124,10 @@ class ClaimsModel:
         if claim.kind == "gradient":
             d = self.derivation(claim.of, self.point if point is None else point, claim.where)
             return d.adjoints.get(claim.wrt, 0.0)
+        if claim.kind in ("local", "downstream"):
+            d = self.derivation(self.output, self.point if point is None else point, claim.where)
+            local = d.edge_local(claim.of, claim.wrt)
+            return local if claim.kind == "local" else d.adjoints[claim.of] * local
         if point is None and claim.kind == "after_steps":
             point = self.path_points(claim)[claim.steps]
         elif point is None:
@@ -131,14 +135,35 @@ class ClaimsModel:
         return self.derivation(claim.value, point, claim.where).values[claim.value]
 
 
+def _resolve_edge(model, c):
+    """A local or downstream claim names an edge: a gate and one of its arguments."""
+    u, what = model.user_name, repr(c.key)
+    c.of, c.wrt = model.node(c, c.of, what, c.key), model.node(c, c.wrt, what, c.key)
+    gate = model.graph.nodes[c.of]
+    args = [] if gate.is_input else [a.name for a in model.graph.arg_nodes(gate)]
+    if c.wrt not in args:
+        reads = ", ".join(dict.fromkeys(u(a) for a in args)) or "nothing: it is an input"
+        raise InputError(f"{c.at(c.key)}: {what} names {u(c.wrt)!r}, which gate {u(c.of)!r} "
+                         f"does not read (it reads {reads})")
+    if c.of not in model.ancestors(model.output):
+        raise InputError(f"{c.at(c.key)}: gate {u(c.of)!r} does not feed the output "
+                         f"{u(model.output)!r}")
+    c.label = (f"local ∂{u(c.of)}/∂{u(c.wrt)}" if c.kind == "local"
+               else f"∂{u(model.output)}/∂{u(c.of)} × ∂{u(c.of)}/∂{u(c.wrt)}")
+
+
 def resolve_names(model, claims):
     """Each claim's names resolved to nodes of the model's graph (and its report label set)."""
     u = model.user_name
     for c in claims:
+        what = repr(c.key)
         if c.kind == "gradient":
-            c.of = model.output if c.of is None else model.node(c, c.of, "'gradient'", "gradient")
-            c.wrt = model.node(c, c.wrt, "'gradient'", "gradient")
+            c.of = model.output if c.of is None else model.node(c, c.of, what, c.key)
+            c.wrt = model.node(c, c.wrt, what, c.key)
             c.label = f"∂{u(c.of)}/∂{u(c.wrt)}"
+            continue
+        if c.kind in ("local", "downstream"):
+            _resolve_edge(model, c)
             continue
         c.value = model.node(c, c.value, "'value'", "value")
         c.label = u(c.value)

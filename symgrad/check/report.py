@@ -19,12 +19,18 @@ class ClaimResult:
     remark: str = ""          # e.g. "holds only for the post's wrong w9 = 0.237479"
     note: str = ""            # the claim's own `note`, from the file
     line: int = None          # line of the claim's [[claim]] header in the file
+    diagnosis: object = None  # the known mistake that gives the claimed number (diagnosis.py)
+    searched: str = ""        # failing claims without a diagnosis: "no single known mistake …"
 
     def to_json(self):
         """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
         for key in ("claimed", "correct", "tol"):
             data[key] = json_number(data[key])
+        data["diagnosis"] = None
+        if self.diagnosis is not None:
+            data["diagnosis"] = self.diagnosis.to_json()
+            data["diagnosis"]["reproduced"] = json_number(self.diagnosis.reproduced)
         return data
 
 
@@ -70,8 +76,11 @@ def _claim_lines(c):
     lines = [f"  claim {c.number}{where} {c.quantity} = {c.claimed:.15g}: {verdict} "
              f"(correct {shown_correct(c)}, tol {c.tol:g})"]
     if not c.holds:
+        diagnosis = c.diagnosis.explanation if c.diagnosis is not None else c.searched
+        if c.diagnosis is not None and c.diagnosis.also:
+            diagnosis += f" (so does: {'; '.join(c.diagnosis.also[:3])})"
         for label, text in (("derivation", c.derivation), ("first divergence", c.divergence),
-                            ("remark", c.remark), ("note", c.note)):
+                            ("diagnosis", diagnosis), ("remark", c.remark), ("note", c.note)):
             if text:
                 lines.append(f"    {label}: {' '.join(text.split())}")
     return lines
