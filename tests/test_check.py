@@ -367,7 +367,8 @@ def test_report_json_schema(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     claim = data["files"][0]["claims"][0]
     assert set(claim) == {"number", "line", "kind", "quantity", "claimed", "correct", "tol",
-                          "holds", "derivation", "divergence", "remark", "note"}
+                          "holds", "derivation", "divergence", "remark", "note", "diagnosis",
+                          "searched"}
     assert claim["line"] == claim_line(CIRCUIT, 1) and claim["note"] == "the post adds 5 + (-1)"
 
 

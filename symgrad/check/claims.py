@@ -226,9 +226,10 @@ def _value_or_gradient_claim(f, c, claim):
             f.fail(key, f"{key!r} only applies to after_steps claims")
     kinds = [k for k in ("value", "gradient", *TABLE_KEYS) if k in c]
     if len(kinds) != 1:
-        f.fail(None, "a claim needs exactly one of 'value', 'gradient', 'upstream', 'local', "
-                     "'downstream' or 'after_steps'" if not kinds else
-               f"a claim takes one of {', '.join(repr(k) for k in kinds)}, not several")
+        f.fail(None, "a claim needs exactly one of 'value', 'gradient' or 'after_steps' (or a "
+                     "step of a backward table: 'upstream', 'local' or 'downstream')"
+               if not kinds else f"a claim takes {' or '.join(repr(k) for k in kinds)}, "
+                                 f"not {'both' if len(kinds) == 2 else 'several'}")
     if kinds == ["value"]:
         claim.value = f.name("value")
         return claim

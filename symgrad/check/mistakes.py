@@ -107,6 +107,7 @@ class Mistake:
     assign: str = ""          # a node whose contributions overwrite (=) instead of adding (+=)
     upstream_of: str = ""     # the sweep starts at this gate: the factors above it are dropped
     negate: bool = False      # the final gradient's sign lost
+    generic: bool = False     # a sign flip of any local: reported after the specific mistakes
     # update mistakes: the step is w − lr_of(lr)·g, or w + … with update_sign
     update_sign: bool = False
     lr_of: Optional[Callable] = None
@@ -181,7 +182,9 @@ def local_rule_mistakes(comp, gate, pos, show):
         else:
             en = f"the local gradient of gate {g} taken with the wrong sign"
             ko = f"`gate` {g}의 `local gradient` 부호를 반대로 하"
-        found.append(Mistake("sign", gate, en, ko, local=((gate, pos), lambda n, env, c: -c)))
+        generic = not en.startswith("the −1")
+        found.append(Mistake("sign", gate, en, ko, local=((gate, pos), lambda n, env, c: -c),
+                             generic=generic))
     variants = []
     if node.op == "sigmoid":
         variants = [("sigmoid-derivative", t, fn) for t, fn in _SIGMOID]
@@ -235,6 +238,7 @@ def gradient_mistakes(comp, relevant, show):
                                  f"the upstream factor ∂{out}/∂{g} dropped at gate {g}",
                                  f"`gate` {g}에서 `upstream` 인수(∂{out}/∂{g})를 빼",
                                  upstream_of=name))
+    found.sort(key=lambda m: m.generic)      # stable: the specific mistakes first
     found.append(Mistake("sign", "", "the sign of the whole product lost",
                          "곱 전체의 부호를 반대로 하", negate=True))
     return found
