@@ -57,6 +57,7 @@ class _Hits:
     def __init__(self, model, c, correct):
         self.model, self.c, self.correct = model, c, correct
         self.found, self.tried = [], 0
+        self.keeps = None         # fn(mistake) -> whether the student's held steps survive it
 
     def consider(self, mistakes, value):
         """Record ``mistakes`` (one, or a pair) if ``value`` reproduces the claimed number."""
@@ -69,6 +70,11 @@ class _Hits:
     def result(self, partial=""):
         if not self.found:
             return Search(None, self.tried, partial)
+        # A mistake that would also break a step the student got right is a worse explanation
+        # than one that leaves those steps alone: those come first (the order is kept otherwise).
+        if self.keeps is not None:
+            kept = [hit for hit in self.found if self.keeps(hit[0][0])]
+            self.found = kept or self.found
         (first, value), rest = self.found[0], self.found[1:]
         u = self.model.user_name
         kind = "+".join(dict.fromkeys(m.kind for m in first))
@@ -141,8 +147,27 @@ def _rounding_variants(model, c, claims, results):
 
 
 # --- the searches, one per kind of claim --------------------------------------------------------
+def _keeps(model, c, comp, claims, results):
+    """fn(mistake) -> whether every held backward step of the file's output still holds with it."""
+    steps = [o for o in claims if o is not c and results[o.number].holds and (
+        o.kind in ("local", "downstream") or (o.kind == "gradient" and o.of == comp.output))]
+
+    def keeps(m):
+        for o in steps:
+            if o.kind == "gradient":
+                value = _safe(lambda o=o: wrong_adjoints(comp, m)[o.wrt])
+            else:
+                value = _safe(_edge_value, model, o, comp, m)
+            if value is None or abs(value - o.equals) > o.tol:
+                return False
+        return True
+    return keeps if steps else None
+
+
 def _search_gradient(model, c, hits, claims, results):
     comp = computation(model.graph, c.of, model.point)
+    if c.of == model.output:
+        hits.keeps = _keeps(model, c, comp, claims, results)
     singles = gradient_mistakes(comp, _between(model, c.wrt, c.of), model.user_name)
     values = [_safe(lambda m=m: wrong_adjoints(comp, m)[c.wrt]) for m in singles]
     for m, value in zip(singles, values, strict=True):
@@ -180,6 +205,7 @@ def _edge_value(model, c, comp, m, pins=None):
 
 def _search_edge(model, c, hits, claims, results):
     comp = computation(model.graph, model.output, model.point)
+    hits.keeps = _keeps(model, c, comp, claims, results)
     if c.kind == "local":
         gate = model.graph.nodes[c.of]
         singles = [m for pos, _ in gate.differentiable_args() if (c.of, pos) in comp.locals
