@@ -15,8 +15,11 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from ..errors import InputError
-from ..target import read_text_file
+import os
+import stat
+
+from ..errors import InputError, printable, quote
+from ..target import MAX_FILE_BYTES
 from .toml_lines import scan
 
 TARGET_KEYS = ("program", "model", "expression")
@@ -89,9 +92,12 @@ def show(raw, value):
     if raw is not None:
         text = raw
     else:
-        text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
-    text = " ".join(str(text).split())
-    return text if len(text) <= 60 else text[:59] + "…"
+        try:
+            text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
+        except (RecursionError, ValueError):
+            text = "[…]"
+    text = " ".join(str(text)[:200].split())
+    return quote(text)[1:-1]          # control characters escaped, at most 60 characters
 
 
 def as_number(value):
@@ -146,19 +152,58 @@ class Fields:
         return value.strip()
 
 
+MAX_NESTING = 50          # arrays and tables nested deeper than this are refused
+
+
+def read_bounded(path, what="file"):
+    """A regular UTF-8 file of at most MAX_FILE_BYTES (never /dev/zero, a FIFO or a folder)."""
+    where = printable(os.fspath(path))
+    try:
+        with open(path, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(f"{where}: not a regular file")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: {exc.strerror or 'cannot read the ' + what}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{where}: the {what} is too large (the limit is {MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not a UTF-8 text file") from None
+
+
+def _too_deep(text):
+    """Whether brackets nest deeper than MAX_NESTING outside strings (tomllib would recurse)."""
+    depth = 0
+    for ch in re.sub(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*', "", text):
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return False
+
+
 def _read(path):
-    text = read_text_file(str(path))
+    text = read_bounded(path, "claims file")
+    where = printable(os.fspath(path))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
+        raise InputError(f"{where}: malformed TOML: {printable(exc)}") from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(text):
+        raise InputError(f"{where}: arrays or tables nested more than {MAX_NESTING} deep")
     return data, text
 
 
 def _unknown_key(fields, key, known, what):
-    close = difflib.get_close_matches(key, sorted(known), n=1)
+    close = difflib.get_close_matches(key, sorted(known), n=1) if len(key) < 100 else []
     hint = f"did you mean {close[0]!r}?" if close else f"{what} keys: {', '.join(sorted(known))}"
-    fields.fail(key, f"unknown key {key!r} ({hint})")
+    fields.fail(key, f"unknown key {quote(key)} ({hint})")
 
 
 def validate_claim(path, lay, i, c, line):

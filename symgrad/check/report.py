@@ -1,6 +1,7 @@
 """The verdicts as plain data, and their text and JSON forms (claims reports and gradchecks)."""
 from dataclasses import asdict, dataclass, field
 
+from ..errors import printable
 from ..jsonout import dumps, json_number
 from .arithmetic import shown_correct
 
@@ -61,7 +62,9 @@ class Report:
     def __str__(self):
         lines = []
         for f in self.files:
-            lines.append(f"{f.path}: {f.title}")
+            # a file without a title has its path as title: printed once, not "ok.toml: ok.toml"
+            head = printable(f.path)
+            lines.append(head if f.title == f.path else f"{head}: {printable(f.title)}")
             for c in f.claims:
                 lines.extend(_claim_lines(c))
         total = sum(len(f.claims) for f in self.files)
@@ -82,7 +85,7 @@ def _claim_lines(c):
         for label, text in (("derivation", c.derivation), ("first divergence", c.divergence),
                             ("diagnosis", diagnosis), ("remark", c.remark), ("note", c.note)):
             if text:
-                lines.append(f"    {label}: {' '.join(text.split())}")
+                lines.append(f"    {label}: {printable(' '.join(text.split()))}")
     return lines
 
 
