@@ -165,9 +165,23 @@ def test_random_wrong_numbers_get_no_diagnosis(tmp_path):
 
 def test_json_diagnosis(tmp_path, capsys):
     s = 1.3 * 0.7 - 2.1
-    p = _file(tmp_path, LINEAR, [f'gradient = "y"\nequals = {n6(2 * s)}', 'value = "s"\nequals = 5'])
+    p = _file(tmp_path, LINEAR,
+              [f'gradient = "y"\nequals = {n6(2 * s)}', 'value = "s"\nequals = 5'])
     assert main(["check", str(p), "--format", "json"]) == 1
     a, b = json.loads(capsys.readouterr().out)["files"][0]["claims"]
     assert a["diagnosis"]["kind"] == "sign" and a["diagnosis"]["gate"] == "s"
     assert a["diagnosis"]["explanation_ko"].endswith("나옵니다.")
     assert b["diagnosis"] is None and b["searched"].startswith("no single known mistake gives 5")
+
+
+def test_docs_homework_output_is_what_the_command_prints(monkeypatch, capsys):
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs/check.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n\$ symgrad (check [^\n]*)\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 2
+    monkeypatch.chdir(root)
+    for command, shown in blocks:
+        assert main(command.split()[0:]) == 1
+        assert capsys.readouterr().out == shown, command

@@ -166,7 +166,8 @@ def read_bounded(path, what="file"):
     except OSError as exc:
         raise InputError(f"{where}: {exc.strerror or 'cannot read the ' + what}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{where}: the {what} is too large (the limit is {MAX_FILE_BYTES:,} bytes)")
+        raise InputError(f"{where}: the {what} is too large "
+                         f"(the limit is {MAX_FILE_BYTES:,} bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

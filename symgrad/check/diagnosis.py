@@ -108,8 +108,9 @@ def _transposed(model, name):
     m = _ENTRY.fullmatch(name)
     if not m:
         return None
-    prefix, i, j = (m.group(1), m.group(2), m.group(3)) if m.group(1) is not None else m.groups()[3:]
-    other = f"{prefix}{j}{i}" if m.group(1) is not None else f"{prefix}{j}_{i}"
+    square = m.group(1) is not None            # W1_12, else W_1_2
+    prefix, i, j = m.groups()[:3] if square else m.groups()[3:]
+    other = f"{prefix}{j}{i}" if square else f"{prefix}{j}_{i}"
     return other if i != j and other in model.graph.nodes else None
 
 
@@ -137,8 +138,9 @@ def _rounding_variants(model, c, claims, results):
         shown = ", ".join(f"{u(k)} = {v:.15g}" for k, v in list(fwd.items())[:3]) or \
             ", ".join(f"{v:.15g}" for v in list(sweep.values())[:3])
         more = ", …" if len(fwd) + len(sweep) > 3 else ""
-        out.append((Mistake("rounding", "", f"the rounded values printed earlier ({shown}{more})",
-                            f"앞에서 적은 반올림된 값({shown}{more})으로 계산하"), fwd, sweep, None))
+        m = Mistake("rounding", "", f"the rounded values printed earlier ({shown}{more})",
+                    f"앞에서 적은 반올림된 값({shown}{more})으로 계산하")
+        out.append((m, fwd, sweep, None))
     places = {o.decimals for o in _held(results, claims, "value")} | {c.decimals}
     for d in sorted(p for p in places if p is not None)[:3]:
         out.append((Mistake("rounding", "", f"every intermediate value rounded to {d} decimals",
@@ -185,9 +187,9 @@ def _search_gradient(model, c, hits, claims, results):
                     f"∂{u(c.of)}/∂{u(c.wrt)} 자리에 적")
         hits.consider((m,), wrong_adjoints(comp, None)[other])
     for m, fwd, sweep, d in _rounding_variants(model, c, claims, results):
-        value = _safe(lambda: wrong_adjoints(computation(model.graph, c.of, model.point, fwd, d),
-                                             None, sweep)[c.wrt])
-        hits.consider((m,), value)
+        pinned = _safe(computation, model.graph, c.of, model.point, fwd, d)
+        if pinned is not None:
+            hits.consider((m,), _safe(lambda p=pinned, s=sweep: wrong_adjoints(p, None, s)[c.wrt]))
 
 
 def _edge_value(model, c, comp, m, pins=None):

@@ -22,7 +22,8 @@ from ..numeric import evaluate
 KINDS = {
     "sign": ("A gradient got the wrong sign, for example the −1 of a subtraction gate taken as +1.",
              "`gradient`의 부호가 틀렸습니다. 예를 들어 뺄셈 `gate`의 −1을 +1로 썼습니다."),
-    "fan-out": ("A node used by several gates got only some of its contributions (= instead of +=).",
+    "fan-out": ("A node used by several gates got only some of its contributions "
+                "(= instead of +=).",
                 "여러 `gate`가 쓰는 노드에 기여가 일부만 더해졌습니다(+= 대신 =)."),
     "missing-upstream": ("The local gradient was reported as the gradient: the upstream factor "
                          "was dropped.",
@@ -38,7 +39,8 @@ KINDS = {
                     "갱신을 w + α·∂E/∂w로 써서 손실을 줄이는 대신 키웠습니다."),
     "learning-rate": ("The step was taken with a different learning rate than stated (none, or "
                       "applied twice).",
-                      "갱신에 적힌 것과 다른 학습률을 썼습니다(학습률을 빼먹었거나 두 번 곱했습니다)."),
+                      "갱신에 적힌 것과 다른 학습률을 썼습니다"
+                      "(학습률을 빼먹었거나 두 번 곱했습니다)."),
     "transpose": ("A matrix gradient was written in the transposed layout: entry (i, j) holds "
                   "∂/∂W_ji.",
                   "행렬 `gradient`를 전치된 배치로 적어서 (i, j) 자리에 ∂/∂W_ji가 들어갔습니다."),
@@ -163,7 +165,8 @@ _SIGMOID = [("σ′ = σ", lambda n, env, c: env[n.symbol]),
 def _power_variants(b):
     """d(s^b)/ds = b·s^(b−1), taken as s^(b−1) (the factor b dropped), b, or s^b."""
     head = f"d(s^{b:g})/ds"
-    return [(f"{head} = s^{b - 1:g}" if b != 2 else f"{head} = s", lambda n, env, c: _arg(n, env) ** (b - 1)),
+    return [(f"{head} = s^{b - 1:g}" if b != 2 else f"{head} = s",
+             lambda n, env, c: _arg(n, env) ** (b - 1)),
             (f"{head} = {b:g}", lambda n, env, c: b),
             (f"{head} = s^{b:g}", lambda n, env, c: _arg(n, env) ** b)]
 

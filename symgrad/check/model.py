@@ -3,7 +3,6 @@ parameter path of SGD steps, and the correct value of each claim."""
 import dataclasses
 import difflib
 import math
-
 import os
 import re
 
