@@ -120,8 +120,25 @@ def _update_derivation(model, c):
             f"{num(before[p])} − {lr} × {gtext} = {res(points[c.steps][p])}")
 
 
+def _edge_derivation(model, c):
+    """``local ∂q/∂x = 1 = 1`` or ``∂f/∂q × local ∂q/∂x = (-4) × 1 = -4``."""
+    u = model.user_name
+    d = model.derivation(model.output, model.point)
+    local = sympy.Add(*[s.local for s in d.steps if s.gate == c.of and s.input == c.wrt])
+    text = sympy.sstr(_fold(model.graph, local))
+    value = d.edge_local(c.of, c.wrt)
+    line = f"local ∂{u(c.of)}/∂{u(c.wrt)} = {text} = {_substitute(text, d.values)} = {res(value)}"
+    if c.kind == "local":
+        return line
+    up = d.adjoints[c.of]
+    return (f"∂{u(model.output)}/∂{u(c.of)} × local ∂{u(c.of)}/∂{u(c.wrt)} = {num(up)} × "
+            f"{num(value)} = {res(up * value)}, with {line}")
+
+
 def derivation_of(model, c):
     """How claim c's correct value comes about, as one line of arithmetic."""
+    if c.kind in ("local", "downstream"):
+        return _edge_derivation(model, c)
     if c.kind == "gradient":
         return _gradient_derivation(model, model.derivation(c.of, model.point), c.of, c.wrt)
     if c.kind == "after_steps":

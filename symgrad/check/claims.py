@@ -15,13 +15,20 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from ..errors import InputError
-from ..target import read_text_file
+import os
+import stat
+
+from ..errors import InputError, printable, quote
+from ..target import MAX_FILE_BYTES
 from .toml_lines import scan
 
 TARGET_KEYS = ("program", "model", "expression")
 FILE_KEYS = {"title", "output", "at", "claim", *TARGET_KEYS}
-CLAIM_KEYS = {"value", "gradient", "after_steps", "lr", "params", "equals", "tol", "note"}
+# A student's backward table: `upstream = "g"` is ∂output/∂g, `local = ["g", "a"]` is ∂g/∂a of
+# gate g alone, `downstream = ["g", "a"]` is upstream × local, the part of ∂output/∂a through g.
+TABLE_KEYS = ("local", "upstream", "downstream")
+CLAIM_KEYS = {"value", "gradient", "after_steps", "lr", "params", "equals", "tol", "note",
+              *TABLE_KEYS}
 MAX_STEPS = 1000          # after_steps is refused above this (each step is a full derivation)
 # A decimal number as TOML writes one (also accepted inside quotes: equals = "0.237400").
 NUMBER = re.compile(r"[+-]?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d[\d_]*)?")
@@ -43,7 +50,7 @@ class Claim:
     """One validated claim. Names are as written until the model resolves them to nodes."""
     number: int
     line: int
-    kind: str                 # "value" | "gradient" | "after_steps"
+    kind: str                 # "value" | "gradient" | "after_steps" | "local" | "downstream"
     where: str                # "FILE, line N (claim i)" for messages
     equals: float
     tol: float
@@ -55,6 +62,8 @@ class Claim:
     lr: float = 0.0
     params: tuple = ()
     label: str = ""           # the quantity as shown in the report
+    key: str = "gradient"     # the key naming a gradient's nodes (for messages)
+    decimals: int = None      # decimals of `equals` as written (None: not located)
     fields: object = field(default=None, repr=False)
 
     def at(self, key):
@@ -83,9 +92,12 @@ def show(raw, value):
     if raw is not None:
         text = raw
     else:
-        text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
-    text = " ".join(str(text).split())
-    return text if len(text) <= 60 else text[:59] + "…"
+        try:
+            text = repr(value) if isinstance(value, float) else json.dumps(value, default=str)
+        except (RecursionError, ValueError):
+            text = "[…]"
+    text = " ".join(str(text)[:200].split())
+    return quote(text)[1:-1]          # control characters escaped, at most 60 characters
 
 
 def as_number(value):
@@ -140,19 +152,59 @@ class Fields:
         return value.strip()
 
 
+MAX_NESTING = 50          # arrays and tables nested deeper than this are refused
+
+
+def read_bounded(path, what="file"):
+    """A regular UTF-8 file of at most MAX_FILE_BYTES (never /dev/zero, a FIFO or a folder)."""
+    where = printable(os.fspath(path))
+    try:
+        with open(path, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(f"{where}: not a regular file")
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: {exc.strerror or 'cannot read the ' + what}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{where}: the {what} is too large "
+                         f"(the limit is {MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not a UTF-8 text file") from None
+
+
+def _too_deep(text):
+    """Whether brackets nest deeper than MAX_NESTING outside strings (tomllib would recurse)."""
+    depth = 0
+    for ch in re.sub(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*', "", text):
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return False
+
+
 def _read(path):
-    text = read_text_file(str(path))
+    text = read_bounded(path, "claims file")
+    where = printable(os.fspath(path))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
+        raise InputError(f"{where}: malformed TOML: {printable(exc)}") from None
+    except RecursionError:
+        data = None
+    if data is None or _too_deep(text):
+        raise InputError(f"{where}: arrays or tables nested more than {MAX_NESTING} deep")
     return data, text
 
 
 def _unknown_key(fields, key, known, what):
-    close = difflib.get_close_matches(key, sorted(known), n=1)
+    close = difflib.get_close_matches(key, sorted(known), n=1) if len(key) < 100 else []
     hint = f"did you mean {close[0]!r}?" if close else f"{what} keys: {', '.join(sorted(known))}"
-    fields.fail(key, f"unknown key {key!r} ({hint})")
+    fields.fail(key, f"unknown key {quote(key)} ({hint})")
 
 
 def validate_claim(path, lay, i, c, line):
@@ -176,6 +228,7 @@ def validate_claim(path, lay, i, c, line):
     if not isinstance(note, str):
         f.fail("note", f"'note' must be a string in quotes, got {show(f.raw('note'), note)}")
     claim = Claim(i, line, "value", f.where(), equals, tol, note.strip(), fields=f)
+    claim.decimals = _decimals(_literal(f.raw("equals"), c["equals"]))
     if "after_steps" in c:
         return _after_steps_claim(f, c, claim)
     return _value_or_gradient_claim(f, c, claim)
@@ -217,13 +270,17 @@ def _value_or_gradient_claim(f, c, claim):
     for key in ("lr", "params"):
         if key in c:
             f.fail(key, f"{key!r} only applies to after_steps claims")
-    kinds = [k for k in ("value", "gradient") if k in c]
+    kinds = [k for k in ("value", "gradient", *TABLE_KEYS) if k in c]
     if len(kinds) != 1:
-        f.fail(None, "a claim needs exactly one of 'value', 'gradient' or 'after_steps'"
-               if not kinds else "a claim takes 'value' or 'gradient', not both")
+        f.fail(None, "a claim needs exactly one of 'value', 'gradient' or 'after_steps' (or a "
+                     "step of a backward table: 'upstream', 'local' or 'downstream')"
+               if not kinds else f"a claim takes {' or '.join(repr(k) for k in kinds)}, "
+                                 f"not {'both' if len(kinds) == 2 else 'several'}")
     if kinds == ["value"]:
         claim.value = f.name("value")
         return claim
+    if kinds[0] in TABLE_KEYS:
+        return _table_claim(f, c, claim, kinds[0])
     claim.kind = "gradient"
     g = c["gradient"]
     if isinstance(g, str):
@@ -235,6 +292,31 @@ def _value_or_gradient_claim(f, c, claim):
                            "or a pair [\"of\", \"wrt\"], "
                            f"got {show(f.raw('gradient'), g)}")
     return claim
+
+
+def _table_claim(f, c, claim, key):
+    """A step of a backward table: the upstream gradient of a gate, or a local or downstream
+    gradient of one of its edges."""
+    claim.key, g = key, c[key]
+    if key == "upstream":
+        claim.kind, claim.wrt = "gradient", f.name(key)
+        return claim
+    if not (isinstance(g, list) and len(g) == 2):
+        f.fail(key, f"{key!r} must be a pair [\"gate\", \"input\"] (an edge of the graph), "
+                    f"got {show(f.raw(key), g)}")
+    claim.kind = key
+    claim.of, claim.wrt = (f.name(key, x, f"each name in {key!r}") for x in g)
+    return claim
+
+
+def _decimals(literal):
+    """Decimal places of a number as written ('0.2374' -> 4, '3' -> 0, '1.5e-3' -> 4)."""
+    mant, _, exp = literal.strip().replace("_", "").lower().partition("e")
+    places = len(mant.split(".")[1]) if "." in mant else 0
+    try:
+        return min(17, max(0, places - int(exp))) if exp else min(17, places)
+    except ValueError:
+        return None
 
 
 def _literal(raw, value):

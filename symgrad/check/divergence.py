@@ -15,7 +15,7 @@ def _chain_key(model, c):
     pos = model.position
     if c.kind == "value":
         return (0, pos[c.value], 0, c.number)
-    if c.kind == "gradient":
+    if c.kind in ("gradient", "local", "downstream"):
         return (1, -pos[c.wrt], pos[c.of], c.number)
     return (2, c.steps, pos[c.value], c.number)
 
@@ -34,12 +34,20 @@ def _follows_from(model, c, o):
     if o.kind == "value":
         if c.kind == "value":
             return o.value != c.value and o.value in anc(c.value)
-        if c.kind == "gradient":
+        if c.kind in ("gradient", "local"):
             return o.value in anc(c.of)
         return o.value in anc(out)
-    if o.kind == "gradient":
+    if o.kind in ("gradient", "local", "downstream"):
+        if c.kind == "downstream":
+            # upstream of c's gate × c's local: the gradients between its gate and the output
+            if o.kind == "local" and (o.of, o.wrt) == (c.of, c.wrt):
+                return True
+            return o.kind != "downstream" and _on_chain(model, c.of, o.wrt, o.of, out)
         if c.kind == "gradient":
-            return (o.of, o.wrt) != (c.of, c.wrt) and _on_chain(model, c.wrt, o.wrt, o.of, c.of)
+            if o.kind == "downstream" and c.of != out:
+                return False
+            return (o.kind != c.kind or (o.of, o.wrt) != (c.of, c.wrt)) and \
+                _on_chain(model, c.wrt, o.wrt, o.of, c.of)
         if c.kind == "after_steps":
             return any(_on_chain(model, p, o.wrt, o.of, out) for p in c.params if p in anc(c.value))
         return False
@@ -70,7 +78,7 @@ def _pinned(model, held, p):
     out = model.output
     edges = {}
     for h in held:
-        if h.kind == "gradient":
+        if h.kind in ("gradient", "local"):
             edges.setdefault(h.wrt, []).append(h)
     best = {p: []}
     frontier = [p]

@@ -3,12 +3,54 @@ parameter path of SGD steps, and the correct value of each claim."""
 import dataclasses
 import difflib
 import math
+import os
+import re
 
+import numpy as np
+
+from ..compile import compile as compile_graph
 from ..derivation import derive
-from ..errors import DomainError, InputError, SymgradError
+from ..errors import DomainError, InputError, ParseError, SymgradError, printable, quote
 from ..optimizers import sgd_step
-from ..target import resolve
-from .claims import TARGET_KEYS, Fields
+from ..target import PROGRAM_SUFFIXES, resolve
+from .claims import TARGET_KEYS, Fields, read_bounded
+
+
+def _program_file(path, target, where):
+    """The text of a program file a claims file names: resolved relative to the claims file,
+    inside its folder, a regular file of a program suffix, read with a bound. None when
+    ``target`` is program text rather than a file name."""
+    if "\n" in target or len(target) > 4096:
+        return None
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not target.strip().endswith(PROGRAM_SUFFIXES):
+        named = target.strip()
+        if named.startswith(("/", "./", "../", "~")) or os.path.lexists(named) or \
+                os.path.lexists(os.path.join(folder, named)):
+            raise InputError(f"{where}: program {quote(target)} names a file, but a program file "
+                             f"must end in {', '.join(PROGRAM_SUFFIXES)}")
+        return None
+    full = os.path.realpath(os.path.join(folder, os.path.expanduser(target.strip())))
+    if os.path.commonpath([full, os.path.realpath(folder)]) != os.path.realpath(folder):
+        raise InputError(f"{where}: program file {quote(target)} is outside the claims file's "
+                         f"folder; a claims file may only name a program beside it or below it")
+    if not os.path.lexists(full):
+        raise InputError(f"{where}: no such program file {quote(target)} (relative to "
+                         f"the claims file)")
+    return read_bounded(full, "program file")
+
+
+def _short(exc):
+    """A parse error of a program file, quoting only the offending token, never the line."""
+    text = str(exc)
+    if isinstance(exc, ParseError) and exc.text is not None:
+        token = ""
+        if exc.col is not None and exc.line is not None:
+            rows = str(exc.text).splitlines() or [""]
+            row = rows[min(exc.line, len(rows)) - 1] if len(rows) > 1 else rows[0]
+            token = (re.match(r"\S{0,20}", row[max(exc.col - 1, 0):]) or [""])[0]
+        text = text.replace(f" in {quote(exc.text)}", f" at {quote(token)}" if token else "")
+    return text
 
 
 def _resolve_target(path, data, lay):
@@ -16,9 +58,16 @@ def _resolve_target(path, data, lay):
     key = next(k for k in TARGET_KEYS if k in data)
     target = data[key]
     line = lay.keys.get(((), key))
-    where = f"{path}{f', line {line}' if line else ''}"
+    where = f"{printable(os.fspath(path))}{f', line {line}' if line else ''}"
+    from_file = _program_file(path, target, where) if key == "program" else None
     try:
-        problem = resolve(target, catalog_only=key == "model")
+        if from_file is not None:
+            try:
+                problem = resolve(from_file)
+            except SymgradError as exc:
+                raise InputError(f"{where}: program file {quote(target)}: {_short(exc)}") from None
+        else:
+            problem = resolve(target, catalog_only=key == "model")
         if problem.is_matrix:
             raise InputError(f"{where}: {target!r} is a matrix model; claims files check scalar "
                              f"models (try symgrad check --gradcheck {target})")
@@ -32,7 +81,7 @@ def _resolve_target(path, data, lay):
                                  f"is not a name of the {key} (names: {known})")
             problem = problem.with_output(output)
     except InputError as exc:
-        if str(exc).startswith(str(path)):
+        if str(exc).startswith(printable(os.fspath(path))):
             raise
         raise InputError(f"{where}: {key}: {exc}") from None
     except SymgradError as exc:
@@ -59,7 +108,7 @@ class ClaimsModel:
                                      f"(inputs: {', '.join(self.graph.inputs)})")
         self.point = {**{k: float(v) for k, v in resolved.defaults.items() if k in inputs}, **at}
         self.at_line = lay.headers.get(("at",))
-        self._anc, self._derivations, self._paths = {}, {}, {}
+        self._anc, self._derivations, self._paths, self._compiled = {}, {}, {}, {}
 
     # names
     def node(self, claim, name, what, key):
@@ -103,20 +152,37 @@ class ClaimsModel:
                 raise cls(f"{where or self.path}: {exc}") from None
         return self._derivations[key]
 
-    def path_points(self, claim):
-        """The parameter points after 0, 1, …, claim.steps SGD steps on claim.params."""
-        key = (claim.lr, claim.params)
+    def gradient_code(self, params):
+        """Compiled ∂output/∂params (one function per set of parameters, shared by all claims)."""
+        key = tuple(sorted(p for p in params if p in self.ancestors(self.output)))
+        if key not in self._compiled:
+            self._compiled[key] = compile_graph(self.graph, wrt=list(key)) if key else None
+        return self._compiled[key]
+
+    def path_points(self, claim, lr=None, sign=-1.0):
+        """The parameter points after 0, 1, …, claim.steps SGD steps on claim.params, shared by
+        every claim with the same (lr, params) and run on compiled code (each step would
+        otherwise be a full derivation). ``lr``/``sign`` give the wrong steps diagnosis tries."""
+        lr = claim.lr if lr is None else lr
+        key = (lr, sign, claim.params)
         points = self._paths.setdefault(key, [dict(self.point)])
-        while len(points) <= claim.steps:
-            here = points[-1]
-            d = self.derivation(self.output, here, f"{claim.where}: step {len(points)}")
-            new = dict(here)
-            for p in claim.params:
-                new[p] = sgd_step(here[p], d.adjoints.get(p, 0.0), claim.lr)
-                if not math.isfinite(new[p]):
-                    raise InputError(f"{claim.where}: the parameters diverge ({p} is {new[p]} "
-                                     f"after step {len(points)}); a smaller lr?")
-            points.append(new)
+        if len(points) > claim.steps:
+            return points
+        f = self.gradient_code(claim.params)
+        with np.errstate(all="ignore"):
+            while len(points) <= claim.steps:
+                here = points[-1]
+                grads = f.function(*[here[n] for n in f.inputs])[1] if f is not None else {}
+                new = dict(here)
+                for p in claim.params:
+                    g = float(grads.get(p, 0.0))
+                    new[p] = sgd_step(here[p], g, lr) if sign < 0 else here[p] + lr * g
+                    if not math.isfinite(new[p]):
+                        if sign < 0 and lr == claim.lr:
+                            raise InputError(f"{claim.where}: the parameters diverge ({p} is "
+                                             f"{new[p]} after step {len(points)}); a smaller lr?")
+                        return points
+                points.append(new)
         return points
 
     def evaluate(self, claim, point=None):
@@ -124,6 +190,10 @@ class ClaimsModel:
         if claim.kind == "gradient":
             d = self.derivation(claim.of, self.point if point is None else point, claim.where)
             return d.adjoints.get(claim.wrt, 0.0)
+        if claim.kind in ("local", "downstream"):
+            d = self.derivation(self.output, self.point if point is None else point, claim.where)
+            local = d.edge_local(claim.of, claim.wrt)
+            return local if claim.kind == "local" else d.adjoints[claim.of] * local
         if point is None and claim.kind == "after_steps":
             point = self.path_points(claim)[claim.steps]
         elif point is None:
@@ -131,14 +201,35 @@ class ClaimsModel:
         return self.derivation(claim.value, point, claim.where).values[claim.value]
 
 
+def _resolve_edge(model, c):
+    """A local or downstream claim names an edge: a gate and one of its arguments."""
+    u, what = model.user_name, repr(c.key)
+    c.of, c.wrt = model.node(c, c.of, what, c.key), model.node(c, c.wrt, what, c.key)
+    gate = model.graph.nodes[c.of]
+    args = [] if gate.is_input else [a.name for a in model.graph.arg_nodes(gate)]
+    if c.wrt not in args:
+        reads = ", ".join(dict.fromkeys(u(a) for a in args)) or "nothing: it is an input"
+        raise InputError(f"{c.at(c.key)}: {what} names {u(c.wrt)!r}, which gate {u(c.of)!r} "
+                         f"does not read (it reads {reads})")
+    if c.of not in model.ancestors(model.output):
+        raise InputError(f"{c.at(c.key)}: gate {u(c.of)!r} does not feed the output "
+                         f"{u(model.output)!r}")
+    c.label = (f"local ∂{u(c.of)}/∂{u(c.wrt)}" if c.kind == "local"
+               else f"∂{u(model.output)}/∂{u(c.of)} × ∂{u(c.of)}/∂{u(c.wrt)}")
+
+
 def resolve_names(model, claims):
     """Each claim's names resolved to nodes of the model's graph (and its report label set)."""
     u = model.user_name
     for c in claims:
+        what = repr(c.key)
         if c.kind == "gradient":
-            c.of = model.output if c.of is None else model.node(c, c.of, "'gradient'", "gradient")
-            c.wrt = model.node(c, c.wrt, "'gradient'", "gradient")
+            c.of = model.output if c.of is None else model.node(c, c.of, what, c.key)
+            c.wrt = model.node(c, c.wrt, what, c.key)
             c.label = f"∂{u(c.of)}/∂{u(c.wrt)}"
+            continue
+        if c.kind in ("local", "downstream"):
+            _resolve_edge(model, c)
             continue
         c.value = model.node(c, c.value, "'value'", "value")
         c.label = u(c.value)

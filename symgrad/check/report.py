@@ -1,6 +1,7 @@
 """The verdicts as plain data, and their text and JSON forms (claims reports and gradchecks)."""
 from dataclasses import asdict, dataclass, field
 
+from ..errors import printable
 from ..jsonout import dumps, json_number
 from .arithmetic import shown_correct
 
@@ -19,12 +20,18 @@ class ClaimResult:
     remark: str = ""          # e.g. "holds only for the post's wrong w9 = 0.237479"
     note: str = ""            # the claim's own `note`, from the file
     line: int = None          # line of the claim's [[claim]] header in the file
+    diagnosis: object = None  # the known mistake that gives the claimed number (diagnosis.py)
+    searched: str = ""        # failing claims without a diagnosis: "no single known mistake …"
 
     def to_json(self):
         """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
         for key in ("claimed", "correct", "tol"):
             data[key] = json_number(data[key])
+        data["diagnosis"] = None
+        if self.diagnosis is not None:
+            data["diagnosis"] = self.diagnosis.to_json()
+            data["diagnosis"]["reproduced"] = json_number(self.diagnosis.reproduced)
         return data
 
 
@@ -55,7 +62,9 @@ class Report:
     def __str__(self):
         lines = []
         for f in self.files:
-            lines.append(f"{f.path}: {f.title}")
+            # a file without a title has its path as title: printed once, not "ok.toml: ok.toml"
+            head = printable(f.path)
+            lines.append(head if f.title == f.path else f"{head}: {printable(f.title)}")
             for c in f.claims:
                 lines.extend(_claim_lines(c))
         total = sum(len(f.claims) for f in self.files)
@@ -70,10 +79,13 @@ def _claim_lines(c):
     lines = [f"  claim {c.number}{where} {c.quantity} = {c.claimed:.15g}: {verdict} "
              f"(correct {shown_correct(c)}, tol {c.tol:g})"]
     if not c.holds:
+        diagnosis = c.diagnosis.explanation if c.diagnosis is not None else c.searched
+        if c.diagnosis is not None and c.diagnosis.also:
+            diagnosis += f" (so does: {'; '.join(c.diagnosis.also[:3])})"
         for label, text in (("derivation", c.derivation), ("first divergence", c.divergence),
-                            ("remark", c.remark), ("note", c.note)):
+                            ("diagnosis", diagnosis), ("remark", c.remark), ("note", c.note)):
             if text:
-                lines.append(f"    {label}: {' '.join(text.split())}")
+                lines.append(f"    {label}: {printable(' '.join(text.split()))}")
     return lines
 
 

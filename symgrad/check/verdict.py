@@ -2,6 +2,7 @@
 for each failing claim, the arithmetic of its correct value and where the error first appears."""
 from .arithmetic import derivation_of
 from .claims import load_claims
+from .diagnosis import diagnose, none_found
 from .divergence import first_divergence, wrong_point_remark
 from .model import ClaimsModel, resolve_names
 from .report import ClaimResult, FileReport, Report
@@ -25,6 +26,9 @@ def check_file(path):
             r.derivation = derivation_of(model, c)
             r.divergence = first_divergence(model, c, claims, results)
             r.remark = wrong_point_remark(model, c, claims, results)
+            search = diagnose(model, c, claims, results)
+            r.diagnosis = search.diagnosis
+            r.searched = "" if search.diagnosis is not None else none_found(c, search)
     return FileReport(str(path), claims_file.title, [results[c.number] for c in claims])
 
 
