@@ -27,8 +27,10 @@ BACKENDS = {"numpy": "import numpy as np", "jax": "import jax.numpy as np"}
 HELPERS = {
     "_sigmoid": '''\
 def _sigmoid(z):
-    """σ(z) = 1/(1 + e^(−z)) without overflow: below −709, e^(−z) would overflow, and σ < 1e-308 anyway."""
-    return 1.0 / (1.0 + np.exp(-np.maximum(z, -709.0)))
+    """σ(z) = 1/(1 + e^(−z)) for z ≥ 0, e^z/(1 + e^z) below: e^(−|z|) never overflows, and
+    σ(z) of a very negative z underflows to 0 exactly as it should (x·σ(x) stays exact)."""
+    e = np.exp(-np.abs(z))
+    return np.where(np.greater_equal(z, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 ''',
     "_log_sigmoid": '''\
 def _log_sigmoid(z):
@@ -43,11 +45,17 @@ def _logsumexp(*zs):
         top = np.maximum(top, z)
     return top + np.log(sum(np.exp(z - top) for z in zs))
 ''',
-    "_xlogy": '''\
-def _xlogy(x, y):
-    """x·log(y), and 0 where x = 0 (the gradient of a**b in b at a = 0), without a log(0) warning."""
-    zero = np.equal(x, 0)
-    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+    "_pow_grad_base": '''\
+def _pow_grad_base(a, b):
+    """b·a**(b − 1), the gradient of a**b in a; 0 where b = 0, even at a = 0 (PyTorch)."""
+    zero = np.equal(b, 0)
+    return np.where(zero, 0.0, b * np.power(a, np.where(zero, 1.0, b - 1)))
+''',
+    "_pow_grad_exponent": '''\
+def _pow_grad_exponent(out, a, b):
+    """a**b·log(a) (out = a**b), the gradient of a**b in b; 0 where a = 0 and b >= 0 (PyTorch)."""
+    zero = np.equal(a, 0) & np.greater_equal(b, 0)
+    return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
 ''',
     "_finish": '''\
 def _finish(value, shape, seen):

@@ -24,7 +24,8 @@ from typing import Callable, Optional
 import sympy
 from sympy import Abs, Heaviside, S, cos, exp, log, sign, sin, sqrt, tanh
 
-from .functions import Step, XLogY, function_class, stable_sigmoid
+from .errors import DomainError
+from .functions import PowBaseGrad, PowExponentGrad, Step, function_class, stable_sigmoid
 
 
 @dataclass(frozen=True)
@@ -89,18 +90,51 @@ def activation(name, class_name, local, numeric, numpy, latex, *, arity=1, param
 
 ACTIVATION_DOMAIN = (-4.0, 4.0)
 
+
+def _divide(a, b):
+    # 2.5/0.0 of two SymPy Floats raises ZeroDivisionError inside mpmath, where 2.5/0 gives zoo:
+    # a division by a zero number is zoo either way, refused by the parser as "division by zero".
+    if b.is_Number and b.is_zero:
+        return sympy.zoo
+    return a / b
+
+
+def _pow_local(a, b, out):
+    """d(a^b)/da = b·a^(b − 1), d(a^b)/db = a^b·log(a) (used only when the exponent is a node).
+
+    A constant base 0 has the exponent gradient 0 (0^b is 0 for every b > 0; PyTorch's
+    ``pow_backward_exponent`` gives 0 for b ≥ 0); a constant negative base with a variable
+    exponent is a domain error (a^b·log(a) is not real), refused here in one line."""
+    if a.is_number and a.is_zero:
+        return (b * a ** (b - 1), S.Zero)
+    if a.is_number and a.is_negative and not b.is_number:
+        raise DomainError(f"{a}**{b}: a negative base with a variable exponent is a domain "
+                          f"error (its gradient in the exponent, {a}**{b}·log({a}), is not real)")
+    return (b * a ** (b - 1), out * log(a))
+
+
+def _pow_stable(a, b, out):
+    """The local gradients of a^b as evaluated and compiled, with PyTorch's conventions: the base's
+    is 0 where b = 0 (even at a = 0, where b·a^(b − 1) would be 0·∞), the exponent's is 0 where
+    a = 0 and b ≥ 0 (where a^b·log(a) would be 0·(−∞), or 1·(−∞) at b = 0)."""
+    subs = {}
+    if not b.is_number:
+        subs[b * a ** (b - 1)] = PowBaseGrad(a, b)
+    if not a.is_number:
+        subs[out * log(a)] = PowExponentGrad(out, a, b)
+    return subs
+
+
 # --- arithmetic ----------------------------------------------------------------------------------
 _ARITHMETIC = [
     arithmetic("add", 2, lambda a, b: a + b, lambda a, b, out: (S.One, S.One), "+"),
     arithmetic("sub", 2, lambda a, b: a - b, lambda a, b, out: (S.One, S.NegativeOne), "−"),
     arithmetic("mul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "×"),
-    arithmetic("div", 2, lambda a, b: a / b, lambda a, b, out: (1 / b, -a / b**2), "÷"),
+    arithmetic("div", 2, _divide, lambda a, b, out: (1 / b, -a / b**2), "÷"),
     arithmetic("neg", 1, lambda a: -a, lambda a, out: (S.NegativeOne,), "negate", "−x"),
     arithmetic("identity", 1, lambda a: a, lambda a, out: (S.One,), "copy"),
-    # d(a^b)/db = a^b·log(a): only used when the exponent is itself a node. At a = 0 it is 0
-    # (PyTorch's convention; numeric.py reads 0·log(0) as 0, compiled code uses xlogy).
-    Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: (b * a ** (b - 1), out * log(a)),
-              "power", callable=False, stable=lambda a, b, out: {out * log(a): XLogY(out, a)}),
+    Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: _pow_local(a, b, out), "power",
+              callable=False, stable=lambda a, b, out: _pow_stable(a, b, out)),
 ]
 # --- smooth functions ----------------------------------------------------------------------------
 _SMOOTH = [
