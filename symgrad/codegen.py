@@ -165,19 +165,23 @@ class Compiled:
     shapes: dict = field(default_factory=dict)     # input -> shape, for matrix models
     backend: str = "numpy"
 
-    def __call__(self, **arrays):
+    def __call__(self, /, **arrays):
+        # ``self`` is positional-only, so an input called ``self`` is an ordinary keyword
+        inputs = ", ".join(self.inputs)
         missing = [n for n in self.inputs if n not in arrays]
         if missing:
-            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {', '.join(self.inputs)})")
+            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {inputs})")
         unknown = [n for n in arrays if n not in self.inputs]
         if unknown:
-            raise InputError(f"{', '.join(map(repr, unknown))} {'are' if len(unknown) > 1 else 'is'} not an "
-                             f"input of the compiled function (inputs: {', '.join(self.inputs)})")
+            verb = "are" if len(unknown) > 1 else "is"
+            raise InputError(f"{', '.join(map(repr, unknown))} {verb} not an input of the "
+                             f"compiled function (inputs: {inputs})")
         args = [np.asarray(arrays[n], dtype=float) for n in self.inputs]
-        for name, a in zip(self.inputs, args):
+        for name, a in zip(self.inputs, args, strict=True):
             want = self.shapes.get(name)
             if want is not None and a.shape != tuple(want):
-                raise InputError(f"input {name!r} has shape {a.shape}, the model needs {tuple(want)}")
+                raise InputError(f"input {name!r} has shape {a.shape}, "
+                                 f"the model needs {tuple(want)}")
         return self.function(*args)
 
     def __repr__(self):
@@ -203,18 +207,24 @@ class LogSumExp(sympy.Function):
     """log Σ e^(args), printed as the stable ``_logsumexp`` helper (generated code only)."""
 
 
-RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}
+# Names generated code reads that a user's node must never shadow: its own variables, the module
+# (``np``), the function itself, and every builtin (the body calls ``id``; a helper may call
+# ``sum`` or ``float``). Helpers start with "_", and a node name starting with "_" is renamed too.
+RESERVED = frozenset({"np", "jax", "numpy", "shape", "seen", "value", "loss_and_grads"}
+                     | set(dir(builtins)))
 
 
 def python_names(order):
-    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one."""
+    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one
+    (``v_id`` for a node called ``id``: generated code never depends on a name a user chose)."""
     names, used = {}, set(RESERVED)
     for name in order:
         var = name
-        if (not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_")
-                or name in used or name.startswith("grad_")):
+        if (not name.isidentifier() or keyword.iskeyword(name) or keyword.issoftkeyword(name)
+                or name.startswith("_") or name in used or name.startswith("grad_")):
             base = "v_" + "".join(c if c.isalnum() else "_" for c in name)
-            var = next(f"{base}{i or ''}" for i in itertools.count() if f"{base}{i or ''}" not in used)
+            var = next(f"{base}{i or ''}" for i in itertools.count()
+                       if f"{base}{i or ''}" not in used)
         names[name] = var
         used.add(var)
     return names
