@@ -108,8 +108,9 @@ def _pow_local(a, b, out):
     if a.is_number and a.is_zero:
         return (b * a ** (b - 1), S.Zero)
     if a.is_number and a.is_negative and not b.is_number:
-        raise DomainError(f"{a}**{b}: a negative base with a variable exponent is a domain "
-                          f"error (its gradient in the exponent, {a}**{b}·log({a}), is not real)")
+        power = sympy.sstr(sympy.Pow(a, b, evaluate=False))
+        raise DomainError(f"{power}: a negative base ({a}) with a variable exponent is a domain "
+                          f"error (its gradient in the exponent, {power}·log({a}), is not real)")
     return (b * a ** (b - 1), out * log(a))
 
 
