@@ -57,6 +57,11 @@ def _pow_grad_exponent(out, a, b):
     zero = np.equal(a, 0) & np.greater_equal(b, 0)
     return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
 ''',
+    "_tie_split": '''\
+def _tie_split(a, b):
+    """1 where a > b, 1/2 on a tie, 0 below: d max(a, b)/da, comparing (a − b could overflow)."""
+    return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), 0.5, 0.0))
+''',
     "_finish": '''\
 def _finish(value, shape, seen):
     """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""

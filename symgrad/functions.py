@@ -152,6 +152,18 @@ class PowExponentGrad(SymgradFunction):
     helpers = ("_pow_grad_exponent",)
 
 
+class TieSplit(SymgradFunction):
+    """1 where a > b, ½ where a = b, 0 where a < b: d max(a, b)/da as evaluated and compiled. It
+    compares, so it never forms a − b (which overflows at a = 1e308, b = −1e308)."""
+
+    nargs = 2
+    arity = 0
+    text = "tie_split"
+    numeric = staticmethod(lambda a, b: 1.0 if a > b else (0.5 if a == b else 0.0))
+    numpy = "_tie_split({0}, {1})"
+    helpers = ("_tie_split",)
+
+
 def stable_sigmoid(v):
     """σ(v) for a float without overflow at ±1000."""
     if v >= 0:

@@ -25,7 +25,14 @@ import sympy
 from sympy import Abs, Heaviside, S, cos, exp, log, sign, sin, sqrt, tanh
 
 from .errors import DomainError
-from .functions import PowBaseGrad, PowExponentGrad, Step, function_class, stable_sigmoid
+from .functions import (
+    PowBaseGrad,
+    PowExponentGrad,
+    Step,
+    TieSplit,
+    function_class,
+    stable_sigmoid,
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,11 @@ def _tie_split(a, b):
     return Heaviside(a - b, S.Half)
 
 
+def _tie_compare(a, b):
+    """Evaluated and compiled, the tie split compares a and b instead of forming a − b."""
+    return {_tie_split(a, b): TieSplit(a, b), _tie_split(b, a): TieSplit(b, a)}
+
+
 def _elu_exact(x, alpha):
     return x if x > 0 else alpha * (exp(x) - 1)
 
@@ -182,9 +194,11 @@ _KINKS = [
                "np.maximum({0}, 0.0)", r"\operatorname{relu}", plot=ACTIVATION_DOMAIN,
                exact=lambda x: x if x > 0 else S.Zero),
     activation("max", "Maximum", lambda a, b, out: (_tie_split(a, b), _tie_split(b, a)), max,
-               "np.maximum({0}, {1})", r"\max", arity=2, exact=lambda a, b: a if a >= b else b),
+               "np.maximum({0}, {1})", r"\max", arity=2, exact=lambda a, b: a if a >= b else b,
+               stable=lambda a, b, out: _tie_compare(a, b)),
     activation("min", "Minimum", lambda a, b, out: (_tie_split(b, a), _tie_split(a, b)), min,
-               "np.minimum({0}, {1})", r"\min", arity=2, exact=lambda a, b: a if a <= b else b),
+               "np.minimum({0}, {1})", r"\min", arity=2, exact=lambda a, b: a if a <= b else b,
+               stable=lambda a, b, out: _tie_compare(a, b)),
     activation("leaky_relu", "LeakyRelu",
                lambda a, alpha, out: (Step(a) + alpha * (1 - Step(a)),),
                lambda x, alpha: x if x > 0 else alpha * x,
