@@ -54,7 +54,7 @@ def one_line_error(run_cli, *argv):
     return err
 
 
-# --- tracebacks that are now numbers or one line --------------------------------------------------
+# --- tracebacks that are now numbers or one line ------------------------------------------------
 
 @pytest.mark.parametrize("x, value", [(1.0, 0.0), (2.5, 0.0), (0.0, 1.0)])
 def test_zero_to_a_variable_power_is_pytorchs(x, value):
@@ -105,7 +105,7 @@ def test_a_constant_division_by_zero_is_one_line(run_cli, text, shown):
     assert "division by zero" in err and shown in err
 
 
-# --- refusals where PyTorch gives a finite answer --------------------------------------------------
+# --- refusals where PyTorch gives a finite answer ---------------------------------------------
 
 def test_elu_does_not_evaluate_the_branch_it_does_not_take():
     assert_both("elu(x)", {"x": 710.0}, 710.0, {"x": 1.0})
@@ -208,7 +208,7 @@ def test_silu_far_below_zero_underflows_to_zero_not_to_a_clamped_value():
     assert_both("silu(x)", {"x": at}, float(at * sig), {"x": float(sig * (1 + at * (1 - sig)))})
 
 
-# --- generated code never depends on a name a user can choose -------------------------------------
+# --- generated code never depends on a name a user can choose ---------------------------------
 
 USER_NAMES = ["id", "self", "np", "numpy", "jax", "shape", "seen", "value", "loss_and_grads",
               "sum", "len", "float", "print", "input", "exec", "type", "range", "object",
