@@ -64,7 +64,8 @@ def _tie_split(a, b):
 ''',
     "_finish": '''\
 def _finish(value, shape, seen):
-    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""
+    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or
+    another result."""
     value = np.asarray(value, dtype=float)
     if value.shape != shape or id(value) in seen:
         value = np.array(np.broadcast_to(value, shape), dtype=float)
@@ -75,8 +76,8 @@ def _finish(value, shape, seen):
 
 
 class AdjointSymbol(sympy.Symbol):
-    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node that
-    happens to be called ``grad_w`` is never confused with it when the code is printed."""
+    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node
+    that happens to be called ``grad_w`` is never confused with it when the code is printed."""
 
 
 class PrintedArgument(str):
@@ -95,7 +96,9 @@ class NumpyCodePrinter(NumPyPrinter):
         self.helpers = set()               # helper functions the printed code calls
 
     def _module_format(self, fqn, register=True):
-        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else super()._module_format(fqn, register)
+        if fqn.startswith("numpy."):
+            return "np." + fqn.split(".")[-1]
+        return super()._module_format(fqn, register)
 
     def _print_Symbol(self, expr):
         return self.names.get(expr.name, expr.name)
@@ -166,7 +169,7 @@ class Compiled:
     inputs: list                     # argument names, in order
     wrt: list                        # gradient names, in order
     output: str = "loss"
-    defaults: dict = field(default_factory=dict)   # a default value per input, when the target has one
+    defaults: dict = field(default_factory=dict)   # a default value per input, if the target has
     shapes: dict = field(default_factory=dict)     # input -> shape, for matrix models
     backend: str = "numpy"
 
@@ -246,7 +249,7 @@ def adjoint_names(order, used):
     return out
 
 
-# --- loading ----------------------------------------------------------------------------------------
+# --- loading -------------------------------------------------------------------------------------
 _counter = itertools.count(1)
 
 

@@ -138,7 +138,10 @@ _ARITHMETIC = [
     arithmetic("add", 2, lambda a, b: a + b, lambda a, b, out: (S.One, S.One), "+"),
     arithmetic("sub", 2, lambda a, b: a - b, lambda a, b, out: (S.One, S.NegativeOne), "−"),
     arithmetic("mul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "×"),
-    arithmetic("div", 2, _divide, lambda a, b, out: (1 / b, -a / b**2), "÷"),
+    # evaluated and compiled, ∂(a/b)/∂b is −(a/b)/b, as PyTorch computes it: b² of a tiny b
+    # underflows (−1e-200/(1e-200)² would be −inf), the quotient of the quotient does not
+    Primitive("div", 2, _divide, lambda a, b, out: (1 / b, -a / b**2), "÷", callable=False,
+              stable=lambda a, b, out: {-a / b**2: -out / b}),
     arithmetic("neg", 1, lambda a: -a, lambda a, out: (S.NegativeOne,), "negate", "−x"),
     arithmetic("identity", 1, lambda a: a, lambda a, out: (S.One,), "copy"),
     Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: _pow_local(a, b, out), "power",
