@@ -50,8 +50,10 @@ class Primitive:
     numeric: Optional[Callable] = None  # floats -> float, for ``function`` (numeric.py)
     glyph: str = ""            # inside the gate's box in graph figures (default: the name)
     plot: Optional[tuple] = None  # (lo, hi): plotted with its derivative over this domain
-    # Substitutions applied to the local gradients in compiled code only, where the rule's form
-    # overflows or warns although its value is finite: (*args, *params, out) -> {expr: stable}.
+    # Substitutions applied to the local gradients where they are computed (compiled code and
+    # derive's numbers; the derivation shows the rule's form), where the rule's form overflows,
+    # warns or misses PyTorch's convention although the value is finite:
+    # (*args, *params, out) -> {expr: stable}.
     stable: Optional[Callable] = None
     callable: bool = True      # a user may call it by name: ``relu(x)``
 
