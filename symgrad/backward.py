@@ -12,6 +12,7 @@ from the rule table. A node read by several gates receives one step from each,
 and the steps *add* (fan-out): that sum is recorded as an :class:`Accumulation`.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import sympy
@@ -105,7 +106,19 @@ class Sweep:
 
 def forward_pass(graph, point, order):
     """Values of every node in ``order`` at ``point`` (input name -> float)."""
-    values, env = {}, {}
+    values, env, _ = evaluate_forward(graph, point, order)
+    return values, env
+
+
+def evaluate_forward(graph, point, order):
+    """:func:`forward_pass`, and the log gates computed as log-sigmoid at this point.
+
+    IEEE float64 as PyTorch's (docs/conventions.md): an overflow is ±inf, a gate at a finite point
+    outside its domain is a :class:`DomainError` naming the gate. The third result maps each
+    log gate whose plain value is not finite, but which reads σ(z) or 1 − σ(z), to
+    ``(sign, z)``: its value is then log σ(±z) = −softplus(∓z), as compiled code computes it.
+    """
+    values, env, fused = {}, {}, {}
     for name in order:
         node = graph.nodes[name]
         if node.is_input:
@@ -114,19 +127,81 @@ def forward_pass(graph, point, order):
             value = float(point[name])
         else:
             try:
+                _check_power_base(graph, node, env)
                 value = evaluate(node.expr, env)
             except DomainError as exc:
-                why = str(exc).split(": ", 1)[-1]
-                raise DomainError(f"gate {name!r} = {node.expr}: {why}") from None
+                value = _log_sigmoid_value(graph, node, env, fused)
+                if value is None:
+                    why = str(exc).split(": ", 1)[-1]
+                    raise DomainError(f"gate {name!r} = {node.expr}: {why}") from None
         values[name] = value
         env[node.symbol] = value
-    return values, env
+    return values, env, fused
+
+
+def _check_power_base(graph, node, env):
+    """A negative base with a variable exponent is a domain error (docs/conventions.md), even where
+    the value is real ((−1)**x at x = 1): the gradient in the exponent, a**b·log(a), is not."""
+    if node.op != "pow" or graph.node_of(node.args[1]) is None:
+        return
+    base = evaluate(node.args[0], env)
+    if base < 0:
+        raise DomainError(f"cannot evaluate at this point: a negative base ({base:g}) with a "
+                          "variable exponent is a domain error (the gradient in the exponent, "
+                          "a**b·log(a), is not real)")
+
+
+def _sigmoid_log(graph, node):
+    """``(sign, z, σ node)`` when ``node`` is log σ(z) (sign 1) or log(1 − σ(z)) (sign −1)."""
+    arg = graph.node_of(node.args[0]) if node.op == "log" else None
+    if arg is not None and arg.op == "sigmoid":
+        return 1, arg.args[0], arg
+    if arg is not None and arg.op == "sub" and arg.args[0] == 1:
+        sig = graph.node_of(arg.args[1])
+        if sig is not None and sig.op == "sigmoid":
+            return -1, sig.args[0], sig
+    return None
+
+
+def _log_sigmoid_value(graph, node, env, fused):
+    """log σ(±z) = −softplus(∓z), exactly, for a log gate over σ whose plain value failed (σ(z)
+    underflows to 0 below z ≈ −745, 1 − σ(z) rounds to 0 above z ≈ 37); None for any other gate."""
+    found = _sigmoid_log(graph, node)
+    if found is None:
+        return None
+    sign, z, _ = found
+    t = -sign * evaluate(z, env)           # log σ(s) = −softplus(−s), with s = sign·z
+    fused[node.name] = (sign, z)
+    return -(max(t, 0.0) + math.log1p(math.exp(-abs(t))))
+
+
+def stable_locals(graph, fused):
+    """``locals_of`` for :func:`reverse_sweep`: the table's local gradients, except for the log
+    gates computed as log-sigmoid, whose edge goes to z with d log σ(±z)/dz = ±(1 − σ(±z)), as in
+    compiled code (1 − σ(z) for log σ(z), −σ(z) for log(1 − σ(z)): no division by σ)."""
+    def locals_of(node):
+        if node.name not in fused:
+            return gate_locals(node)
+        sign, z, sig = _sigmoid_log(graph, node)
+        return [(0, z, 1 - sig.symbol if sign > 0 else -sig.symbol)]
+    return locals_of
+
+
+def local_value(gate, edge, env):
+    """The number of ``edge.local`` at the point, in the stable form of the gate's record
+    (``Primitive.stable``: elu's e^a as e^min(a, 0), a**b's PyTorch conventions at 0), which
+    compiled code computes too; the recorded ``local`` keeps the rule's readable form."""
+    rule = rule_for(gate.op)
+    local = edge.local
+    if rule.stable is not None:
+        local = local.xreplace(rule.stable(*gate.args, out=gate.symbol))
+    return evaluate(local, env)
 
 
 def derive_graph(graph, point):
     """Forward values, backward steps and the gradient of every node, at ``point``."""
     order = graph.topological_order()
-    values, env = forward_pass(graph, point, order)
+    values, env, fused = evaluate_forward(graph, point, order)
     sweep = Sweep(values=values)
     for name in order:
         node = graph.nodes[name]
@@ -138,17 +213,17 @@ def derive_graph(graph, point):
     adjoints = {name: 0.0 for name in order}
     adjoints[graph.output] = 1.0
     parts = {}
-    for gate, edges in reverse_sweep(graph, order):
+    for gate, edges in reverse_sweep(graph, order, stable_locals(graph, fused)):
         upstream = adjoints[gate.name]
         for edge in edges:
             try:
-                local_value = evaluate(edge.local, env)
+                number = local_value(gate, edge, env)
             except DomainError as exc:
                 raise DomainError(f"local gradient of gate {gate.name!r} with respect to "
                                   f"{edge.arg.name!r}: {str(exc).split(': ', 1)[-1]}") from None
-            downstream = upstream * local_value
+            downstream = upstream * number
             sweep.steps.append(Step(gate.name, gate.op, edge.arg.name, edge.position, upstream,
-                                    edge.local, local_value, downstream))
+                                    edge.local, number, downstream))
             adjoints[edge.arg.name] += downstream          # fan-out: gradients add
             parts.setdefault(edge.arg.name, []).append((gate.name, downstream))
 

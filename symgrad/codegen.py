@@ -27,8 +27,10 @@ BACKENDS = {"numpy": "import numpy as np", "jax": "import jax.numpy as np"}
 HELPERS = {
     "_sigmoid": '''\
 def _sigmoid(z):
-    """σ(z) = 1/(1 + e^(−z)) without overflow: below −709, e^(−z) would overflow, and σ < 1e-308 anyway."""
-    return 1.0 / (1.0 + np.exp(-np.maximum(z, -709.0)))
+    """σ(z) = 1/(1 + e^(−z)) for z ≥ 0, e^z/(1 + e^z) below: e^(−|z|) never overflows, and
+    σ(z) of a very negative z underflows to 0 exactly as it should (x·σ(x) stays exact)."""
+    e = np.exp(-np.abs(z))
+    return np.where(np.greater_equal(z, 0), 1.0 / (1.0 + e), e / (1.0 + e))
 ''',
     "_log_sigmoid": '''\
 def _log_sigmoid(z):
@@ -43,15 +45,27 @@ def _logsumexp(*zs):
         top = np.maximum(top, z)
     return top + np.log(sum(np.exp(z - top) for z in zs))
 ''',
-    "_xlogy": '''\
-def _xlogy(x, y):
-    """x·log(y), and 0 where x = 0 (the gradient of a**b in b at a = 0), without a log(0) warning."""
-    zero = np.equal(x, 0)
-    return np.where(zero, 0.0, x * np.log(np.where(zero, 1.0, y)))
+    "_pow_grad_base": '''\
+def _pow_grad_base(a, b):
+    """b·a**(b − 1), the gradient of a**b in a; 0 where b = 0, even at a = 0 (PyTorch)."""
+    zero = np.equal(b, 0)
+    return np.where(zero, 0.0, b * np.power(a, np.where(zero, 1.0, b - 1)))
+''',
+    "_pow_grad_exponent": '''\
+def _pow_grad_exponent(out, a, b):
+    """a**b·log(a) (out = a**b), the gradient of a**b in b; 0 where a = 0 and b >= 0 (PyTorch)."""
+    zero = np.equal(a, 0) & np.greater_equal(b, 0)
+    return np.where(zero, 0.0, out * np.log(np.where(zero, 1.0, a)))
+''',
+    "_tie_split": '''\
+def _tie_split(a, b):
+    """1 where a > b, 1/2 on a tie, 0 below: d max(a, b)/da, comparing (a − b could overflow)."""
+    return np.where(np.greater(a, b), 1.0, np.where(np.equal(a, b), 0.5, 0.0))
 ''',
     "_finish": '''\
 def _finish(value, shape, seen):
-    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or another result."""
+    """``value`` as a float array of ``shape``; a fresh copy if it is shared with an input or
+    another result."""
     value = np.asarray(value, dtype=float)
     if value.shape != shape or id(value) in seen:
         value = np.array(np.broadcast_to(value, shape), dtype=float)
@@ -62,8 +76,8 @@ def _finish(value, shape, seen):
 
 
 class AdjointSymbol(sympy.Symbol):
-    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node that
-    happens to be called ``grad_w`` is never confused with it when the code is printed."""
+    """The variable holding a node's gradient (``grad_w``). Its own class, so that a user's node
+    that happens to be called ``grad_w`` is never confused with it when the code is printed."""
 
 
 class PrintedArgument(str):
@@ -82,7 +96,9 @@ class NumpyCodePrinter(NumPyPrinter):
         self.helpers = set()               # helper functions the printed code calls
 
     def _module_format(self, fqn, register=True):
-        return "np." + fqn.split(".")[-1] if fqn.startswith("numpy.") else super()._module_format(fqn, register)
+        if fqn.startswith("numpy."):
+            return "np." + fqn.split(".")[-1]
+        return super()._module_format(fqn, register)
 
     def _print_Symbol(self, expr):
         return self.names.get(expr.name, expr.name)
@@ -153,23 +169,27 @@ class Compiled:
     inputs: list                     # argument names, in order
     wrt: list                        # gradient names, in order
     output: str = "loss"
-    defaults: dict = field(default_factory=dict)   # a default value per input, when the target has one
+    defaults: dict = field(default_factory=dict)   # a default value per input, if the target has
     shapes: dict = field(default_factory=dict)     # input -> shape, for matrix models
     backend: str = "numpy"
 
-    def __call__(self, **arrays):
+    def __call__(self, /, **arrays):
+        # ``self`` is positional-only, so an input called ``self`` is an ordinary keyword
+        inputs = ", ".join(self.inputs)
         missing = [n for n in self.inputs if n not in arrays]
         if missing:
-            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {', '.join(self.inputs)})")
+            raise InputError(f"compiled function needs {', '.join(missing)} (inputs: {inputs})")
         unknown = [n for n in arrays if n not in self.inputs]
         if unknown:
-            raise InputError(f"{', '.join(map(repr, unknown))} {'are' if len(unknown) > 1 else 'is'} not an "
-                             f"input of the compiled function (inputs: {', '.join(self.inputs)})")
+            verb = "are" if len(unknown) > 1 else "is"
+            raise InputError(f"{', '.join(map(repr, unknown))} {verb} not an input of the "
+                             f"compiled function (inputs: {inputs})")
         args = [np.asarray(arrays[n], dtype=float) for n in self.inputs]
-        for name, a in zip(self.inputs, args):
+        for name, a in zip(self.inputs, args, strict=True):
             want = self.shapes.get(name)
             if want is not None and a.shape != tuple(want):
-                raise InputError(f"input {name!r} has shape {a.shape}, the model needs {tuple(want)}")
+                raise InputError(f"input {name!r} has shape {a.shape}, "
+                                 f"the model needs {tuple(want)}")
         return self.function(*args)
 
     def __repr__(self):
@@ -195,18 +215,24 @@ class LogSumExp(sympy.Function):
     """log Σ e^(args), printed as the stable ``_logsumexp`` helper (generated code only)."""
 
 
-RESERVED = {"np", "shape", "seen", "value", "loss_and_grads"}
+# Names generated code reads that a user's node must never shadow: its own variables, the module
+# (``np``), the function itself, and every builtin (the body calls ``id``; a helper may call
+# ``sum`` or ``float``). Helpers start with "_", and a node name starting with "_" is renamed too.
+RESERVED = frozenset({"np", "jax", "numpy", "shape", "seen", "value", "loss_and_grads"}
+                     | set(dir(builtins)))
 
 
 def python_names(order):
-    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one."""
+    """node name -> Python variable: the name itself when it is a safe identifier, else a fresh one
+    (``v_id`` for a node called ``id``: generated code never depends on a name a user chose)."""
     names, used = {}, set(RESERVED)
     for name in order:
         var = name
-        if (not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_")
-                or name in used or name.startswith("grad_")):
+        if (not name.isidentifier() or keyword.iskeyword(name) or keyword.issoftkeyword(name)
+                or name.startswith("_") or name in used or name.startswith("grad_")):
             base = "v_" + "".join(c if c.isalnum() else "_" for c in name)
-            var = next(f"{base}{i or ''}" for i in itertools.count() if f"{base}{i or ''}" not in used)
+            var = next(f"{base}{i or ''}" for i in itertools.count()
+                       if f"{base}{i or ''}" not in used)
         names[name] = var
         used.add(var)
     return names
@@ -223,7 +249,7 @@ def adjoint_names(order, used):
     return out
 
 
-# --- loading ----------------------------------------------------------------------------------------
+# --- loading -------------------------------------------------------------------------------------
 _counter = itertools.count(1)
 
 

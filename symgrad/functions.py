@@ -11,8 +11,9 @@ module holds what every such class shares:
 - printing: ``name(args)`` as text, ``head\\left(args\\right)`` in LaTeX, and a NumPy template
   (``numpy``) that ``codegen.NumpyCodePrinter`` fills in.
 
-It also defines two functions that appear only inside local gradients or generated code:
-``Step`` (the derivative of relu, step(0) = 0 as in PyTorch) and ``XLogY`` (x·log(y), 0 at x = 0).
+It also defines functions that appear only inside local gradients or generated code: ``Step``
+(the derivative of relu, step(0) = 0 as in PyTorch) and the two local gradients of a**b with
+PyTorch's conventions at a = 0 and b = 0 (``PowBaseGrad``, ``PowExponentGrad``).
 """
 
 import math
@@ -107,19 +108,60 @@ class Step(SymgradFunction):
         return rf"{body}^{{{exp}}}" if exp else body
 
 
-def _xlogy(x, y):
-    return 0.0 if x == 0 else x * math.log(y)
+def _pow_grad_base(a, b):
+    """b·a**(b − 1), the gradient of a**b in a; 0 where b = 0, even at a = 0 (PyTorch's
+    ``pow_backward_self``: ``where(exponent == 0, 0, ...)``)."""
+    if b == 0:
+        return 0.0
+    if a == 0 and b < 1:
+        raise ZeroDivisionError          # 0 to a negative power: a pole
+    try:
+        return b * math.pow(a, b - 1)
+    except OverflowError:
+        return math.copysign(math.inf, b)
 
 
-class XLogY(SymgradFunction):
-    """x·log(y), 0 where x = 0 (the gradient of a**b in b at a = 0); compiled code only."""
+def _pow_grad_exponent(out, a, b):
+    """out·log(a) with out = a**b, the gradient of a**b in b; 0 where a = 0 and b ≥ 0
+    (PyTorch's ``pow_backward_exponent``: ``where(base == 0 & exponent >= 0, 0, ...)``)."""
+    if a == 0 and b >= 0:
+        return 0.0
+    return out * math.log(a)             # a < 0: log of a negative number, a domain error
+
+
+class PowBaseGrad(SymgradFunction):
+    """b·a**(b − 1), 0 where b = 0: the base's local gradient of a**b as evaluated and compiled."""
 
     nargs = 2
     arity = 0
-    text = "xlogy"
-    numeric = staticmethod(_xlogy)
-    numpy = "_xlogy({0}, {1})"
-    helpers = ("_xlogy",)
+    text = "pow_grad_base"
+    numeric = staticmethod(_pow_grad_base)
+    numpy = "_pow_grad_base({0}, {1})"
+    helpers = ("_pow_grad_base",)
+
+
+class PowExponentGrad(SymgradFunction):
+    """a**b·log(a) (``out`` = a**b), 0 where a = 0 and b ≥ 0: the exponent's local gradient of
+    a**b as evaluated and compiled."""
+
+    nargs = 3
+    arity = 0
+    text = "pow_grad_exponent"
+    numeric = staticmethod(_pow_grad_exponent)
+    numpy = "_pow_grad_exponent({0}, {1}, {2})"
+    helpers = ("_pow_grad_exponent",)
+
+
+class TieSplit(SymgradFunction):
+    """1 where a > b, ½ where a = b, 0 where a < b: d max(a, b)/da as evaluated and compiled. It
+    compares, so it never forms a − b (which overflows at a = 1e308, b = −1e308)."""
+
+    nargs = 2
+    arity = 0
+    text = "tie_split"
+    numeric = staticmethod(lambda a, b: 1.0 if a > b else (0.5 if a == b else 0.0))
+    numpy = "_tie_split({0}, {1})"
+    helpers = ("_tie_split",)
 
 
 def stable_sigmoid(v):

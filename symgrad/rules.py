@@ -24,7 +24,15 @@ from typing import Callable, Optional
 import sympy
 from sympy import Abs, Heaviside, S, cos, exp, log, sign, sin, sqrt, tanh
 
-from .functions import Step, XLogY, function_class, stable_sigmoid
+from .errors import DomainError
+from .functions import (
+    PowBaseGrad,
+    PowExponentGrad,
+    Step,
+    TieSplit,
+    function_class,
+    stable_sigmoid,
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +50,10 @@ class Primitive:
     numeric: Optional[Callable] = None  # floats -> float, for ``function`` (numeric.py)
     glyph: str = ""            # inside the gate's box in graph figures (default: the name)
     plot: Optional[tuple] = None  # (lo, hi): plotted with its derivative over this domain
-    # Substitutions applied to the local gradients in compiled code only, where the rule's form
-    # overflows or warns although its value is finite: (*args, *params, out) -> {expr: stable}.
+    # Substitutions applied to the local gradients where they are computed (compiled code and
+    # derive's numbers; the derivation shows the rule's form), where the rule's form overflows,
+    # warns or misses PyTorch's convention although the value is finite:
+    # (*args, *params, out) -> {expr: stable}.
     stable: Optional[Callable] = None
     callable: bool = True      # a user may call it by name: ``relu(x)``
 
@@ -89,18 +99,55 @@ def activation(name, class_name, local, numeric, numpy, latex, *, arity=1, param
 
 ACTIVATION_DOMAIN = (-4.0, 4.0)
 
+
+def _divide(a, b):
+    # 2.5/0.0 of two SymPy Floats raises ZeroDivisionError inside mpmath, where 2.5/0 gives zoo:
+    # a division by a zero number is zoo either way, refused by the parser as "division by zero".
+    if b.is_Number and b.is_zero:
+        return sympy.zoo
+    return a / b
+
+
+def _pow_local(a, b, out):
+    """d(a^b)/da = b·a^(b − 1), d(a^b)/db = a^b·log(a) (used only when the exponent is a node).
+
+    A constant base 0 has the exponent gradient 0 (0^b is 0 for every b > 0; PyTorch's
+    ``pow_backward_exponent`` gives 0 for b ≥ 0); a constant negative base with a variable
+    exponent is a domain error (a^b·log(a) is not real), refused here in one line."""
+    if a.is_number and a.is_zero:
+        return (b * a ** (b - 1), S.Zero)
+    if a.is_number and a.is_negative and not b.is_number:
+        power = sympy.sstr(sympy.Pow(a, b, evaluate=False))
+        raise DomainError(f"{power}: a negative base ({a}) with a variable exponent is a domain "
+                          f"error (its gradient in the exponent, {power}·log({a}), is not real)")
+    return (b * a ** (b - 1), out * log(a))
+
+
+def _pow_stable(a, b, out):
+    """The local gradients of a^b as evaluated and compiled, with PyTorch's conventions: the base's
+    is 0 where b = 0 (even at a = 0, where b·a^(b − 1) would be 0·∞), the exponent's is 0 where
+    a = 0 and b ≥ 0 (where a^b·log(a) would be 0·(−∞), or 1·(−∞) at b = 0)."""
+    subs = {}
+    if not b.is_number:
+        subs[b * a ** (b - 1)] = PowBaseGrad(a, b)
+    if not a.is_number:
+        subs[out * log(a)] = PowExponentGrad(out, a, b)
+    return subs
+
+
 # --- arithmetic ----------------------------------------------------------------------------------
 _ARITHMETIC = [
     arithmetic("add", 2, lambda a, b: a + b, lambda a, b, out: (S.One, S.One), "+"),
     arithmetic("sub", 2, lambda a, b: a - b, lambda a, b, out: (S.One, S.NegativeOne), "−"),
     arithmetic("mul", 2, lambda a, b: a * b, lambda a, b, out: (b, a), "×"),
-    arithmetic("div", 2, lambda a, b: a / b, lambda a, b, out: (1 / b, -a / b**2), "÷"),
+    # evaluated and compiled, ∂(a/b)/∂b is −(a/b)/b, as PyTorch computes it: b² of a tiny b
+    # underflows (−1e-200/(1e-200)² would be −inf), the quotient of the quotient does not
+    Primitive("div", 2, _divide, lambda a, b, out: (1 / b, -a / b**2), "÷", callable=False,
+              stable=lambda a, b, out: {-a / b**2: -out / b}),
     arithmetic("neg", 1, lambda a: -a, lambda a, out: (S.NegativeOne,), "negate", "−x"),
     arithmetic("identity", 1, lambda a: a, lambda a, out: (S.One,), "copy"),
-    # d(a^b)/db = a^b·log(a): only used when the exponent is itself a node. At a = 0 it is 0
-    # (PyTorch's convention; numeric.py reads 0·log(0) as 0, compiled code uses xlogy).
-    Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: (b * a ** (b - 1), out * log(a)),
-              "power", callable=False, stable=lambda a, b, out: {out * log(a): XLogY(out, a)}),
+    Primitive("pow", 2, lambda a, b: a**b, lambda a, b, out: _pow_local(a, b, out), "power",
+              callable=False, stable=lambda a, b, out: _pow_stable(a, b, out)),
 ]
 # --- smooth functions ----------------------------------------------------------------------------
 _SMOOTH = [
@@ -137,6 +184,11 @@ def _tie_split(a, b):
     return Heaviside(a - b, S.Half)
 
 
+def _tie_compare(a, b):
+    """Evaluated and compiled, the tie split compares a and b instead of forming a − b."""
+    return {_tie_split(a, b): TieSplit(a, b), _tie_split(b, a): TieSplit(b, a)}
+
+
 def _elu_exact(x, alpha):
     return x if x > 0 else alpha * (exp(x) - 1)
 
@@ -147,9 +199,11 @@ _KINKS = [
                "np.maximum({0}, 0.0)", r"\operatorname{relu}", plot=ACTIVATION_DOMAIN,
                exact=lambda x: x if x > 0 else S.Zero),
     activation("max", "Maximum", lambda a, b, out: (_tie_split(a, b), _tie_split(b, a)), max,
-               "np.maximum({0}, {1})", r"\max", arity=2, exact=lambda a, b: a if a >= b else b),
+               "np.maximum({0}, {1})", r"\max", arity=2, exact=lambda a, b: a if a >= b else b,
+               stable=lambda a, b, out: _tie_compare(a, b)),
     activation("min", "Minimum", lambda a, b, out: (_tie_split(b, a), _tie_split(a, b)), min,
-               "np.minimum({0}, {1})", r"\min", arity=2, exact=lambda a, b: a if a <= b else b),
+               "np.minimum({0}, {1})", r"\min", arity=2, exact=lambda a, b: a if a <= b else b,
+               stable=lambda a, b, out: _tie_compare(a, b)),
     activation("leaky_relu", "LeakyRelu",
                lambda a, alpha, out: (Step(a) + alpha * (1 - Step(a)),),
                lambda x, alpha: x if x > 0 else alpha * x,
