@@ -9,7 +9,8 @@ Conventions for examples in README.md and docs/*.md (README's "Layout" section p
 - In shown output, a line that is only ``...`` stands for any number of lines (none included),
   and ``...`` inside a line for any text on that line.
 - The exit status must be 0, unless the command's trailing comment says ``exit N``
-  (``$ symgrad check claims.toml   # exit 1: a claim fails``).
+  (``$ symgrad check claims.toml   # exit 1: a claim fails``), or the output shown has a line
+  starting ``symgrad: error:`` (then any status but 0 will do; ``exit N`` makes it exact).
 - A ```python block with ``>>>`` prompts is a doctest (ELLIPSIS on); any other ```python block
   must run without raising. The Python blocks of one file share one namespace, in order, as
   the cells of a notebook do.
@@ -64,7 +65,7 @@ class Command:
     line: int            # 1-based line of the `$ ` line in the document
     text: str            # the command, without the prompt
     expected: list       # the output lines shown under it (may be empty: not compared)
-    exit_code: int = 0
+    exit_code: int = 0   # -1: any status but 0 (the output shown is an error)
     not_run: str = ""    # the reason, when marked "not run:"
 
 
@@ -139,7 +140,9 @@ def parse_console(body, first_line):
         comment = shell_comment(text)
         status = re.search(r"\bexit (\d+)\b", comment)
         reason = re.search(r"\bnot run:\s*(.*)", comment)
-        commands.append(Command(line, text, expected, int(status.group(1)) if status else 0,
+        shows_error = any(e.startswith("symgrad: error:") for e in expected)
+        code = int(status.group(1)) if status else (-1 if shows_error else 0)
+        commands.append(Command(line, text, expected, code,
                                 reason.group(1).strip() if reason else ""))
     return commands
 
@@ -203,6 +206,14 @@ def output_matches(expected, actual):
     return re.fullmatch("".join(parts), "".join(f"{a}\n" for a in actual)) is not None
 
 
+def status_ok(status, expected):
+    return status != 0 if expected == -1 else status == expected
+
+
+def expected_status(command):
+    return "non-zero" if command.exit_code == -1 else command.exit_code
+
+
 def console_failures(block):
     """Run a console block's commands in one folder; a readable message per failing command."""
     failures = []
@@ -213,9 +224,9 @@ def console_failures(block):
                 continue
             where = f"{block.path.relative_to(ROOT)}:{command.line}"
             status, actual = run_command(command, work, env)
-            if status != command.exit_code:
+            if not status_ok(status, command.exit_code):
                 failures.append(f"{where}: $ {command.text}\n  exit status {status}, expected "
-                                f"{command.exit_code}; it printed:\n"
+                                f"{expected_status(command)}; it printed:\n"
                                 + textwrap.indent("\n".join(actual), "    "))
             elif command.expected and not output_matches(command.expected, actual):
                 failures.append(f"{where}: $ {command.text}\n  output differs\n"
@@ -278,8 +289,8 @@ def _run_one_python(block, namespace, verbose):
             out = io.StringIO()
             runner.run(test, out=out.write, clear_globs=False)
             return out.getvalue()
-        code = compile("\n" * block.line + block.text, str(block.path), "exec")
         try:
+            code = compile("\n" * block.line + block.text, str(block.path), "exec")
             with redirect_stdout(io.StringIO()):
                 exec(code, namespace)  # noqa: S102 - the document's own example code
         except Exception:
@@ -398,21 +409,39 @@ def documented_keys(text):
     return parse_object(text.index("{"))[0]
 
 
+EMPTY = "an empty list"     # real output with no entry to compare (e.g. no accumulations)
+
+
 def actual_keys(value, like):
-    """The keys of real output, as deep as the documented tree ``like`` goes."""
-    while isinstance(value, list):
-        dicts = [v for v in value if isinstance(v, dict)]
-        merged = {}
-        for d in dicts:
-            merged.update(d)
-        value = merged if dicts else (value[0] if value else None)
+    """The keys of real output, as deep as the documented tree ``like`` goes; the keys of a
+    list's objects are the union over its items."""
+    if isinstance(value, list):
+        trees = [actual_keys(v, like) for v in value]
+        trees = [t for t in trees if t not in (None, EMPTY)]
+        return union(trees) if trees else (EMPTY if not value else None)
     if not isinstance(value, dict) or like is None:
         return None
     return {k: actual_keys(value[k], like.get(k)) if k in like else None for k in value}
 
 
+def union(trees):
+    merged = {}
+    for tree in trees:
+        for key, sub in tree.items():
+            old = merged.get(key)
+            if old in (None, EMPTY):
+                merged[key] = sub
+            elif sub not in (None, EMPTY):
+                merged[key] = union([old, sub])
+    return merged
+
+
 def assert_keys(documented, actual, where):
-    assert documented is not None and actual is not None, where
+    if actual == EMPTY:
+        return
+    assert documented is not None and actual is not None, (
+        f"{where}: the document shows {'no object' if documented is None else 'an object'}, "
+        f"the output has {'none' if actual is None else 'one'}")
     assert set(actual) == set(documented), (
         f"{where}: keys differ\n  documented, not in the output: "
         f"{sorted(set(documented) - set(actual))}\n  in the output, not documented: "
@@ -437,7 +466,7 @@ def cli_json(*argv):
 def schema_blocks(heading):
     """The code blocks of a README section, as (language, text)."""
     section = readme_section(heading)
-    return re.findall(r"^```(\w*)\n(.*?)^```", section, re.S | re.M)
+    return re.findall(r"^ *```(\w*)\n(.*?)^ *```", section, re.S | re.M)
 
 
 def sample_agrees(sample, actual, where):
@@ -488,6 +517,8 @@ def test_json_schema_list():
     tree = documented_keys(text)
     for entry in actual:
         assert_keys(tree, actual_keys(entry, tree), f"list --format json, {entry['id']}")
+    assert_keys(tree, actual_keys(actual, tree), "list --format json, all models")
+    assert any(entry["errata"] for entry in actual)
 
 
 def test_json_schema_train():
@@ -533,8 +564,9 @@ def print_document(path):
                         continue
                     status, actual = run_command(command, work, env)
                     print("\n".join(actual))
-                    if status != command.exit_code:
-                        print(f"[exit status {status}, the document expects {command.exit_code}]")
+                    if not status_ok(status, command.exit_code):
+                        print(f"[exit status {status}, the document expects "
+                              f"{expected_status(command)}]")
                 print("```")
             finally:
                 shutil.rmtree(work, ignore_errors=True)
