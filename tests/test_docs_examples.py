@@ -47,6 +47,7 @@ import sys
 import tempfile
 import textwrap
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,6 +256,7 @@ class InFolder:
 
 
 NAMESPACES = {}      # document path -> (its Python namespace, how many of its blocks have run)
+FAILED_BEFORE = {}   # document path -> where its first failing Python block is
 
 
 def python_blocks(path):
@@ -273,8 +275,14 @@ def run_python(block, verbose=False):
     namespace, done = NAMESPACES.setdefault(block.path, ({"__name__": "__docs__"}, 0))
     message = ""
     for k in range(done, blocks.index(block) + 1):
+        earlier = FAILED_BEFORE.get(block.path)
         message = _run_one_python(blocks[k], namespace, verbose)
         NAMESPACES[block.path] = (namespace, k + 1)
+        if message and earlier:
+            message = (f"(an earlier Python block of this file failed, {earlier}; its names may "
+                       f"be missing here)\n{message}")
+        if message:
+            FAILED_BEFORE.setdefault(block.path, blocks[k].where)
     return message
 
 
@@ -314,10 +322,22 @@ def block_id(block):
     return f"{block.path.relative_to(ROOT)}:{block.line}:{block.lang}"
 
 
+@pytest.fixture(scope="module")
+def console_runs(request):
+    """The selected console blocks, run side by side (each in its own folder) to keep this file
+    fast: block -> the future of its failure messages."""
+    selected = [item.callspec.params["block"] for item in request.session.items
+                if getattr(item, "callspec", None) and item.originalname == "test_example"
+                and item.callspec.params["block"].lang == "console"]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        yield {id(b): pool.submit(console_failures, b) for b in selected}
+
+
 @pytest.mark.parametrize("block", ALL_BLOCKS, ids=block_id)
-def test_example(block):
+def test_example(block, console_runs):
     if block.lang == "console":
-        failures = console_failures(block)
+        future = console_runs.get(id(block))
+        failures = future.result() if future else console_failures(block)
         assert not failures, "\n\n".join(failures)
     elif block.lang == "python":
         if not_run_reason(block):
