@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import symgrad
-from symgrad.stepper import stepper_page
+from symgrad.render.stepper import stepper_page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
