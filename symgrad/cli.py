@@ -117,6 +117,8 @@ def _add_render(sub):
                    help="Markdown (default), Jekyll post, LaTeX article, or one HTML page")
     p.add_argument("-o", "--out", metavar="DIR", default=".", help="output directory (default: .)")
     p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
+    p.add_argument("--static", action="store_true",
+                   help="no stepper (html and jekyll pages step through the passes by default)")
     p.set_defaults(run=run_render)
 
 
@@ -201,7 +203,7 @@ def run_render(args):
         raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
                          "catalog id) or --all")
     doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
-                at=args.at, wrt=args.wrt, output=args.output, lr=args.lr)
+                at=args.at, wrt=args.wrt, output=args.output, lr=args.lr, static=args.static)
     paths = write_document(doc, args.out)
     extra = ""
     if doc.files:

@@ -1,4 +1,4 @@
-"""The stepper's frames and HTML block (symgrad/stepper.py), without a browser.
+"""The stepper's frames and HTML block (symgrad/render/stepper.py), without a browser.
 
 The numbers are checked against ``Derivation.to_json()`` (what ``symgrad derive --format json``
 prints), formatted here independently of the stepper's own helpers.
@@ -7,17 +7,18 @@ prints), formatted here independently of the stepper's own helpers.
 import json
 import re
 
+import numpy as np
 import pytest
 
 import symgrad
-from symgrad import stepper
+from symgrad.render import stepper
 
 MODELS = [("sigmoid-neuron", None), ("net-2-2-2-1", None), ("(x+y)*z", "x=-2,y=5,z=-4"),
           ("softmax-ce", None)]
 
 
 def fmt(v):
-    """6 significant digits; zero is 0 (the caption's number format, docs/stepper.md)."""
+    """6 significant digits; zero is 0 (the caption's number format, docs/render.md)."""
     return "0" if v == 0 else f"{v:.6g}"
 
 
@@ -51,11 +52,12 @@ def test_captions_carry_the_json_numbers(case):
         start = frames[0].caption[lang]
         for name, value in js["at"].items():
             assert f"{name} = {fmt(value)}" in start
-        for f, row in zip([f for f in frames if f.kind == "forward"], forward):
+        for f, row in zip([f for f in frames if f.kind == "forward"], forward, strict=True):
             assert f.caption[lang].endswith(f" = {fmt(row['value'])}"), f.caption[lang]
             assert f"gate {row['name']}: {row['name']} = {row['expr']} = " in f.caption[lang]
-        for f, s in zip([f for f in frames if f.kind == "backward"], js["steps"]):
-            expected = f"{fmt(s['upstream'])} × {fmt_factor(s['local_value'])} = {fmt(s['downstream'])}"
+        for f, s in zip([f for f in frames if f.kind == "backward"], js["steps"], strict=True):
+            expected = (f"{fmt(s['upstream'])} × {fmt_factor(s['local_value'])} = "
+                        f"{fmt(s['downstream'])}")
             assert expected in f.caption[lang], (expected, f.caption[lang])
             assert f"∂{s['gate']}/∂{s['input']} = {s['local']}" in f.caption[lang]
 
@@ -88,15 +90,36 @@ def test_reveals_every_label_once_by_the_end(case):
     assert f"grad:{js['output']}->" in frames[len(js['forward']) - len(js['inputs']) + 1].reveal
 
 
+def block_data(block):
+    return json.loads(re.search(r'<script type="application/json" data-step-data>(.*?)</script>',
+                                block, re.DOTALL).group(1))
+
+
+def fill(template, values):
+    return re.sub(r"\{(\d+)\}", lambda m: values[int(m.group(1))], template)
+
+
+def script_captions(data):
+    """The captions as the script writes them (templates.js's formatting, redone here)."""
+    out = []
+    for row in data["frames"]:
+        texts = []
+        for i, lang in enumerate(data["langs"]):
+            texts.append((lang, "".join(fill(data["words"][key][i], values)
+                                        for key, values in row[4])))
+        out.append(texts)
+    return out
+
+
 def test_block_carries_the_contract():
     d = symgrad.derive("(x+y)*z", at="x=-2,y=5,z=-4")
     svg = stepper.graph_svg(d)
     block = stepper.stepper_block(d, "en", svg)
     head = block.split(">", 1)[0]
     assert " hidden" in head and "data-stepper" in head
-    for action in ("first", "prev", "next", "last"):
-        assert re.search(rf'<button type="button" data-step-action="{action}" aria-label="[^"]+"',
-                         block)
+    for action, label in (("first", "Start"), ("prev", "Previous"), ("next", "Next"),
+                          ("last", "End")):
+        assert f'<button type="button" data-step-action="{action}">{label}</button>' in block
     assert re.search(r"<p [^>]*data-step-caption[^>]*aria-live=\"polite\"", block)
     for name in ("x", "y", "z", "n1", "f"):
         assert f'data-node="{name}"' in svg
@@ -104,27 +127,85 @@ def test_block_carries_the_contract():
         assert f'data-edge="{edge}"' in svg
     assert svg.count('data-part="gate"') == 2
     assert svg.count('data-label="value"') == svg.count('data-label="grad"') == 5
-    data = re.search(r'<script type="application/json" data-step-data>(.*?)</script>', block, re.DOTALL)
-    frames = json.loads(data.group(1))["frames"]
-    assert len(frames) == 1 + 2 + 4
-    assert frames[3]["caption"] == [["en", stepper.frames(d)[3].caption["en"]]]
+    data = block_data(block)
+    assert len(data["frames"]) == 1 + 2 + 4
+    captions = script_captions(data)
+    assert [c[0][1] for c in captions] == [f.caption["en"] for f in stepper.frames(d)]
+    assert "\n\n" not in block                  # one HTML block for kramdown
 
 
-def test_the_static_figure_is_unchanged_without_data_attributes():
+def test_html_page_has_the_stepper_and_static_has_none():
     from symgrad.render import build
 
-    html = build("circuit-xyz", "html", "en").text
-    assert "data-node" not in html and "data-step" not in html
+    page = build("circuit-xyz", "html", "en").text
+    static = build("circuit-xyz", "html", "en", static=True).text
+    section = '<section class="symgrad-stepper" id="stepper" data-stepper'
+    assert page.count(section) == 1 and page.index(section) < page.index("<h2>")
+    assert page.count("<svg") == static.count("<svg")      # the figure is not copied
+    assert "data-node" not in static and "data-step" not in static and "<script" not in static
+    assert "#step-" not in static
+    for frame in stepper.frames(symgrad.derive("circuit-xyz")):
+        if frame.anchor:
+            assert f'id="{frame.anchor}"' in page, frame.anchor
+    assert page.count('href="#step-') == page.count('class="symgrad-step-link"') == 4
+    assert build("circuit-xyz", "md", "en").text == build("circuit-xyz", "md", "en",
+                                                          static=True).text
+    assert "data-step" not in build("circuit-xyz", "md", "both").text
+    matrix = build("mlp-2layer", "html", "en").text
+    assert 'id="matrix-forward"' in matrix and 'id="matrix-backward"' in matrix
+    assert "data-stepper" in matrix and "data-stepper" not in build("mlp-2layer", "md", "en").text
+
+
+def test_jekyll_post_embeds_the_block_in_raw_tags():
+    from symgrad.render import build
+
+    post = build("net-2-2-2-1", "jekyll", "both").text
+    body = post.split("---", 2)[2]
+    start, end = body.index("{% raw %}"), body.index("{% endraw %}")
+    block = body[start:end]
+    assert body.count("{% raw %}") == body.count("{% endraw %}") == 1
+    assert "<section" in block and "</section>" in block and "\n\n" not in block
+    assert "{%" not in block[len("{% raw %}"):] and "{{" not in block
+    assert body[:start].strip() == "" and body[end:].startswith("{% endraw %}\n\n")
+    assert "data-stepper" not in build("net-2-2-2-1", "jekyll", "both", static=True).text
+    # a Liquid-like text in the data cannot end the raw block
+    assert "{%" not in stepper.script_json({"t": "{% endraw %}{{ x }}"})
+    assert stepper.jekyll_block("<p>{% endraw %}</p>") == \
+        "{% raw %}<p>{&#37; endraw %}</p>{% endraw %}"
+
+
+def test_cli_static_flag(tmp_path):
+    from symgrad.cli import main
+
+    assert main(["render", "circuit-xyz", "--format", "html", "-o", str(tmp_path)]) == 0
+    assert main(["render", "circuit-xyz", "--format", "html", "--static", "-o",
+                 str(tmp_path / "s")]) == 0
+    assert "data-stepper" in (tmp_path / "circuit-xyz.html").read_text(encoding="utf-8")
+    assert "data-stepper" not in (tmp_path / "s" / "circuit-xyz.html").read_text(encoding="utf-8")
+
+
+def test_page_size_stays_under_one_and_a_half_times_the_static_page():
+    """The smallest pages (the largest share of stepper) of the catalog, measured over all of it
+    when this was written: circuit-xyz and the matrix-level mlp-2layer."""
+    from symgrad.render import build
+
+    for model in ("circuit-xyz", "mlp-2layer", "chain-rule"):
+        for lang in ("en", "both"):
+            full = len(build(model, "html", lang).text.encode())
+            static = len(build(model, "html", lang, static=True).text.encode())
+            assert full < 1.5 * static, (model, lang, full / static)
 
 
 def test_both_languages_korean_first():
     d = symgrad.derive("sigmoid-neuron")
-    block = stepper.stepper_block(d, "both", "")
+    block = stepper.stepper_block(d, "both")
     assert "다음 · Next" in block
-    data = json.loads(re.search(r"data-step-data>(.*?)</script>", block, re.DOTALL).group(1))
-    assert [lang for lang, _ in data["frames"][1]["caption"]] == ["ko", "en"]
+    data = block_data(block)
+    assert data["langs"] == ["ko", "en"]
+    first = script_captions(data)[1]
+    assert first == [(x, stepper.frames(d)[1].caption[x]) for x in ("ko", "en")]
     with pytest.raises(ValueError):
-        stepper.stepper_block(d, "fr", "")
+        stepper.stepper_block(d, "fr")
 
 
 def test_script_json_cannot_close_the_script_element():
@@ -152,12 +233,27 @@ def test_matrix_frames_show_shapes():
     assert len(frames) == 1 + len(js["forward"]) + len(js["steps"])
     assert [(f.node, f.edge) for f in frames if f.kind == "backward"] == \
         [(s["gate"], f"{s['input']}->{s['gate']}") for s in js["steps"]]
-    for f, s in zip([f for f in frames if f.kind == "backward"], js["steps"]):
+    for f, s in zip([f for f in frames if f.kind == "backward"], js["steps"], strict=True):
         ishape = "×".join(map(str, s["input_shape"])) or "scalar"
-        assert f"{s['rule']}" in f.caption["en"] and f"its shape {ishape}" in f.caption["en"]
+        assert f"rule {s['rule']}," in f.caption["en"]
+        assert f"{ishape}, the shape of {s['input']} ✓" in f.caption["en"]
         assert s["downstream"] in f.caption["ko"]
-    for f, r in zip([f for f in frames if f.kind == "forward"], js["forward"]):
+    for f, r in zip([f for f in frames if f.kind == "forward"], js["forward"], strict=True):
         assert f"{r['name']} = {r['formula']}, shape {'×'.join(map(str, r['shape']))}" in \
             f.caption["en"]
     page = stepper.stepper_page(d, "ko")
     assert page.count('data-part="gate"') == len(js["forward"])
+    # the arrays the derivation holds: small inputs and the parameters' gradients, written out
+    start = frames[0].caption["en"]
+    for name in js["inputs"]:
+        assert f"{name} = " in start
+    for name, grad in js["gradients"].items():
+        done = [f for f in frames if f.kind == "backward" and f.numbers.get("gradient")
+                and f.edge.startswith(name + "->")]
+        assert len(done) == 1
+        assert np.allclose(done[0].numbers["gradient"], grad)
+        text = "[" + ", ".join("[" + ", ".join(fmt(v) for v in row) + "]" for row in grad) + "]"
+        assert f"∂{js['output']}/∂{name} is complete: " in done[0].caption["en"]
+        assert text in done[0].caption["en"], (text, done[0].caption["en"])
+    rows = [f for f in frames if f.kind == "forward" and f.node == js["output"]]
+    assert rows[0].caption["en"].endswith(f", value {fmt(js['value'])}")

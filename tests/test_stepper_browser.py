@@ -1,4 +1,5 @@
-"""The stepper in a real browser: Chromium driven by Selenium through every frame.
+"""The stepper in a real browser: Chromium driven by Selenium through every frame of the pages
+``symgrad render TARGET --format html`` writes (and one standalone page).
 
 Needs selenium, /usr/bin/chromium and /usr/bin/chromedriver (Debian's chromium and
 chromium-driver); skipped when one is missing, unless SYMGRAD_REQUIRE_TOOLS=1 (then it fails).
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 import symgrad
-from symgrad.stepper import stepper_page
+from symgrad.cli import main
+from symgrad.render.stepper import stepper_page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -90,7 +92,8 @@ def pages(tmp_path_factory):
 
 
 def expected_frames(d):
-    """(caption substring, active gate, active edge, caption ending) per frame, from derive's JSON."""
+    """(caption substring, active gate, active edge, caption ending) per frame, from derive's
+    JSON."""
     js = d.to_json()
     out = [(", ".join(f"{k} = {fmt(v)}" for k, v in js["at"].items()), None, None, "")]
     for row in js["forward"]:
@@ -104,11 +107,25 @@ def expected_frames(d):
 
 
 def load(browser, folder, d, lang, name):
+    """A standalone page holding only the stepper."""
     path = Path(folder) / f"{name}.html"
     path.write_text(stepper_page(d, lang), encoding="utf-8")
+    return open_page(browser, path)
+
+
+def open_page(browser, path):
     browser.get(path.as_uri())
     browser.get_log("performance")         # start the network check from this page's load
     return path.as_uri()
+
+
+def rendered(browser, folder, target, at, lang, name):
+    """The page ``symgrad render TARGET --format html`` writes, opened in the browser."""
+    out = Path(folder) / name
+    args = ["render", target, "--format", "html", "--lang", lang, "-o", str(out)]
+    assert main(args + (["--at", at] if at else [])) == 0
+    (page,) = out.glob("*.html")
+    return open_page(browser, page)
 
 
 def click(browser, action):
@@ -136,9 +153,13 @@ def no_network(browser, url):
 
 @pytest.mark.parametrize("target,at", CASES, ids=["sigmoid-neuron", "net-2-2-2-1", "xyz",
                                                   "program"])
-def test_every_frame_next_then_previous(browser, pages, target, at):
+def test_every_frame_next_then_previous(browser, pages, target, at, tmp_path):
     d = symgrad.derive(target, at=at)
-    url = load(browser, pages, d, "en", f"page-{len(target)}")
+    if target == PROGRAM:        # a user program, from a file as users give it
+        program = tmp_path / "program.py"
+        program.write_text(PROGRAM, encoding="utf-8")
+        target = str(program)
+    url = rendered(browser, pages, target, at, "en", f"page-{len(target)}")
     wants = expected_frames(d)
     states = []
     for i, want in enumerate(wants):
@@ -150,63 +171,151 @@ def test_every_frame_next_then_previous(browser, pages, target, at):
         "disabled")
     for i in range(len(wants) - 2, -1, -1):                       # Previous undoes Next
         assert browser.execute_script(STATE, "prev") == states[i], i
+    # the figure is the document's own, borrowed: one drawing in the page, one copy shown
+    assert browser.execute_script(
+        "return document.querySelectorAll('svg [data-part=\"gate\"]').length") == \
+        2 * sum(1 for r in d.forward if r.op != "input")
     no_network(browser, url)
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+LINKS = """
+const root = document.querySelector('[data-stepper]');
+const link = root.querySelector('[data-step-link]');
+const target = link.hidden ? null : document.getElementById(link.getAttribute('href').slice(1));
+return [link.hidden, target ? target.closest('tr, h3, h2').textContent : null];
+"""
+
+
+def test_links_to_the_document_and_back(browser, pages):
+    d = symgrad.derive("(x+y)*z", at="x=-2,y=5,z=-4")
+    rendered(browser, pages, "(x+y)*z", "x=-2,y=5,z=-4", "en", "links")
+    assert browser.execute_script(LINKS)[0]                  # the start has no paragraph
+    browser.execute_script(STATE, "next")                     # forward: the node's table row
+    hidden, row = browser.execute_script(LINKS)
+    first_gate = [r.name for r in d.forward if r.op != "input"][0]
+    assert not hidden and row.strip().startswith(first_gate + " ↑"), row
+    browser.execute_script(STATE, "last")                     # backward: the gate's heading
+    hidden, heading = browser.execute_script(LINKS)
+    assert not hidden and heading == f"The + gate: {d.steps[-1].gate} ↑", heading
+    # and back: the document's link to step 3 opens frame 3
+    browser.find_element("css selector", 'a.symgrad-step-link[href="#step-3"]').click()
+    root = browser.find_element("css selector", "[data-stepper]")
+    assert root.get_attribute("data-step-index") == "3"
+    assert browser.execute_script(STATE)["gates"] == [d.steps[0].gate]
 
 
 def test_keys_and_korean(browser, pages):
     from selenium.webdriver.common.keys import Keys
 
-    d = symgrad.derive("(x+y)*z", at="x=-2,y=5,z=-4")
-    load(browser, pages, d, "both", "keys")
+    d = symgrad.derive("sigmoid-neuron")
+    js = d.to_json()
+    rendered(browser, pages, "sigmoid-neuron", None, "ko", "keys")
     root = browser.find_element("css selector", "[data-stepper]")
     root.click()
-    total = 1 + 2 + 4
-    index = lambda: int(root.get_attribute("data-step-index"))
+    total = len(expected_frames(d))
+    index = lambda: int(root.get_attribute("data-step-index"))  # noqa: E731
     root.send_keys(Keys.ARROW_RIGHT)
     root.send_keys(Keys.ARROW_RIGHT)
     assert index() == 2
     root.send_keys(Keys.ARROW_LEFT)
     assert index() == 1
+    state = browser.execute_script(STATE)
+    forward = [r for r in js["forward"] if r["op"] != "input"]
+    assert state["caption"]["ko"].startswith(f"순전파 1/{len(forward)} ")
+    assert state["caption"]["ko"].endswith(f" = {fmt(forward[0]['value'])}")
     root.send_keys(Keys.END)
     assert index() == total - 1
+    last = js["steps"][-1]
     state = browser.execute_script(STATE)
-    assert "역전파 4/4" in state["caption"]["ko"] and "Backward 4/4" in state["caption"]["en"]
+    assert f"역전파 {len(js['steps'])}/{len(js['steps'])}" in state["caption"]["ko"]
+    assert f"{fmt(last['upstream'])} × {fmt_factor(last['local_value'])}" in \
+        state["caption"]["ko"]
     root.send_keys(Keys.HOME)
     assert index() == 0
-    assert browser.find_element("css selector", '[data-step-action="next"]').text == "다음 · Next ›"
+    assert browser.find_element("css selector", '[data-step-action="next"]').text == "다음"
 
 
-def test_matrix_model(browser, pages):
+def test_matrix_model_on_its_page(browser, pages):
+    d = symgrad.derive("mlp-2layer")
+    js = d.to_json()
+    url = rendered(browser, pages, "mlp-2layer", None, "en", "matrix")
+    states = [browser.execute_script(STATE)]
+    assert "Start: the matrix model mlp-2layer" in states[0]["caption"]["en"]
+    for row in js["forward"]:
+        state = browser.execute_script(STATE, "next")
+        shape = "×".join(map(str, row["shape"])) or "scalar"
+        assert state["gates"] == state["current"] == [row["name"]]
+        assert f"{row['name']} = {row['formula']}, shape {shape}" in state["caption"]["en"]
+        states.append(state)
+    assert states[-1]["caption"]["en"].endswith(f", value {fmt(js['value'])}")
+    for s in js["steps"]:
+        state = browser.execute_script(STATE, "next")
+        ishape = "×".join(map(str, s["input_shape"])) or "scalar"
+        assert state["gates"] == [s["gate"]], s
+        assert f"rule {s['rule']}, " in state["caption"]["en"]
+        assert f"gets {s['downstream']}: {ishape}, the shape of {s['input']} ✓" in \
+            state["caption"]["en"]
+        states.append(state)
+    for i in range(len(states) - 2, -1, -1):
+        assert browser.execute_script(STATE, "prev") == states[i], i
+    no_network(browser, url)
+
+
+def test_matrix_model_standalone_with_small_arrays(browser, pages):
     d = symgrad.derive("relu-2layer", matrix=True)
     js = d.to_json()
-    load(browser, pages, d, "en", "matrix")
+    load(browser, pages, d, "en", "matrix-small")
     click(browser, "last")
     state = browser.execute_script(STATE)
     last = js["steps"][-1]
     assert state["gates"] == [last["gate"]]
-    assert last["rule"] in state["caption"]["en"]
-    click(browser, "first")
-    for row in js["forward"]:
-        state = browser.execute_script(STATE, "next")
-        assert state["gates"] == [row["name"]] and row["formula"] in state["caption"]["en"]
+    grad = js["gradients"][last["input"]]
+    values = "[" + ", ".join("[" + ", ".join(fmt(v) for v in r) + "]" for r in grad) + "]"
+    assert values in state["caption"]["en"]
+
+
+BLOCK_FITS = """
+const root = document.querySelector('[data-stepper]');
+const box = root.getBoundingClientRect();
+const out = [];
+root.querySelectorAll('*').forEach(e => {
+  if (e.closest('[data-step-figure] > *') || e.tagName === 'SCRIPT' || e.tagName === 'STYLE') {
+    return;                   // the figure scrolls inside its own box, checked with the block
+  }
+  const r = e.getBoundingClientRect();
+  if (r.right > box.right + 0.5 || r.left < box.left - 0.5) { out.push(e.outerHTML.slice(0, 80)); }
+});
+return [box.left >= 0 && box.right <= window.innerWidth, out,
+        document.documentElement.scrollWidth];
+"""
 
 
 @pytest.mark.parametrize("width", [1200, 400])
 def test_no_horizontal_overflow(browser, pages, width):
+    """The stepper fits the window and adds no width to the page (at 400 px the documents' own
+    wide tables already scroll the page sideways: the static page is the reference)."""
     shots = Path(os.environ.get("SYMGRAD_SCREENSHOTS") or pages)
     shots.mkdir(parents=True, exist_ok=True)
     browser.set_window_size(width, 900)
     try:
-        for target, at in CASES[1:3]:
-            d = symgrad.derive(target, at=at)
-            load(browser, pages, d, "both", f"wide-{len(target)}")
-            for _ in range(len(d.forward) - len(d.inputs) + 2):    # into the backward pass
-                browser.execute_script(STATE, "next")
-            overflow = browser.execute_script(
-                "return [document.documentElement.scrollWidth, window.innerWidth]")
+        for target, at, lang in (("net-2-2-2-1", None, "en"), ("(x+y)*z", "x=-2,y=5,z=-4", "ko"),
+                                 ("mlp-2layer", None, "both")):
             name = "xyz" if at else target
-            browser.save_screenshot(str(shots / f"stepper-{name}-{width}.png"))
-            assert overflow[0] <= overflow[1], (target, width, overflow)
+            out = Path(pages) / f"static-{name}-{lang}-{width}"
+            args = ["render", target, "--format", "html", "--lang", lang, "--static", "-o",
+                    str(out)] + (["--at", at] if at else [])
+            assert main(args) == 0
+            open_page(browser, next(out.glob("*.html")))
+            static_width = browser.execute_script(
+                "return document.documentElement.scrollWidth")
+            rendered(browser, pages, target, at, lang, f"wide-{name}-{lang}-{width}")
+            for _ in range(6):                                # into the backward pass
+                browser.execute_script(STATE, "next")
+            browser.execute_script("document.querySelector('[data-stepper]').scrollIntoView()")
+            inside, sticking_out, page_width = browser.execute_script(BLOCK_FITS)
+            browser.save_screenshot(str(shots / f"stepper-{name}-{lang}-{width}.png"))
+            assert inside and not sticking_out, (target, width, sticking_out)
+            assert page_width <= max(static_width, width), (target, width, page_width)
     finally:
         browser.set_window_size(1200, 900)

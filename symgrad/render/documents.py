@@ -13,8 +13,11 @@ FORMATS = ("md", "jekyll", "tex", "html")
 LANGS = ("en", "ko", "both")
 
 
-def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None):
-    """The :class:`Document` (text and figure files) of ``target`` in one format and language."""
+def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None,
+          *, static: bool = False):
+    """The :class:`Document` (text and figure files) of ``target`` in one format and language.
+
+    ``static``: no stepper (the HTML page and the Jekyll post have one by default)."""
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
     if lang not in LANGS:
@@ -22,18 +25,19 @@ def build(target, format="md", lang="en", templates=None, at=None, wrt=None, out
     d = target if isinstance(target, (Derivation, MatrixDerivation)) else \
         derive(target, at=at, wrt=wrt, output=output)
     if isinstance(d, MatrixDerivation):
-        return render_matrix(d, format, lang=lang, lr=lr, env=environment(templates))
-    return RENDERERS[format](d, lang=lang, lr=lr, env=environment(templates))
+        return render_matrix(d, format, lang=lang, lr=lr, env=environment(templates),
+                             static=static)
+    return RENDERERS[format](d, lang=lang, lr=lr, env=environment(templates), static=static)
 
 
 def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None,
-           output=None, lr=None):
+           output=None, lr=None, *, static: bool = False):
     """The document of ``target`` (a Derivation, expression, program or catalog id) as text.
 
     With ``out_dir``, the document and its figures are also written there.
     """
     doc = build(target, format=format, lang=lang, templates=templates, at=at, wrt=wrt,
-                output=output, lr=lr)
+                output=output, lr=lr, static=static)
     if out_dir is not None:
         write_document(doc, out_dir)
     return doc.text

@@ -4,6 +4,7 @@ derivations. Each returns a :class:`Document` (the main text and the files besid
 from dataclasses import dataclass, field
 
 from .. import figures
+from . import stepper
 from .context import document_context, learning_rate
 from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
 from .environment import ENV
@@ -20,10 +21,14 @@ class Document:
 
 
 
-def _markdown(d, lang, fmt, lr, env, figure_mode):
-    """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML)."""
+def _markdown(d, lang, fmt, lr, env, figure_mode, steps=False):
+    """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML).
+    ``steps``: the page has a stepper (its anchors in the text, its data on the graph)."""
     ctx = document_context(d, lang, fmt, lr)
     figs, _ = make_figures(d, learning_rate(d.model, lr))
+    if steps:
+        figs = stepper.steppable_figures(d, figs, env)
+    ctx["anchors"] = stepper.anchor_tokens(d) if steps else {}
     placeholders = {}
     shown = {}
     for i, fig in enumerate(figs):
@@ -40,29 +45,34 @@ def _markdown(d, lang, fmt, lr, env, figure_mode):
     return ctx, figs, body, placeholders
 
 
-def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False):
+def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False, static=False):
     """Markdown with the SVG figures as files beside it (or inline, for Jupyter)."""
     ctx, figs, body, _ = _markdown(d, lang, "md", lr, env, "inline" if inline_figures else "files")
     files = {} if inline_figures else {f.file: f.svg for f in figs}
     return Document(f"{ctx['slug']}.md", body, files)
 
 
-def render_jekyll(d, lang="en", lr=None, env=ENV):
-    """A Jekyll post: front matter, then the Markdown with the figures inline."""
-    ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline")
-    ctx["body"] = body
+def render_jekyll(d, lang="en", lr=None, env=ENV, static=False):
+    """A Jekyll post: front matter, the stepper (unless ``static``), then the Markdown with the
+    figures inline."""
+    ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline", steps=not static)
+    ctx["body"] = body if static else stepper.place_anchors(body, d, lang)
+    ctx["stepper"] = "" if static else stepper.jekyll_block(stepper.stepper_block(d, lang, env=env))
     ctx["tags"] = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
     text = env.get_template("post.jekyll.j2").render(ctx)
     return Document(f"{ctx['slug']}.md", text, {})
 
 
-def render_html(d, lang="en", lr=None, env=ENV):
-    """One self-contained HTML page: math as MathML, figures inline."""
-    ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder")
+def render_html(d, lang="en", lr=None, env=ENV, static=False):
+    """One self-contained HTML page: the stepper (unless ``static``), math as MathML, figures
+    inline."""
+    ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder",
+                                              steps=not static)
     html = markdown_to_html(body)
     for token, fig in placeholders.items():
         html = html.replace(f"<p>{token}</p>", inline_svg(fig))
-    ctx["body"] = html
+    ctx["body"] = html if static else stepper.place_anchors(html, d, lang)
+    ctx["stepper"] = "" if static else stepper.stepper_block(d, lang, env=env)
     text = env.get_template("page.html.j2").render(ctx)
     return Document(f"{ctx['slug']}.html", text, {})
 
@@ -72,7 +82,7 @@ def tex_caption(fig, langs):
     return " $\\cdot$ ".join(prose_to_tex(fig.caption[x]) for x in langs)
 
 
-def render_tex(d, lang="en", lr=None, env=ENV):
+def render_tex(d, lang="en", lr=None, env=ENV, static=False):
     """A standalone LaTeX article; the plots go beside it as PDF files."""
     ctx = document_context(d, lang, "tex", lr)
     lr = learning_rate(d.model, lr)
@@ -95,23 +105,30 @@ def render_tex(d, lang="en", lr=None, env=ENV):
 RENDERERS = {"md": render_md, "jekyll": render_jekyll, "tex": render_tex, "html": render_html}
 
 
-def _matrix_markdown(d, lang, fmt, lr, env):
+def _matrix_markdown(d, lang, fmt, lr, env, steps=False):
     ctx = matrix_context(d, lang, fmt, lr)
+    ctx["anchors"] = stepper.anchor_tokens(d) if steps else {}
     return ctx, env.get_template("matrix.md.j2").render(ctx)
 
 
-def render_matrix(d, format, lang="en", lr=None, env=ENV):
-    """The document of a matrix-level derivation, in any of the four formats (no figures)."""
+def render_matrix(d, format, lang="en", lr=None, env=ENV, static=False):
+    """The document of a matrix-level derivation, in any of the four formats (no figures); the
+    HTML page and the Jekyll post have the stepper unless ``static``."""
     if format == "tex":
         ctx = matrix_context(d, lang, "tex", lr)
         return Document(f"{ctx['slug']}.tex", env.get_template("matrix.tex.j2").render(ctx), {})
-    ctx, body = _matrix_markdown(d, lang, format, lr, env)
+    steps = format in ("html", "jekyll") and not static
+    ctx, body = _matrix_markdown(d, lang, format, lr, env, steps)
     if format == "md":
         return Document(f"{ctx['slug']}.md", "# " + ctx["title"] + "\n\n" + body, {})
+    block = stepper.stepper_block(d, lang, env=env) if steps else ""
     if format == "jekyll":
-        ctx["body"] = body
+        ctx["body"] = stepper.place_anchors(body, d, lang) if steps else body
+        ctx["stepper"] = stepper.jekyll_block(block) if steps else ""
         ctx["tags"] = ["backpropagation", "chain-rule", "matrix-calculus"]
         return Document(f"{ctx['slug']}.md", env.get_template("post.jekyll.j2").render(ctx), {})
-    ctx["body"] = markdown_to_html(body)
+    html = markdown_to_html(body)
+    ctx["body"] = stepper.place_anchors(html, d, lang) if steps else html
+    ctx["stepper"] = block
     return Document(f"{ctx['slug']}.html", env.get_template("page.html.j2").render(ctx), {})
 
