@@ -16,6 +16,7 @@ are seeded with ``svg.hashsalt``), so a rerun writes the same bytes.
 import functools
 import io
 import math
+import warnings
 
 import sympy
 
@@ -164,7 +165,11 @@ def _save(fig, plt, fmt):
         plt.close(fig)
         return buf.getvalue()
     buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": "symgrad", "svg.fonttype": "none"}):
+    # the SVG keeps its text as text (svg.fonttype none), so the browser draws Korean with its
+    # own fonts: matplotlib's "glyph missing from DejaVu Sans" does not apply to it
+    with plt.rc_context({"svg.hashsalt": "symgrad", "svg.fonttype": "none"}), \
+            warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
                     bbox_inches="tight")
     plt.close(fig)
@@ -200,17 +205,17 @@ def activation_curve(op, params=()):
     return xs, fs, dfs
 
 
-def activation_svg(op, params=()):
-    """SVG of activation ``op`` and its derivative."""
-    return activation_figure(op, params, "svg")
+def activation_svg(op, params=(), lang="en"):
+    """SVG of activation ``op`` and its derivative, titled in ``lang`` ("en", "ko", "both")."""
+    return activation_figure(op, params, "svg", lang)
 
 
-def activation_pdf(op, params=()):
-    return activation_figure(op, params, "pdf")
+def activation_pdf(op, params=(), lang="en"):
+    return activation_figure(op, params, "pdf", lang)
 
 
 @functools.lru_cache(maxsize=64)
-def activation_figure(op, params, fmt):
+def activation_figure(op, params, fmt, lang="en"):
     plt = _pyplot()
     xs, fs, dfs = activation_curve(op, params)
     fig, ax = plt.subplots(figsize=(4.2, 2.8))
@@ -222,7 +227,7 @@ def activation_figure(op, params, fmt):
     ax.grid(True, color="#e6e6e6", lw=0.6)
     ax.legend(loc="best", fontsize=9, frameon=False)
     ax.set_xlabel("x")
-    ax.set_title(f"{op} and its derivative", fontsize=10)
+    ax.set_title(figure_text("act_title", lang, op=op), fontsize=10)
     return _save(fig, plt, fmt)
 
 
@@ -240,23 +245,24 @@ def descent_path(d, name, lr, steps=5):
     return path
 
 
-def loss_curve_svg(d, name, lr, steps=5):
-    """SVG of the output against parameter ``name`` (others fixed), with gradient-descent steps."""
-    return loss_curve_figure(d, name, lr, steps, "svg")
+def loss_curve_svg(d, name, lr, steps=5, lang="en"):
+    """SVG of the output against parameter ``name`` (others fixed), with gradient-descent steps;
+    its legend in ``lang`` ("en", "ko", "both")."""
+    return loss_curve_figure(d, name, lr, steps, "svg", lang)
 
 
-def loss_curve_pdf(d, name, lr, steps=5):
-    return loss_curve_figure(d, name, lr, steps, "pdf")
+def loss_curve_pdf(d, name, lr, steps=5, lang="en"):
+    return loss_curve_figure(d, name, lr, steps, "pdf", lang)
 
 
-def loss_curve_figure(d, name, lr, steps, fmt):
-    key = (d.graph.source, d.output, tuple(sorted(d.point.items())), name, lr, steps, fmt)
+def loss_curve_figure(d, name, lr, steps, fmt, lang="en"):
+    key = (d.graph.source, d.output, tuple(sorted(d.point.items())), name, lr, steps, fmt, lang)
     if not d.graph.source:
-        return _loss_curve_figure(d, name, lr, steps, fmt)
+        return _loss_curve_figure(d, name, lr, steps, fmt, lang)
     if key not in _CURVES:
         if len(_CURVES) > 64:
             _CURVES.clear()
-        _CURVES[key] = _loss_curve_figure(d, name, lr, steps, fmt)
+        _CURVES[key] = _loss_curve_figure(d, name, lr, steps, fmt, lang)
     return _CURVES[key]
 
 
@@ -264,7 +270,7 @@ def loss_curve_figure(d, name, lr, steps, fmt):
 _CURVES = {}
 
 
-def _loss_curve_figure(d, name, lr, steps, fmt):
+def _loss_curve_figure(d, name, lr, steps, fmt, lang):
     plt = _pyplot()
     path = descent_path(d, name, lr, steps)
     ws = [p[0] for p in path]
@@ -284,7 +290,7 @@ def _loss_curve_figure(d, name, lr, steps, fmt):
     fig, ax = plt.subplots(figsize=(4.6, 3.0))
     ax.plot(xs, ys, color="#1f4e9c", lw=2, label=f"{d.output}({name})")
     ax.plot(ws, [p[1] for p in path], "o-", color=GRAD_COLOUR, ms=5, lw=1,
-            label=f"gradient descent, α = {short(lr)}")
+            label=figure_text("descent", lang, lr=short(lr)))
     for i, (w, loss, _) in enumerate(path[:3]):
         ax.annotate(f"{name}{str(i).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}",
                     (w, loss), textcoords="offset points", xytext=(6, 6), fontsize=9)
