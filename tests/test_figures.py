@@ -44,6 +44,9 @@ def _texts_and_lines(svg):
             texts.append((text, size, (x0, y - 0.76 * size, x0 + w, y + 0.2 * size)))
         if el.tag == f"{NS}line":
             lines.append(tuple(float(el.get(k)) for k in ("x1", "y1", "x2", "y2")))
+        if el.tag == f"{NS}polyline":
+            points = [tuple(map(float, p.split(","))) for p in el.get("points").split()]
+            lines.extend(a + b for a, b in zip(points, points[1:], strict=False))
         for child in el:
             walk(child, size, anchor)
 
@@ -148,7 +151,7 @@ def test_the_measure_catches_collisions():
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="900" height="100">'
            '<g font-size="12"><text x="10" y="20">0.4</text><text x="20" y="20">0.9978</text>'
            '<text x="100" y="60">24.53</text></g>'
-           '<line x1="90" y1="55" x2="200" y2="56"/></svg>')
+           '<polyline points="80,40 90,55 200,56"/></svg>')
     m = measure(svg)
     assert m["width"] == 900 and m["text_overlaps"] == [("0.4", "0.9978")]
     assert m["struck"] == ["24.53"]
