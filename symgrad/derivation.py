@@ -12,9 +12,10 @@ from functools import cached_property
 import sympy
 
 from .backward import derive_graph, symbolic_adjoints
-from .errors import InputError
+from .errors import InputError, quote
 from .exprsize import larger_than
 from .graph import Graph
+from .io import parse_number
 from .jsonout import dumps, json_number
 from .matrix import derive_matrix
 from .names import check_wrt, split_names
@@ -213,7 +214,8 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     wrt = split_names(wrt)
     problem = resolve(target, output=output, matrix=matrix, verb="derived")
     if problem.is_matrix:
-        return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label, catalog=problem.entry)
+        return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label,
+                             catalog=problem.entry)
     graph = problem.graph
     point = dict(problem.defaults)
     point.update(parse_point(at) if isinstance(at, str) else (at or {}))
@@ -229,46 +231,58 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
 
 
 def check_point(point, inputs, names):
-    """Check a point against the graph's inputs: every input has a finite value, no unknown names."""
+    """Check a point against the graph's inputs: every input has a finite value, no unknown
+    names."""
     missing = [n for n in inputs if n not in point]
     if missing:
         given = ",".join(f"{n}=..." for n in missing)
         raise InputError(f"no value for input{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} with --at {given}")
+                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} "
+                         f"with --at {given}")
     unknown = [k for k in point if k not in names]
     if unknown:
-        raise InputError(f"--at names {', '.join(map(repr, unknown))}, which "
-                         f"{'are' if len(unknown) > 1 else 'is'} not an input (inputs: {', '.join(inputs)})")
+        raise InputError(f"--at names {', '.join(map(quote, unknown))}, which "
+                         f"{'are' if len(unknown) > 1 else 'is'} not an input "
+                         f"(inputs: {', '.join(inputs)})")
     out = {}
     for k, v in point.items():
         try:
             f = float(v)
         except (TypeError, ValueError):
-            raise InputError(f"value of {k!r} is not a number: {v!r}") from None
+            raise InputError(f"value of {quote(k)} is not a number: {quote(v)}") from None
         if not math.isfinite(f):
-            raise InputError(f"value of {k!r} must be a finite number, got {v!r}")
+            raise InputError(f"value of {quote(k)} must be a finite number, got {quote(v)}")
         out[k] = f
     return out
 
 
 def parse_point(text):
-    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated."""
+    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated.
+
+    A minus sign U+2212 (``x=−2``, pasted from a document) is read as '-'. The CLI joins repeated
+    ``--at`` options with commas, so ``--at x=1 --at y=2`` is ``"x=1,y=2"``; a name given twice
+    (in one ``--at`` or in two) is an error rather than a silent choice of one value.
+    """
     point = {}
-    for i, item in enumerate(p for p in text.split(",")):
+    for item in text.split(","):
         item = item.strip()
         if not item:
             continue
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise InputError(f"--at item {item!r} is not of the form name=number (e.g. --at x=-2,y=5)")
+            raise InputError(f"--at item {quote(item)} is not of the form name=number "
+                             f"(e.g. --at x=-2,y=5)")
         try:
-            number = float(value)
+            number = parse_number(value)
         except ValueError:
-            raise InputError(f"--at value {value!r} of {name!r} is not a number") from None
+            raise InputError(f"--at value {quote(value)} of {quote(name)} "
+                             f"is not a number") from None
         if not math.isfinite(number):
-            raise InputError(f"--at value of {name!r} must be a finite number, got {value!r}")
+            raise InputError(f"--at value of {quote(name)} must be a finite number, "
+                             f"got {quote(value)}")
         if name in point:
-            raise InputError(f"--at gives {name!r} twice")
+            raise InputError(f"--at gives {quote(name)} twice ({point[name]:g} and "
+                             f"{quote(value)}); give each input once")
         point[name] = number
     return point
