@@ -38,6 +38,7 @@ class Derivation:
     sweep: object = field(repr=False)
     model: object = None             # the catalog model, when the target was one
     target: str = ""
+    slug: str = ""                   # the documents' name (Problem.slug: catalog id, file stem)
 
     # --- numbers --------------------------------------------------------------------------
     @property
@@ -227,7 +228,7 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     check_wrt(wrt, order, graph.output, inputs)
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, problem.entry,
-                      problem.label)
+                      problem.label, problem.slug)
 
 
 def check_point(point, inputs, names):

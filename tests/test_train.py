@@ -251,13 +251,29 @@ def test_unlisted_parameters_keep_their_values():
 
 
 # --- divergence ---------------------------------------------------------------------------------
+def _linear_sgd_losses(lr, steps, w=1.0):
+    """Full-batch SGD on linear-mse (mean of (w·x − y)²) over examples/linear.csv, by hand."""
+    x, y = np.loadtxt(LINEAR_CSV, delimiter=",", skiprows=1, unpack=True)
+    losses = []
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            losses.append(float(np.mean((w * x - y) ** 2)))
+            w = w - lr * float(np.mean(2 * (w * x - y) * x))
+    return losses
+
+
 def test_divergence_is_reported_with_the_step(run_cli, tmp_path):
+    """The run stops at the first step whose loss is over 1e6 times the first one (issue 17:
+    it used to run on to inf), found here by hand-written SGD."""
     with pytest.raises(TrainingDiverged) as info:
         train("linear-mse", data=LINEAR_CSV, lr=1e3, steps=500)
     err = info.value
-    assert err.exit_code == 1 and err.step > 1
-    assert not math.isfinite(err.result.history[-1])
-    assert all(math.isfinite(v) for v in err.result.history[:-1])
+    by_hand = _linear_sgd_losses(1e3, 500)
+    first_bad = next(i for i, v in enumerate(by_hand) if v > 1e6 * by_hand[0]) + 1
+    assert err.exit_code == 1 and err.step == first_bad > 1
+    assert err.result.history == pytest.approx(by_hand[:first_bad], rel=1e-9)
+    assert err.result.history[-1] > 1e6 * err.result.history[0]
+    assert all(v <= 1e6 * err.result.history[0] for v in err.result.history[:-1])
     plot = tmp_path / "loss.png"
     code, out, stderr = run_cli("train", "linear-mse", "--data", LINEAR_CSV, "--lr", "1000",
                                 "--steps", "500", "--plot", str(plot), "--format", "json")
