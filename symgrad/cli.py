@@ -112,7 +112,7 @@ def _add_train(sub):
                    help="the parameters to update (default: the model's); repeatable")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd",
                    help="the update rule (default sgd: w ← w − α·∂L/∂w)")
-    p.add_argument("--lr", type=float, metavar="α", default=0.01,
+    p.add_argument("--lr", type=number, metavar="α", default=0.01,
                    help="learning rate α (default 0.01)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--steps", type=int, metavar="N",
@@ -120,8 +120,8 @@ def _add_train(sub):
     group.add_argument("--epochs", type=int, metavar="N", help="number of passes over the data")
     p.add_argument("--batch-size", type=int, metavar="B",
                    help="minibatch size (default: the full batch)")
-    p.add_argument("--l1", type=float, metavar="λ", help="add λ·Σ|w| to the loss")
-    p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
+    p.add_argument("--l1", type=number, metavar="λ", help="add λ·Σ|w| to the loss")
+    p.add_argument("--l2", type=number, metavar="λ", help="add λ·Σw² to the loss")
     p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
     p.add_argument("--seed", type=int, metavar="S",
                    help="random seed, a whole number ≥ 0 (shuffling, initial values)")
@@ -145,7 +145,7 @@ def _add_render(sub):
     p.add_argument("--wrt", metavar="a,b", action="append",
                    help="the gradients to show (default: the model's parameters); repeatable")
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
-    p.add_argument("--lr", type=float, metavar="α",
+    p.add_argument("--lr", type=number, metavar="α",
                    help="learning rate of the update step shown (default: the post's, else 0.1)")
     p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
                    help="English, Korean, or both, paragraph by paragraph (default en)")
@@ -170,6 +170,12 @@ def _add_check(sub):
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
     p.set_defaults(run=run_check)
+
+
+def number(text):
+    """argparse type of --lr, --l1, --l2: a float, with U+2212 '−' read as '-' ("invalid number
+    value" names this function)."""
+    return parse_number(text)
 
 
 def _joined(values):

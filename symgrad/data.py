@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from .errors import InputError, quote
-from .io import parse_number, read_bounded
+from .io import parse_number, read_bounded, shown_path
 
 MAX_DATA_BYTES = 200_000_000      # the file as stored, and an .npz's arrays once decompressed
 LISTED_COLUMNS = 8                # a message lists this many column names, then "… (N in all)"
@@ -33,7 +33,7 @@ def load_data(source, needed=(), usable=None):
         label = "data"
         columns = {str(k): _as_array(v, label, str(k)) for k, v in source.items()}
     else:
-        label = quote(os.fspath(source), 200)
+        label = shown_path(source)
         columns = _read_file(os.fspath(source), label)
     missing = [n for n in needed if n not in columns]
     if missing:

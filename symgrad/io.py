@@ -56,6 +56,12 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISSOCK, "a socket"))
 
 
+def shown_path(path, limit=200):
+    """A path at the start of a message (``data.csv: line 3 ...``): escaped and capped as
+    :func:`~symgrad.errors.quote` does, without the quotes."""
+    return quote(os.fspath(path), limit)[1:-1]
+
+
 def read_bounded(path, limit, what="file"):
     """The bytes of the regular file ``path``, at most ``limit`` of them, else a one-line error.
 

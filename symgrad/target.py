@@ -94,7 +94,7 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     """
     if isinstance(target, Problem):
         if matrix and not target.is_matrix:
-            raise _no_matrix_form(target.label)
+            raise _no_matrix_form(target.label, target.entry)
         return target.with_output(output, verb)
     if isinstance(target, MatrixModel):
         return _matrix_problem(target, None, output, verb)
@@ -160,8 +160,11 @@ def _no_matrix_form(what, entry=None):
                           f"{applies}")
     if isinstance(what, str) and _ID_SHAPE.fullmatch(what):
         return InputError(f"--matrix: {catalog.unknown_model_message(_id_key(what))}; {applies}")
-    return InputError(f"--matrix: {quote(what, 40)} is not a catalog model; {applies} "
-                      f"(drop --matrix to derive it gate by gate)")
+    if isinstance(what, str) and _looks_like_path(what):
+        return InputError(f"--matrix: unknown model {quote(what, 40)} (an expression has no "
+                          f"matrix form: drop --matrix to derive it gate by gate); {applies}")
+    return InputError(f"--matrix: {quote(what, 40)} has no matrix form (drop --matrix to derive "
+                      f"it gate by gate); {applies}")
 
 
 def _program_path(target):
