@@ -47,6 +47,10 @@ class _StoreOnce(argparse.Action):
 
 TARGET_HELP = ("a catalog id (see 'symgrad list'; any case), a program file, or an expression "
                "such as \"(x+y)*z\" (one that starts with '-', such as -x, works too)")
+# Written out (not read from the catalog) so that building the parser loads no SymPy;
+# tests/test_habits.py checks it against the catalog.
+MATRIX_FORMS = ("sigmoid-3layer, relu-2layer, relu-3layer, linear-collapse, svm-total, "
+                "softmax-ce, mlp-2layer")
 AT_HELP = ("the point, e.g. x=-2,y=5,z=-4 (a minus sign − counts as -); repeat --at to add names "
            "(--at x=-2 --at y=5); a name given twice is an error")
 
@@ -81,9 +85,8 @@ def _add_derive(sub):
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
     p.add_argument("--matrix", action="store_true",
-                   help="for catalog models with a matrix form (relu-2layer, svm-total, ...; "
-                   "an error message lists them all): derive it at matrix level, one step per "
-                   "matrix gate, instead of entry by entry")
+                   help=f"for the catalog models with a matrix form ({MATRIX_FORMS}): derive "
+                   "it at matrix level, one step per matrix gate, instead of entry by entry")
     p.set_defaults(run=run_derive)
 
 

@@ -148,6 +148,13 @@ def test_matrix_says_what_it_applies_to(run_cli):
     assert code == 0 and "matrix-level derivation" in out
 
 
+def test_matrix_help_names_the_catalog_models_with_a_matrix_form():
+    from symgrad.catalog import models
+    from symgrad.cli import MATRIX_FORMS
+
+    assert MATRIX_FORMS.split(", ") == [m.id for m in models() if m.has_matrix_form]
+
+
 def test_render_names_the_document_after_the_file_stem(run_cli, tmp_path, monkeypatch):
     sub = tmp_path / "some" / "folder"
     sub.mkdir(parents=True)
