@@ -17,7 +17,6 @@ from .exprsize import larger_than
 from .graph import Graph
 from .io import parse_number
 from .jsonout import dumps, json_number
-from .matrix import derive_matrix
 from .names import check_wrt, split_names
 from .target import resolve
 from .terminal import format_derivation
@@ -220,6 +219,9 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     wrt = split_names(wrt)
     problem = resolve(target, output=output, matrix=matrix, verb="derived")
     if problem.is_matrix:
+        # lazy: the matrix engine (and its code generation) loads only for matrix problems
+        from .matrix import derive_matrix
+
         return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label,
                              catalog=problem.entry)
     graph = problem.graph

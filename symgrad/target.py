@@ -11,14 +11,18 @@ of a target, so a command that resolves first looks the catalog up exactly once.
 import difflib
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from . import catalog
 from .errors import InputError, SymgradError, quote
 from .graph import Graph
 from .io import read_bounded_text
-from .matrix import MatrixModel
 from .names import split_names
+
+if TYPE_CHECKING:       # for the annotations only: both load lazily (see _catalog)
+    from .catalog import Model
+    from .matrix import MatrixModel
 from .parse import parse
 
 MAX_FILE_BYTES = 1_000_000
@@ -33,8 +37,8 @@ class Problem:
     kind: str                       # SCALAR or MATRIX
     label: str                      # how to call the target in messages and titles
     graph: Graph = None             # the scalar graph (kind SCALAR)
-    model: MatrixModel = None       # the matrix model (kind MATRIX)
-    entry: catalog.Model = None     # the catalog entry, when the target named one
+    model: "MatrixModel" = None     # the matrix model (kind MATRIX; symgrad.matrix)
+    entry: "Model" = None           # the catalog entry, when the target named one
     defaults: dict = field(default_factory=dict)   # the default point (scalar: name -> number)
     wrt: tuple = None               # default wrt / trainable parameters, if the model names them
     data_inputs: tuple = ()         # inputs that come from data (x, y), as opposed to parameters
@@ -96,7 +100,7 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
         if matrix and not target.is_matrix:
             raise _no_matrix_form(target.label, target.entry)
         return target.with_output(output, verb)
-    if isinstance(target, MatrixModel):
+    if _is_matrix_model(target):
         return _matrix_problem(target, None, output, verb)
     if isinstance(target, Graph):
         if matrix:
@@ -105,9 +109,9 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     if not isinstance(target, str):
         raise InputError(f"a target is an expression, a program, a file path or a catalog id, "
                          f"not {type(target).__name__}")
-    entry = catalog.find_model(_id_key(target)) if _looks_like_path(target) else None
+    entry = _catalog().find_model(_id_key(target)) if _ID_SHAPE.fullmatch(target) else None
     if catalog_only and entry is None:
-        raise InputError(catalog.unknown_model_message(target))
+        raise InputError(_catalog().unknown_model_message(target))
     if matrix:
         if entry is None or not entry.has_matrix_form:
             raise _no_matrix_form(target, entry)
@@ -125,6 +129,23 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
         _refuse_near_miss(target)
     return Problem(SCALAR, target, graph=_parse_target(target, program, output), program=program,
                    path=path)
+
+
+def _catalog():
+    """The catalog, imported on first need (deliberate lazy loading): importing it parses every
+    catalog program and builds the matrix forms, which an expression such as "(x+y)*z" never
+    needs (about a tenth of `symgrad derive`'s start-up). Text that is not shaped like an id
+    (letters, digits, hyphens) is never looked up, so it never loads the catalog."""
+    from . import catalog
+
+    return catalog
+
+
+def _is_matrix_model(target):
+    # symgrad.matrix is imported only by what needs it (the catalog, matrix targets, compile):
+    # while it is not loaded, no MatrixModel can exist, so it need not be imported to test.
+    module = sys.modules.get("symgrad.matrix.model")
+    return module is not None and isinstance(target, module.MatrixModel)
 
 
 def _id_key(text):
@@ -153,6 +174,7 @@ def _check_matrix_output(model, output, verb):
 
 
 def _no_matrix_form(what, entry=None):
+    catalog = _catalog()
     having = ", ".join(m.id for m in catalog.models() if m.has_matrix_form)
     applies = f"--matrix applies to the catalog models with a matrix form: {having}"
     if entry is not None:
@@ -197,9 +219,9 @@ def _parse_target(target, program, output):
 
 def _refuse_near_miss(text):
     """'net-2-2-1' (or 'Linear-MSQ') is a mistyped catalog id far more often than an expression."""
-    ids = [m.id for m in catalog.models()]
     key = text.lower()
     if _ID_SHAPE.fullmatch(text) and "-" in text:
+        ids = [m.id for m in _catalog().models()]
         close = difflib.get_close_matches(key, ids, n=3, cutoff=0.75)
         if close:
             spaced = text.replace("-", " - ")
@@ -207,7 +229,7 @@ def _refuse_near_miss(text):
                              f"to derive it as an expression, write {quote(spaced)}")
     elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{5,}", text):
         # 'sigmoidneuron' or 'svm_hinge': an id with its hyphens dropped or replaced.
-        squashed = {m.replace("-", ""): m for m in ids}
+        squashed = {m.id.replace("-", ""): m.id for m in _catalog().models()}
         close = difflib.get_close_matches(key.replace("_", ""), list(squashed), n=3, cutoff=0.85)
         if close:
             meant = ", ".join(squashed[c] for c in close)
