@@ -5,15 +5,12 @@ Exit codes: 0 done; 1 ran, but a check failed; 2 bad input (one line on stderr).
 
 import argparse
 import os
+import re
 import sys
 
 from . import __version__
-from .catalog import format_catalog
-from .compile import compile as compile_target
-from .derivation import derive
-from .errors import InputError, SymgradError
-from .target import resolve
-from .train import check_plot_path, format_result, plot_loss, train
+from .errors import InputError, SymgradError, printable, quote
+from .io import parse_number
 
 EPILOG = ("Exit codes: 0 success; 1 ran but a check failed; 2 bad input. "
           "See README.md for the JSON schemas.")
@@ -22,12 +19,40 @@ EPILOG = ("Exit codes: 0 success; 1 ran but a check failed; 2 bad input. "
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2, like every other symgrad error."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every plain option (--lr, --data, --format, ...) stores once: argparse would silently keep
+        # the last of two values. Repeatable options (--at, --wrt, --params) use action="append".
+        self.register("action", None, _StoreOnce)
+
     def error(self, message):
-        raise SymgradError(f"{self.prog}: {message} (see {self.prog} --help)")
+        # main() prints "symgrad: error: " in front: the message itself carries no prefix
+        hint = ""
+        stray = re.search(r"unrecognized arguments: (.*)", message)
+        if stray and re.search(r"(^|\s)[A-Za-z_]\w*=", stray.group(1)):
+            hint = "; separate the --at items with commas (--at x=-2,y=5) or repeat --at"
+        raise SymgradError(f"{printable(message)}{hint} (see '{self.prog} --help')")
 
 
-TARGET_HELP = ("a catalog id (see 'symgrad list'), a program file, or an expression such as "
-               "\"(x+y)*z\"")
+class _StoreOnce(argparse.Action):
+    """``store``, refusing a second value for the same option (``--lr 0.1 --lr 1``)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given_once", set())
+        if option_string is not None and self.dest in given:
+            parser.error(f"{'/'.join(self.option_strings)} is given twice; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
+TARGET_HELP = ("a catalog id (see 'symgrad list'; any case), a program file, or an expression "
+               "such as \"(x+y)*z\" (one that starts with '-', such as -x, works too)")
+# Written out (not read from the catalog) so that building the parser loads no SymPy;
+# tests/test_habits.py checks it against the catalog.
+MATRIX_FORMS = ("sigmoid-3layer, relu-2layer, relu-3layer, linear-collapse, svm-total, "
+                "softmax-ce, mlp-2layer")
+AT_HELP = ("the point, e.g. x=-2,y=5,z=-4 (a minus sign − counts as -); repeat --at to add names "
+           "(--at x=-2 --at y=5); a name given twice is an error")
 
 
 def build_parser():
@@ -48,16 +73,20 @@ def _add_derive(sub):
                        "point.",
                        epilog=EPILOG)
     p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    p.add_argument("--at", metavar="k=v,...",
-                   help="the point, e.g. x=-2,y=5,z=-4 (catalog models have defaults)")
-    p.add_argument("--wrt", metavar="a,b", help="report gradients with respect to these names only")
+    p.add_argument("--at", metavar="k=v,...", action="append",
+                   help=AT_HELP + " (catalog models have a default point that --at overrides "
+                   "in part)")
+    p.add_argument("--wrt", metavar="a,b", action="append",
+                   help="report gradients with respect to these names only (inputs or "
+                   "intermediate nodes; default: a catalog model's parameters, else every "
+                   "input); repeatable")
     p.add_argument("--output", metavar="NAME",
                    help="the program variable to differentiate (default: the last)")
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
     p.add_argument("--matrix", action="store_true",
-                   help="catalog models with a matrix form (relu-2layer, svm-total, ...): "
-                   "derive it at matrix level, one step per matrix gate, instead of entry by entry")
+                   help=f"for the catalog models with a matrix form ({MATRIX_FORMS}): derive "
+                   "it at matrix level, one step per matrix gate, instead of entry by entry")
     p.set_defaults(run=run_derive)
 
 
@@ -73,24 +102,32 @@ def _add_list(sub):
 def _add_train(sub):
     p = sub.add_parser("train", help="gradient descent on the derived gradients", epilog=EPILOG,
                        description="Train the parameters of TARGET with the gradients symgrad "
-                       "derived.")
+                       "derived. A run whose loss becomes NaN or infinite, grows more than 1e6× "
+                       "over its first value, or grows 20 steps in a row to over 10× its first "
+                       "value has diverged: it stops with exit 1 and a learning rate that a "
+                       "short probe run showed to decrease the loss.")
     p.add_argument("target", metavar="TARGET", help=TARGET_HELP)
-    p.add_argument("--data", metavar="FILE", help="CSV with a header naming the inputs, or .npz")
-    p.add_argument("--at", metavar="k=v,...",
-                   help="starting point / the single sample without --data")
-    p.add_argument("--params", metavar="a,b",
-                   help="the parameters to update (default: the model's)")
+    p.add_argument("--data", metavar="FILE",
+                   help="CSV with a header naming the inputs, or .npz (at most 200 MB)")
+    p.add_argument("--at", metavar="k=v,...", action="append",
+                   help="starting point / the single sample without --data; " + AT_HELP)
+    p.add_argument("--params", metavar="a,b", action="append",
+                   help="the parameters to update (default: the model's); repeatable")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "adam", "adamax"], default="sgd",
                    help="the update rule (default sgd: w ← w − α·∂L/∂w)")
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate α (default 0.01)")
+    p.add_argument("--lr", type=number, metavar="α", default=0.01,
+                   help="learning rate α (default 0.01)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--steps", type=int, help="number of update steps")
-    group.add_argument("--epochs", type=int, help="number of passes over the data")
-    p.add_argument("--batch-size", type=int, help="minibatch size (default: the full batch)")
-    p.add_argument("--l1", type=float, metavar="λ", help="add λ·Σ|w| to the loss")
-    p.add_argument("--l2", type=float, metavar="λ", help="add λ·Σw² to the loss")
+    group.add_argument("--steps", type=int, metavar="N",
+                       help="number of update steps (default 100)")
+    group.add_argument("--epochs", type=int, metavar="N", help="number of passes over the data")
+    p.add_argument("--batch-size", type=int, metavar="B",
+                   help="minibatch size (default: the full batch)")
+    p.add_argument("--l1", type=number, metavar="λ", help="add λ·Σ|w| to the loss")
+    p.add_argument("--l2", type=number, metavar="λ", help="add λ·Σw² to the loss")
     p.add_argument("--elastic", metavar="β,λ", help="add λ·Σ(βw² + |w|) to the loss")
-    p.add_argument("--seed", type=int, help="random seed (shuffling, initial values)")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="random seed, a whole number ≥ 0 (shuffling, initial values)")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
@@ -101,15 +138,17 @@ def _add_render(sub):
     p = sub.add_parser("render", epilog=EPILOG,
                        help="write the derivation as a blog post (Markdown, Jekyll, LaTeX, HTML)",
                        description="Write a blog-style derivation document of TARGET, with "
-                       "figures.")
+                       "figures. The document is named after the catalog id or the program "
+                       "file's name (model.txt -> model.md).")
     p.add_argument("target", metavar="TARGET", nargs="?", help=TARGET_HELP)
     p.add_argument("--all", action="store_true",
                    help="render every catalog model (the gallery) with an index")
-    p.add_argument("--at", metavar="k=v,...", help="the point (catalog models have defaults)")
-    p.add_argument("--wrt", metavar="a,b",
-                   help="the gradients to show (default: the model's parameters)")
+    p.add_argument("--at", metavar="k=v,...", action="append",
+                   help=AT_HELP + " (catalog models have defaults)")
+    p.add_argument("--wrt", metavar="a,b", action="append",
+                   help="the gradients to show (default: the model's parameters); repeatable")
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
-    p.add_argument("--lr", type=float, metavar="α",
+    p.add_argument("--lr", type=number, metavar="α",
                    help="learning rate of the update step shown (default: the post's, else 0.1)")
     p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
                    help="English, Korean, or both, paragraph by paragraph (default en)")
@@ -131,33 +170,56 @@ def _add_check(sub):
     p.add_argument("files", metavar="FILE", nargs="*", help="claims files (.toml)")
     p.add_argument("--gradcheck", metavar="TARGET",
                    help="finite-difference check of TARGET's gradients")
-    p.add_argument("--at", metavar="k=v,...", help="the point for --gradcheck")
+    p.add_argument("--at", metavar="k=v,...", action="append",
+                   help="the point for --gradcheck; " + AT_HELP)
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
     p.set_defaults(run=run_check)
 
 
+def number(text):
+    """argparse type of --lr, --l1, --l2: a float, with U+2212 '−' read as '-' ("invalid number
+    value" names this function)."""
+    return parse_number(text)
+
+
+def _joined(values):
+    """A repeated option (``--at x=1 --at y=2``) as one comma-separated list (``x=1,y=2``)."""
+    return None if values is None else ",".join(values)
+
+
+# Each command imports its own modules when it runs (deliberate lazy loading): `derive` never
+# loads the renderer's Jinja2 and Matplotlib, nor the checker; see benchmarks/startup.py.
 def run_derive(args):
+    from .derivation import derive
+    from .target import resolve
+
     verb = "compiled" if args.format == "python" else "derived"
     problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb)
     if args.format == "python":
-        print(compile_target(problem, wrt=args.wrt).source)
+        from .compile import compile as compile_target
+
+        print(compile_target(problem, wrt=_joined(args.wrt)).source)
         return 0
-    d = derive(problem, at=args.at, wrt=args.wrt)
+    d = derive(problem, at=_joined(args.at), wrt=_joined(args.wrt))
     print(d.to_json_text() if args.format == "json" else str(d))
     return 0
 
 
 def run_list(args):
+    from .catalog import format_catalog
+
     print(format_catalog(args.format))
     return 0
 
 
 def run_train(args):
     """``symgrad train``: train, print (text or JSON), optionally plot."""
+    from .train import check_plot_path, format_result, plot_loss, train
+
     if args.plot:
         check_plot_path(args.plot)          # a bad file name fails before the training, not after
-    result = train(args.target, data=args.data, at=args.at, params=args.params,
+    result = train(args.target, data=args.data, at=_joined(args.at), params=_joined(args.params),
                    optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, steps=args.steps,
                    batch_size=args.batch_size, regularization=_regularization(args), seed=args.seed)
     if args.plot:
@@ -183,9 +245,10 @@ def _regularization(args):
         try:
             if len(parts) != 2:
                 raise ValueError
-            regularization["elastic"] = (float(parts[0]), float(parts[1]))
+            regularization["elastic"] = (parse_number(parts[0]), parse_number(parts[1]))
         except ValueError:
-            raise InputError(f"--elastic takes β,λ (two numbers), got {args.elastic!r}") from None
+            raise InputError(f"--elastic takes β,λ (two numbers), "
+                             f"got {quote(args.elastic)}") from None
     return regularization or None
 
 
@@ -203,7 +266,8 @@ def run_render(args):
         raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
                          "catalog id) or --all")
     doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
-                at=args.at, wrt=args.wrt, output=args.output, lr=args.lr, static=args.static)
+                at=_joined(args.at), wrt=_joined(args.wrt), output=args.output, lr=args.lr,
+                static=args.static)
     paths = write_document(doc, args.out)
     extra = ""
     if doc.files:
@@ -213,13 +277,12 @@ def run_render(args):
 
 
 def run_check(args):
-    # imported here like the other commands' modules: only the command that runs is loaded
     from .check import check, format_gradcheck, gradcheck, gradcheck_json, report_json
 
     if args.gradcheck:
         if args.files:
             raise InputError("check: give claims FILE(s) or --gradcheck TARGET, not both")
-        result = gradcheck(args.gradcheck, at=args.at)
+        result = gradcheck(args.gradcheck, at=_joined(args.at))
         print(gradcheck_json(result) if args.format == "json" else format_gradcheck(result))
         return 0 if result.passed else 1
     if args.at:
@@ -235,7 +298,11 @@ def run_check(args):
 def main(argv=None):
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args, extra = parser.parse_known_args(_dash_targets(argv, parser))
+        if extra:       # reported by the command's parser, so the hint names its --help
+            _command_parsers(parser).get(args.command, (None, None, parser))[2].error(
+                f"unrecognized arguments: {' '.join(extra)}")
         if not getattr(args, "run", None):
             parser.print_help()
             return 2
@@ -248,6 +315,78 @@ def main(argv=None):
         return 130
     except BrokenPipeError:
         return 0
+
+
+# --- a TARGET or option value that starts with '-' ---------------------------------------------
+# argparse reads every token that starts with '-' (and is not a negative number) as an option,
+# so `symgrad derive "-x" --at x=1` would fail with "TARGET is required". Before argparse runs,
+# a token in TARGET position that is not an option symgrad knows, and does not look like one
+# (--name), is moved behind '--', where argparse takes it as the positional it is; the value of
+# an option that takes one (--gradcheck -x) is glued to it (--gradcheck=-x).
+_LONG_OPTION = re.compile(r"--[A-Za-z][\w-]*(=.*)?$", re.S)
+
+
+def _dash_targets(argv, parser):
+    commands = _command_parsers(parser)
+    at = next((i for i, t in enumerate(argv) if not t.startswith("-")), None)
+    if at is None or argv[at] not in commands:
+        return argv
+    options, has_target, _ = commands[argv[at]]
+    out, target, positional, i = list(argv[:at + 1]), None, False, at + 1
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            rest = argv[i + 1:]
+            return out + ["--"] + ([target] if target is not None else []) + rest
+        option = _known_option(token, options)
+        if option is not None:
+            takes_value = options[option] and "=" not in token and len(token) == len(option)
+            if takes_value and i + 1 < len(argv) and argv[i + 1].startswith("-") \
+                    and _known_option(argv[i + 1], options) is None and option.startswith("--"):
+                out.append(f"{token}={argv[i + 1]}")
+                i += 2
+                continue
+            out += argv[i:i + 2] if takes_value else [token]
+            i += 2 if takes_value else 1
+            continue
+        dash = token.startswith("-") and len(token) > 1
+        if dash and has_target and target is None and not positional \
+                and not _LONG_OPTION.match(token):
+            target = token
+        else:
+            out.append(token)
+            positional = positional or not token.startswith("-")
+        i += 1
+    return out + (["--", target] if target is not None else [])
+
+
+def _command_parsers(parser):
+    """command -> ({option string: takes a value}, has a TARGET positional, its parser).
+
+    Read from argparse's own action lists (``_actions`` is private but stable since Python 3.2;
+    reading them keeps one list of options, the parser's)."""
+    commands = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                options = {o: a.nargs != 0 for a in sub._actions for o in a.option_strings}
+                has_target = any(a.dest == "target" for a in sub._actions)
+                commands[name] = (options, has_target, sub)
+    return commands
+
+
+def _known_option(token, options):
+    """The option ``token`` names (exactly, as --name=value, a unique --prefix, or -oVALUE)."""
+    name = token.split("=", 1)[0]
+    if name in options:
+        return name
+    if name.startswith("--") and len(name) > 2:
+        matches = [o for o in options if o.startswith(name)]
+        return matches[0] if len(matches) == 1 else None
+    short = token[:2]
+    if not token.startswith("--") and short in options and options[short] and len(token) > 2:
+        return short
+    return None
 
 
 def _one_line(exc):

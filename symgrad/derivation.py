@@ -12,17 +12,17 @@ from functools import cached_property
 import sympy
 
 from .backward import derive_graph, symbolic_adjoints
-from .errors import InputError
+from .errors import InputError, quote
 from .exprsize import larger_than
 from .graph import Graph
+from .io import parse_number
 from .jsonout import dumps, json_number
-from .matrix import derive_matrix
 from .names import check_wrt, split_names
 from .target import resolve
 from .terminal import format_derivation
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
-CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
+CLOSED_FORM_NODES = 20_000  # a bigger closed form (expression-tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
 
 # Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
@@ -37,6 +37,7 @@ class Derivation:
     sweep: object = field(repr=False)
     model: object = None             # the catalog model, when the target was one
     target: str = ""
+    slug: str = ""                   # the documents' name (Problem.slug: catalog id, file stem)
 
     # --- numbers --------------------------------------------------------------------------
     @property
@@ -103,11 +104,13 @@ class Derivation:
 
     @cached_property
     def symbolic_gradients(self):
-        """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge graphs."""
+        """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge
+        graphs."""
         out = {}
         for name in self.wrt:
             closed = self.closed_form(name)
-            if closed is None or larger_than(closed, CLOSED_FORM_NODES):   # deep chains grow ~cubically
+            # deep chains grow ~cubically
+            if closed is None or larger_than(closed, CLOSED_FORM_NODES):
                 closed = self.one_level(name)
             out[name] = closed
         return out
@@ -121,7 +124,8 @@ class Derivation:
         return sympy.Add(*terms) if terms else sympy.S.Zero if name != self.output else sympy.S.One
 
     def chain_paths(self, name, limit=PATH_LIMIT):
-        """Every path from ``name`` to the output, each a list of node names, or None if more than ``limit``."""
+        """Every path from ``name`` to the output, each a list of node names, or None if more
+        than ``limit``."""
         uses = {}
         for step in self.steps:
             targets = uses.setdefault(step.input, [])
@@ -140,11 +144,11 @@ class Derivation:
         return paths
 
     def named_factors(self, path):
-        """The local gradients along ``path`` between the nodes the user named: a run of automatically
-        named gates (n1, n2, …) is folded into one factor, so ``E = (y - o)**2`` gives ∂E/∂o, not
-        −1 and 2(y − o). Returns [(from, to, value)]."""
+        """The local gradients along ``path`` between the nodes the user named: a run of
+        automatically named gates (n1, n2, …) is folded into one factor, so ``E = (y - o)**2``
+        gives ∂E/∂o, not −1 and 2(y − o). Returns [(from, to, value)]."""
         factors, start, value = [], path[0], 1.0
-        for a, b in zip(path, path[1:]):
+        for a, b in zip(path, path[1:], strict=False):
             value *= float(self.edge_local(b, a))
             if b not in self.graph.unnamed or b == path[-1]:
                 factors.append((start, b, value))
@@ -169,12 +173,14 @@ class Derivation:
             "wrt": list(self.wrt),
             "gradients": {k: json_number(v) for k, v in self.gradients.items()},
             "symbolic_gradients": {k: sympy.sstr(v) for k, v in self.symbolic_gradients.items()},
-            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr), "value": json_number(r.value),
-                         "args": r.args} for r in self.forward],
-            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "upstream": json_number(s.upstream),
+            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr),
+                         "value": json_number(r.value), "args": r.args} for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
+                       "upstream": json_number(s.upstream),
                        "local": sympy.sstr(s.local), "local_value": json_number(s.local_value),
                        "downstream": json_number(s.downstream)} for s in self.steps],
-            "accumulations": [{"node": a.node, "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
+            "accumulations": [{"node": a.node,
+                               "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
                                "total": json_number(a.total)} for a in self.accumulations],
         }
 
@@ -182,7 +188,7 @@ class Derivation:
         return dumps(self.to_json(), indent=2)
 
     def __str__(self):
-        return format_derivation(self)     # terminal.py reads a Derivation, never imports this module
+        return format_derivation(self)     # terminal.py reads a Derivation, never imports this
 
     # Jupyter display. The document renderers import this module, so it must not import them:
     # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,
@@ -213,7 +219,11 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     wrt = split_names(wrt)
     problem = resolve(target, output=output, matrix=matrix, verb="derived")
     if problem.is_matrix:
-        return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label, catalog=problem.entry)
+        # lazy: the matrix engine (and its code generation) loads only for matrix problems
+        from .matrix import derive_matrix
+
+        return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label,
+                             catalog=problem.entry)
     graph = problem.graph
     point = dict(problem.defaults)
     point.update(parse_point(at) if isinstance(at, str) else (at or {}))
@@ -225,50 +235,62 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     check_wrt(wrt, order, graph.output, inputs)
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, problem.entry,
-                      problem.label)
+                      problem.label, problem.slug)
 
 
 def check_point(point, inputs, names):
-    """Check a point against the graph's inputs: every input has a finite value, no unknown names."""
+    """Check a point against the graph's inputs: every input has a finite value, no unknown
+    names."""
     missing = [n for n in inputs if n not in point]
     if missing:
         given = ",".join(f"{n}=..." for n in missing)
         raise InputError(f"no value for input{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} with --at {given}")
+                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} "
+                         f"with --at {given}")
     unknown = [k for k in point if k not in names]
     if unknown:
-        raise InputError(f"--at names {', '.join(map(repr, unknown))}, which "
-                         f"{'are' if len(unknown) > 1 else 'is'} not an input (inputs: {', '.join(inputs)})")
+        raise InputError(f"--at names {', '.join(map(quote, unknown))}, which "
+                         f"{'are' if len(unknown) > 1 else 'is'} not an input "
+                         f"(inputs: {', '.join(inputs)})")
     out = {}
     for k, v in point.items():
         try:
             f = float(v)
         except (TypeError, ValueError):
-            raise InputError(f"value of {k!r} is not a number: {v!r}") from None
+            raise InputError(f"value of {quote(k)} is not a number: {quote(v)}") from None
         if not math.isfinite(f):
-            raise InputError(f"value of {k!r} must be a finite number, got {v!r}")
+            raise InputError(f"value of {quote(k)} must be a finite number, got {quote(v)}")
         out[k] = f
     return out
 
 
 def parse_point(text):
-    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated."""
+    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated.
+
+    A minus sign U+2212 (``x=−2``, pasted from a document) is read as '-'. The CLI joins repeated
+    ``--at`` options with commas, so ``--at x=1 --at y=2`` is ``"x=1,y=2"``; a name given twice
+    (in one ``--at`` or in two) is an error rather than a silent choice of one value.
+    """
     point = {}
-    for i, item in enumerate(p for p in text.split(",")):
+    for item in text.split(","):
         item = item.strip()
         if not item:
             continue
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise InputError(f"--at item {item!r} is not of the form name=number (e.g. --at x=-2,y=5)")
+            raise InputError(f"--at item {quote(item)} is not of the form name=number "
+                             f"(e.g. --at x=-2,y=5)")
         try:
-            number = float(value)
+            number = parse_number(value)
         except ValueError:
-            raise InputError(f"--at value {value!r} of {name!r} is not a number") from None
+            raise InputError(f"--at value {quote(value)} of {quote(name)} "
+                             f"is not a number") from None
         if not math.isfinite(number):
-            raise InputError(f"--at value of {name!r} must be a finite number, got {value!r}")
+            raise InputError(f"--at value of {quote(name)} must be a finite number, "
+                             f"got {quote(value)}")
         if name in point:
-            raise InputError(f"--at gives {name!r} twice")
+            raise InputError(f"--at gives {quote(name)} twice ({point[name]:g} and "
+                             f"{quote(value)}); give each input once")
         point[name] = number
     return point

@@ -11,13 +11,18 @@ of a target, so a command that resolves first looks the catalog up exactly once.
 import difflib
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from . import catalog
-from .errors import InputError, SymgradError
+from .errors import InputError, SymgradError, quote
 from .graph import Graph
-from .matrix import MatrixModel
+from .io import read_bounded_text
 from .names import split_names
+
+if TYPE_CHECKING:       # for the annotations only: both load lazily (see _catalog)
+    from .catalog import Model
+    from .matrix import MatrixModel
 from .parse import parse
 
 MAX_FILE_BYTES = 1_000_000
@@ -32,13 +37,30 @@ class Problem:
     kind: str                       # SCALAR or MATRIX
     label: str                      # how to call the target in messages and titles
     graph: Graph = None             # the scalar graph (kind SCALAR)
-    model: MatrixModel = None       # the matrix model (kind MATRIX)
-    entry: catalog.Model = None     # the catalog entry, when the target named one
+    model: "MatrixModel" = None     # the matrix model (kind MATRIX; symgrad.matrix)
+    entry: "Model" = None           # the catalog entry, when the target named one
     defaults: dict = field(default_factory=dict)   # the default point (scalar: name -> number)
     wrt: tuple = None               # default wrt / trainable parameters, if the model names them
     data_inputs: tuple = ()         # inputs that come from data (x, y), as opposed to parameters
     learning_rate: float = None     # the step size the catalog's post uses, if any
     program: str = None             # the program text the graph was parsed from (for with_output)
+    path: str = None                # the program file the target named, if it named one
+
+    @property
+    def slug(self):
+        """The name of this problem's documents: the catalog id, the program file's stem
+        (``some/folder/ok.txt`` -> ``ok``), or the expression's text, as lowercase ASCII words
+        joined by '-' (``derivation`` when nothing is left)."""
+        if self.entry is not None:
+            return self.entry.id
+        if self.path is not None:
+            text = os.path.splitext(os.path.basename(self.path))[0]
+        elif self.is_matrix:
+            text = self.model.name
+        else:
+            text = self.label
+        slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40].strip("-")
+        return slug or "derivation"
 
     @property
     def is_matrix(self):
@@ -76,9 +98,9 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     """
     if isinstance(target, Problem):
         if matrix and not target.is_matrix:
-            raise _no_matrix_form(target.label)
+            raise _no_matrix_form(target.label, target.entry)
         return target.with_output(output, verb)
-    if isinstance(target, MatrixModel):
+    if _is_matrix_model(target):
         return _matrix_problem(target, None, output, verb)
     if isinstance(target, Graph):
         if matrix:
@@ -87,14 +109,12 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     if not isinstance(target, str):
         raise InputError(f"a target is an expression, a program, a file path or a catalog id, "
                          f"not {type(target).__name__}")
-    entry = catalog.find_model(target) if _looks_like_path(target) else None
+    entry = _catalog().find_model(_id_key(target)) if _ID_SHAPE.fullmatch(target) else None
     if catalog_only and entry is None:
-        raise InputError(catalog.unknown_model_message(target))
+        raise InputError(_catalog().unknown_model_message(target))
     if matrix:
-        if entry is None and _looks_like_path(target):
-            raise InputError(catalog.unknown_model_message(target))
         if entry is None or not entry.has_matrix_form:
-            raise _no_matrix_form(target)
+            raise _no_matrix_form(target, entry)
         return _matrix_problem(entry.matrix, entry, output, verb)
     if entry is not None:
         if not entry.has_program:       # a matrix-level-only model (mlp-2layer)
@@ -103,8 +123,38 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
                        defaults=dict(entry.defaults), wrt=tuple(entry.params) or None,
                        data_inputs=tuple(entry.data_inputs), learning_rate=entry.learning_rate,
                        program=entry.program)
-    program = _program_text(target)
-    return Problem(SCALAR, target, graph=_parse_target(target, program, output), program=program)
+    path = _program_path(target)
+    program = read_text_file(path, "program file") if path is not None else target
+    if path is None:
+        _refuse_near_miss(target)
+    return Problem(SCALAR, target, graph=_parse_target(target, program, output), program=program,
+                   path=path)
+
+
+def _catalog():
+    """The catalog, imported on first need (deliberate lazy loading): importing it parses every
+    catalog program and builds the matrix forms, which an expression such as "(x+y)*z" never
+    needs (about a tenth of `symgrad derive`'s start-up). Text that is not shaped like an id
+    (letters, digits, hyphens) is never looked up, so it never loads the catalog."""
+    from . import catalog
+
+    return catalog
+
+
+def _is_matrix_model(target):
+    # symgrad.matrix is imported only by what needs it (the catalog, matrix targets, compile):
+    # while it is not loaded, no MatrixModel can exist, so it need not be imported to test.
+    module = sys.modules.get("symgrad.matrix.model")
+    return module is not None and isinstance(target, module.MatrixModel)
+
+
+def _id_key(text):
+    """Catalog ids are lowercase; ``Linear-MSE`` names ``linear-mse``. Only id-shaped text (letters,
+    digits, hyphens) is folded, so an expression never matches an id by accident of case."""
+    return text.lower() if _ID_SHAPE.fullmatch(text) else text
+
+
+_ID_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*")
 
 
 def _matrix_problem(model, entry, output, verb):
@@ -123,17 +173,36 @@ def _check_matrix_output(model, output, verb):
                          f"output {model.output!r} only")
 
 
-def _no_matrix_form(what):
+def _no_matrix_form(what, entry=None):
+    catalog = _catalog()
     having = ", ".join(m.id for m in catalog.models() if m.has_matrix_form)
-    return InputError(f"--matrix: {str(what)[:40]!r} has no matrix form "
-                      f"(catalog models with one: {having})")
+    applies = f"--matrix applies to the catalog models with a matrix form: {having}"
+    if entry is not None:
+        return InputError(f"--matrix: the catalog model {entry.id!r} has no matrix form; "
+                          f"{applies}")
+    if isinstance(what, str) and _ID_SHAPE.fullmatch(what):
+        return InputError(f"--matrix: {catalog.unknown_model_message(_id_key(what))}; {applies}")
+    if isinstance(what, str) and _looks_like_path(what):
+        return InputError(f"--matrix: unknown model {quote(what, 40)} (an expression has no "
+                          f"matrix form: drop --matrix to derive it gate by gate); {applies}")
+    return InputError(f"--matrix: {quote(what, 40)} has no matrix form (drop --matrix to derive "
+                      f"it gate by gate); {applies}")
 
 
-def _program_text(target):
-    """The text to parse: the file's contents when ``target`` names an existing file."""
-    if _looks_like_path(target) and os.path.isfile(target):
-        return read_text_file(target)
-    _refuse_near_miss(target)
+def _program_path(target):
+    """The path of the program file ``target`` names, or None when it is text to parse.
+
+    An existing file is read (whatever its name). A folder is an error when the text could not
+    be an expression anyway (``models/``, ``./net``); a lone name such as ``w`` stays an
+    expression even when a folder ``w`` exists. Anything else that exists and is not a folder
+    (a FIFO, /dev/zero, a symlink to one) goes to the bounded reader, which refuses it."""
+    if not _looks_like_path(target) or not os.path.exists(target):
+        return None
+    if os.path.isdir(target):
+        if target.isidentifier():
+            return None
+        raise InputError(f"{quote(target, 200)} is a folder; give a program file in it, an "
+                         f"expression or a catalog id")
     return target
 
 
@@ -143,28 +212,29 @@ def _parse_target(target, program, output):
     except SymgradError:
         if program is target and _looks_like_path(target) and (
                 target.endswith(PROGRAM_SUFFIXES) or target.startswith(("/", "./", "../", "~"))):
-            raise InputError(f"no such program file: {target!r} "
+            raise InputError(f"no such program file: {quote(target, 200)} "
                              f"(and it is not an expression either)") from None
         raise
 
 
 def _refuse_near_miss(text):
-    """'net-2-2-1' is a mistyped catalog id far more often than an expression."""
-    ids = [m.id for m in catalog.models()]
-    if re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)+", text):
-        close = difflib.get_close_matches(text, ids, n=3, cutoff=0.75)
+    """'net-2-2-1' (or 'Linear-MSQ') is a mistyped catalog id far more often than an expression."""
+    key = text.lower()
+    if _ID_SHAPE.fullmatch(text) and "-" in text:
+        ids = [m.id for m in _catalog().models()]
+        close = difflib.get_close_matches(key, ids, n=3, cutoff=0.75)
         if close:
             spaced = text.replace("-", " - ")
-            raise InputError(f"unknown model {text!r} (did you mean {', '.join(close)}?); "
-                             f"to derive it as an expression, write {spaced!r}")
-    elif re.fullmatch(r"[a-z][a-z0-9_]{5,}", text):
+            raise InputError(f"unknown model {quote(text)} (did you mean {', '.join(close)}?); "
+                             f"to derive it as an expression, write {quote(spaced)}")
+    elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{5,}", text):
         # 'sigmoidneuron' or 'svm_hinge': an id with its hyphens dropped or replaced.
-        squashed = {m.replace("-", ""): m for m in ids}
-        close = difflib.get_close_matches(text.replace("_", ""), list(squashed), n=3, cutoff=0.85)
+        squashed = {m.id.replace("-", ""): m.id for m in _catalog().models()}
+        close = difflib.get_close_matches(key.replace("_", ""), list(squashed), n=3, cutoff=0.85)
         if close:
             meant = ", ".join(squashed[c] for c in close)
-            raise InputError(f"unknown model {text!r} (did you mean {meant}?); "
-                             f"to derive the lone input {text!r} as an expression, "
+            raise InputError(f"unknown model {quote(text)} (did you mean {meant}?); "
+                             f"to derive the lone input {quote(text)} as an expression, "
                              f"write '({text})'")
 
 
@@ -172,19 +242,10 @@ def _looks_like_path(text):
     return "\n" not in text and len(text) < 4096
 
 
-def read_text_file(path):
-    """Read a UTF-8 text file with a size bound; failures are one-line errors naming the file."""
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: the file is too large ({size:,} bytes; "
-                             f"the limit is {MAX_FILE_BYTES:,})")
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
+def read_text_file(path, what="file"):
+    """A UTF-8 text file (a regular file, at most MAX_FILE_BYTES; BOM and CRLF accepted);
+    failures are one-line errors naming the file."""
+    return read_bounded_text(path, MAX_FILE_BYTES, what)
 
 
 __all__ = ["Problem", "resolve", "read_text_file", "split_names", "SCALAR", "MATRIX"]

@@ -39,15 +39,30 @@ from .train_plot import check_plot_path, plot_loss
 DEFAULT_STEPS = 100
 PROGRESS_MIN_STEPS = 200          # shorter runs never show a progress bar
 
+# Divergence (docs/train.md): a NaN or infinite loss or gradient; a loss more than GROWTH_LIMIT
+# times its first value; or a loss that rose RISING_STEPS steps in a row and is over
+# RISING_FACTOR times its first value (slow divergence). The first value counts as at least
+# LOSS_FLOOR, so a run that starts at a loss of 0 is not "diverged" by rounding noise.
+GROWTH_LIMIT = 1e6
+RISING_STEPS, RISING_FACTOR = 20, 10.0
+LOSS_FLOOR = 1e-6
+# The hint: learning rates lr/10, lr/100, ... down to lr/10**PROBE_TRIES are tried, largest first,
+# PROBE_STEPS steps each from the same start on the same data; the first that ends with a lower
+# loss (and does not diverge) is suggested. At most PROBE_TRIES × PROBE_STEPS extra steps.
+PROBE_STEPS, PROBE_TRIES = 30, 8
+
 
 class TrainingDiverged(SymgradError):
-    """The loss became NaN or infinite. Exit code 1: the run happened, but it failed."""
+    """The loss became NaN or infinite, or grew without bound. Exit code 1: the run happened, but
+    it failed. ``suggested_lr``: a learning rate a short probe run showed to decrease the loss
+    (None when no smaller one did)."""
 
     exit_code = 1
 
-    def __init__(self, message, step=None, loss=None, result=None):
+    def __init__(self, message, step=None, loss=None, result=None, suggested_lr=None):
         super().__init__(message)
         self.step, self.loss, self.result = step, loss, result
+        self.suggested_lr = suggested_lr
 
 
 @dataclass
@@ -94,9 +109,11 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
     ``progress``: ``None`` shows a bar on long runs when stderr is a terminal; True/False force it.
     Raises :class:`TrainingDiverged` (exit code 1) when the loss becomes NaN or infinite.
     """
+    _check_seed(seed)
     setup = _Setup.build(resolve(model, output=output, verb="trained"), data, at, params,
                          regularization, seed)
     opt = make_optimizer(optimizer, lr)
+    pristine = copy.deepcopy(opt)           # the probe runs of a divergence hint start from it
     schedule = _Schedule(setup.n_samples, steps, epochs, batch_size, seed)
     if setup.matrix and schedule.shuffle and setup.shapes:
         raise InputError(f"the matrix model {setup.label!r} has fixed shapes, so it trains on the "
@@ -109,14 +126,17 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
         "regularization": setup.regularization, "data": setup.data_label,
         "engine": setup.engine, "matrix": setup.matrix,
     }
-    values, history = dict(setup.start), []
+    values, history, watch = dict(setup.start), [], _Watch()
+    run = _Run(setup, pristine, schedule, settings)
     bar = _progress_bar(schedule.steps, progress)
     try:
         with np.errstate(all="ignore"):
             for step, batch in enumerate(schedule.batches(), 1):
                 loss, grads = setup.loss_and_grads(values, batch)
                 history.append(loss)
-                _refuse_divergence(step, loss, grads, opt, history, values, setup, settings)
+                problem = watch.check(step, loss, grads)
+                if problem:
+                    raise run.diverged(problem, step, loss, opt, history, values)
                 values.update(opt.step({p: values[p] for p in setup.params}, grads))
                 if bar is not None:
                     bar.update(1)
@@ -126,28 +146,97 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
     finally:
         if bar is not None:
             bar.close()
-    if not _finite(final):
-        raise _diverged(f"the loss is {final} after the last step ({len(history)})",
-                        len(history) + 1, final, opt, history, values, setup, settings)
+    problem = watch.check(len(history) + 1, final, {}, after_last=True)
+    if problem:
+        raise run.diverged(problem, len(history) + 1, final, opt, history, values)
     return _result(history, final, values, setup, settings)
 
 
-def _refuse_divergence(step, loss, grads, opt, history, values, setup, settings):
-    """Stop the run when the loss or a gradient of this step is NaN or infinite."""
-    bad = [p for p, g in grads.items() if not _finite(g)]
-    if not _finite(loss) or bad:
-        what = f"loss is {loss}" if not _finite(loss) else f"gradient of {bad[0]} is not finite"
-        raise _diverged(f"the {what} at step {step}", step, loss, opt, history, values, setup,
-                        settings)
+def _check_seed(seed):
+    whole = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if seed is not None and (not whole or seed < 0):
+        raise InputError(f"--seed must be a whole number ≥ 0, got {seed!r}")
 
 
-def _diverged(message, step, loss, opt, history, values, setup, settings):
-    """The error for a NaN/inf loss at ``step``; ``.result`` holds the run up to it."""
-    params = {p: _value_out(values[p]) for p in setup.params}     # the values before that step
-    result = TrainResult([float(v) for v in history], float(loss), params, step - 1, settings)
-    hint = f"try a smaller learning rate, e.g. --lr {opt.lr / 10:g}"
-    return TrainingDiverged(f"training diverged: {message} ({opt.name}, lr {opt.lr:g}); {hint}",
-                            step, loss, result)
+# --- divergence and the learning rate to suggest ------------------------------------------------
+class _Watch:
+    """Says when a run has diverged (the rules above GROWTH_LIMIT), one loss at a time."""
+
+    def __init__(self):
+        self.first, self.last, self.rising = None, None, 0
+
+    def check(self, step, loss, grads, after_last=False):
+        """None while the run is healthy, else what went wrong ("the loss is nan at step 3")."""
+        when = f"after the last step ({step - 1})" if after_last else f"at step {step}"
+        bad = [p for p, g in grads.items() if not _finite(g)]
+        if not _finite(loss) or bad:
+            what = f"loss is {loss}" if not _finite(loss) else f"gradient of {bad[0]} is not finite"
+            return f"the {what} {when}"
+        if self.first is None:
+            self.first = loss
+        self.rising = self.rising + 1 if self.last is not None and loss > self.last else 0
+        self.last = loss
+        scale = max(abs(self.first), LOSS_FLOOR)
+        if loss > GROWTH_LIMIT * scale:
+            return (f"the loss grew from {self.first:.6g} to {loss:.6g} (more than "
+                    f"{GROWTH_LIMIT:,.0f}× its first value) {when}")
+        if self.rising >= RISING_STEPS and loss > RISING_FACTOR * scale:
+            return (f"the loss rose {self.rising} steps in a row, from {self.first:.6g} to "
+                    f"{loss:.6g}, {when}")
+        return None
+
+
+class _Run:
+    """What a divergence error needs: the set-up, a fresh optimizer, the schedule, the settings."""
+
+    def __init__(self, setup, pristine, schedule, settings):
+        self.setup, self.pristine, self.schedule, self.settings = (setup, pristine, schedule,
+                                                                   settings)
+
+    def diverged(self, message, step, loss, opt, history, values):
+        """The error for a diverged run at ``step``; ``.result`` holds the run up to it."""
+        setup = self.setup
+        params = {p: _value_out(values[p]) for p in setup.params}   # the values before that step
+        result = TrainResult([float(v) for v in history], float(loss), params, step - 1,
+                             self.settings)
+        found = self.probe()
+        if found is None:
+            hint = (f"no smaller learning rate, down to --lr {opt.lr / 10 ** PROBE_TRIES:g}, "
+                    f"decreased the loss in a {PROBE_STEPS}-step probe run: check the model, "
+                    f"the data and the starting point")
+        else:
+            lr, before, after = found
+            hint = (f"try the smaller learning rate --lr {lr:g}: a {PROBE_STEPS}-step probe run "
+                    f"with it took the loss from {before:.6g} to {after:.6g}")
+        return TrainingDiverged(f"training diverged: {message} ({opt.name}, lr {opt.lr:g}); "
+                                f"{hint}", step, loss, result,
+                                suggested_lr=None if found is None else found[0])
+
+    def probe(self):
+        """(lr, loss before, loss after) of the largest smaller learning rate that decreased the
+        loss in PROBE_STEPS steps from the same start on the same batches, or None."""
+        setup, schedule = self.setup, self.schedule
+        with np.errstate(all="ignore"):
+            before, _ = setup.loss_and_grads(dict(setup.start), None)
+            if not _finite(before):
+                return None
+            for k in range(1, PROBE_TRIES + 1):
+                opt = copy.deepcopy(self.pristine)
+                opt.lr = self.pristine.lr / 10 ** k
+                values, watch = dict(setup.start), _Watch()
+                batches = _Schedule(schedule.n, PROBE_STEPS, None, schedule.batch_size,
+                                    self.settings.get("seed")).batches()
+                healthy = True
+                for step, batch in enumerate(batches, 1):
+                    loss, grads = setup.loss_and_grads(values, batch)
+                    if watch.check(step, loss, grads):
+                        healthy = False
+                        break
+                    values.update(opt.step({p: values[p] for p in setup.params}, grads))
+                after = setup.loss_and_grads(values, None)[0] if healthy else float("nan")
+                if healthy and _finite(after) and after < before:
+                    return opt.lr, before, after
+        return None
 
 
 def _result(history, final, values, setup, settings):

@@ -1,4 +1,5 @@
-"""Training: optimizers, data files, regularization, divergence and the seed posts' training examples.
+"""Training: optimizers, data files, regularization, divergence and the seed posts' training
+examples.
 
 References are independent of the trainer: derive() and central differences for
 gradients, hand-written NumPy loops for the updates, sympy.diff for penalties.
@@ -11,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy
-
 from conftest import central_difference
+
 from symgrad import derive, parse
 from symgrad.errors import InputError, SymgradError
 from symgrad.optimizers import OPTIMIZERS, make_optimizer
@@ -20,7 +21,7 @@ from symgrad.train import TrainingDiverged, add_penalty, train
 
 LINEAR_CSV = str(Path(__file__).resolve().parent.parent / "examples" / "linear.csv")
 
-# --- seed 002: the 2-2-2-1 sigmoid network, one step of α = 0.3 on all ten weights ------------------
+# --- seed 002: the 2-2-2-1 sigmoid network, one step of α = 0.3 on all ten weights --------------
 NET_002 = """\
 st11 = sigmoid(x1*w1 + x2*w3)
 st12 = sigmoid(x1*w2 + x2*w4)
@@ -30,7 +31,10 @@ st3_in = st21*w9 + st22*w10
 yhat = sigmoid(st3_in)
 E = (y - yhat)**2
 """
-WEIGHTS_002 = dict(zip([f"w{i}" for i in range(1, 11)], [0.3, 0.2, 0.1, 0.5, 0.6, 0.2, 0.4, 0.3, 0.2, 0.5]))
+WEIGHTS_002 = dict(
+    zip([f"w{i}" for i in range(1, 11)], [0.3, 0.2, 0.1, 0.5, 0.6, 0.2, 0.4, 0.3, 0.2, 0.5],
+        strict=True)
+)
 POINT_002 = {**WEIGHTS_002, "x1": 20.0, "x2": 1.0, "y": 0.9}
 
 
@@ -55,8 +59,12 @@ def test_seed_002_one_step_updates_all_ten_weights():
     assert result.history[0] == pytest.approx(net_002_loss(POINT_002), rel=1e-12)
     for name in names:
         # the derived gradient is itself checked against central differences
-        assert grads[name] == pytest.approx(central_difference(net_002_loss, POINT_002, name), rel=1e-5, abs=1e-9)
-        assert result.params[name] == pytest.approx(WEIGHTS_002[name] - 0.3 * grads[name], rel=1e-12)
+        assert grads[name] == pytest.approx(
+            central_difference(net_002_loss, POINT_002, name), rel=1e-5, abs=1e-9
+        )
+        assert result.params[name] == pytest.approx(
+            WEIGHTS_002[name] - 0.3 * grads[name], rel=1e-12
+        )
         assert result.params[name] != WEIGHTS_002[name]          # every weight moved, not only w9
     new_point = {**POINT_002, **result.params}
     assert result.final_loss == pytest.approx(net_002_loss(new_point), rel=1e-12)
@@ -67,7 +75,9 @@ def test_seed_002_one_step_updates_all_ten_weights():
 def test_linear_model_converges_to_w_2(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, size=40)
-    result = train("linear-mse", data={"x": x, "y": 2 * x}, params=["w"], lr=0.1, steps=200, at="w=-3")
+    result = train(
+        "linear-mse", data={"x": x, "y": 2 * x}, params=["w"], lr=0.1, steps=200, at="w=-3"
+    )
     assert result.params["w"] == pytest.approx(2.0, abs=1e-9)
     assert result.final_loss < 1e-15
     # full-batch SGD on the mean loss: w_{k+1} − 2 = (1 − 2α·mean(x²))·(w_k − 2), exactly
@@ -80,7 +90,7 @@ def test_linear_example_csv_and_minibatches_with_seed_repeat():
     runs = [train("linear-mse", data=LINEAR_CSV, lr=0.05, epochs=20, batch_size=4, seed=7)
             for _ in range(2)]
     assert runs[0].history == runs[1].history and runs[0].params == runs[1].params
-    assert runs[0].steps == 20 * 5                 # 20 samples / 4 per batch = 5 iterations per epoch
+    assert runs[0].steps == 20 * 5  # 20 samples / 4 per batch = 5 iterations per epoch
     assert runs[0].params["w"] == pytest.approx(2.0, abs=1e-6)
     other = train("linear-mse", data=LINEAR_CSV, lr=0.05, epochs=20, batch_size=4, seed=8)
     assert other.history != runs[0].history        # the shuffling depends on the seed
@@ -89,7 +99,9 @@ def test_linear_example_csv_and_minibatches_with_seed_repeat():
 def test_minibatch_history_is_the_mean_over_each_batch():
     x = np.arange(1.0, 7.0)
     y = 3 * x
-    result = train("linear-mse", data={"x": x, "y": y}, lr=0.01, steps=6, batch_size=2, seed=3, at="w=0")
+    result = train(
+        "linear-mse", data={"x": x, "y": y}, lr=0.01, steps=6, batch_size=2, seed=3, at="w=0"
+    )
     # replay: the same permutation stream, the same rule, written by hand
     rng = np.random.default_rng(3)
     w, history = 0.0, []
@@ -113,9 +125,15 @@ def test_seed_004_mlp_loop_matches_the_hand_written_numpy():
     rng = np.random.default_rng(4)
     n, d_in, h, d_out = 64, 1000, 100, 10
     x, y = rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out))
-    w1, w2 = rng.random((d_in, h)), rng.standard_normal((h, d_out))     # the post: rand, randn
-    result = train("mlp-2layer", data={"x": x, "y": y}, at={"w1": w1, "w2": w2}, params=["w1", "w2"],
-                   lr=1e-4, steps=200)
+    w1, w2 = rng.random((d_in, h)), rng.standard_normal((h, d_out))  # the post: rand, randn
+    result = train(
+        "mlp-2layer",
+        data={"x": x, "y": y},
+        at={"w1": w1, "w2": w2},
+        params=["w1", "w2"],
+        lr=1e-4,
+        steps=200,
+    )
     history = []
     for _t in range(200):                                  # the seed's loop, line for line
         hid = 1 / (1 + np.exp(-x.dot(w1)))
@@ -152,7 +170,13 @@ def test_multiclass_hinge_with_l2_separates_three_classes():
     labels = np.repeat([0, 1, 2], 15)
     points = centers[labels] + 0.35 * rng.standard_normal((45, 2))
     onehot = np.eye(3)[labels]
-    data = {"x1": points[:, 0], "x2": points[:, 1], "y0": onehot[:, 0], "y1": onehot[:, 1], "y2": onehot[:, 2]}
+    data = {
+        "x1": points[:, 0],
+        "x2": points[:, 1],
+        "y0": onehot[:, 0],
+        "y1": onehot[:, 1],
+        "y2": onehot[:, 2],
+    }
     result = train(HINGE_3, data=data, params={p: 0.0 for p in HINGE_PARAMS}, lr=0.05, steps=150,
                    regularization={"l2": 0.01})
     p = result.params
@@ -165,8 +189,9 @@ def test_multiclass_hinge_with_l2_separates_three_classes():
     # the reported loss includes the penalty: recompute it with NumPy at the final parameters
     scores = points @ w.T + b
     margins = np.maximum(0, scores - scores[np.arange(45), labels][:, None] + 1).sum(axis=1) - 1
-    assert result.final_loss == pytest.approx(margins.mean() + 0.01 * np.sum(w**2) + 0.01 * np.sum(b**2),
-                                              rel=1e-10)
+    assert result.final_loss == pytest.approx(
+        margins.mean() + 0.01 * np.sum(w**2) + 0.01 * np.sum(b**2), rel=1e-10
+    )
 
 
 # --- regularization is part of the derived model --------------------------------------------------
@@ -189,14 +214,20 @@ def test_penalty_gradient_matches_sympy(reg):
     subs = {w: 0.7, b: -1.3, x: 2.0, y: 0.5}
     assert d.value == pytest.approx(float(reference.subs(subs)), rel=1e-12)
     for name, sym in (("w", w), ("b", b)):
-        assert d.gradients[name] == pytest.approx(float(sympy.diff(reference, sym).subs(subs)), rel=1e-12)
-    assert any(step.gate.endswith("_penalty") for step in d.steps)   # the penalty is in the derivation
+        assert d.gradients[name] == pytest.approx(
+            float(sympy.diff(reference, sym).subs(subs)), rel=1e-12
+        )
+    assert any(
+        step.gate.endswith("_penalty") for step in d.steps
+    )  # the penalty is in the derivation
 
 
 def test_l2_shrinks_the_trained_weight():
     x = np.linspace(-1, 1, 11)
     plain = train("linear-mse", data={"x": x, "y": 2 * x}, lr=0.2, steps=300)
-    ridge = train("linear-mse", data={"x": x, "y": 2 * x}, lr=0.2, steps=300, regularization={"l2": 0.5})
+    ridge = train(
+        "linear-mse", data={"x": x, "y": 2 * x}, lr=0.2, steps=300, regularization={"l2": 0.5}
+    )
     assert plain.params["w"] == pytest.approx(2.0, abs=1e-9)
     # minimum of mean((w−2)²x²) + λw²: w = 2·m/(m + λ), m = mean(x²)
     m = np.mean(x**2)
@@ -204,7 +235,7 @@ def test_l2_shrinks_the_trained_weight():
 
 
 # --- optimizers --------------------------------------------------------------------------------
-QUADRATIC = "f = 3*(a - 1)**2 + (b + 2)**2 + (a - 1)*(b + 2)"     # convex, minimum 0 at a = 1, b = −2
+QUADRATIC = "f = 3*(a - 1)**2 + (b + 2)**2 + (a - 1)*(b + 2)"  # convex, minimum 0 at a = 1, b = −2
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
@@ -251,18 +282,38 @@ def test_unlisted_parameters_keep_their_values():
 
 
 # --- divergence ---------------------------------------------------------------------------------
+def _linear_sgd_losses(lr, steps, w=1.0):
+    """Full-batch SGD on linear-mse (mean of (w·x − y)²) over examples/linear.csv, by hand."""
+    x, y = np.loadtxt(LINEAR_CSV, delimiter=",", skiprows=1, unpack=True)
+    losses = []
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            losses.append(float(np.mean((w * x - y) ** 2)))
+            w = w - lr * float(np.mean(2 * (w * x - y) * x))
+    return losses
+
+
 def test_divergence_is_reported_with_the_step(run_cli, tmp_path):
+    """The run stops at the first step whose loss is over 1e6 times the first one (issue 17:
+    it used to run on to inf), found here by hand-written SGD."""
     with pytest.raises(TrainingDiverged) as info:
         train("linear-mse", data=LINEAR_CSV, lr=1e3, steps=500)
     err = info.value
-    assert err.exit_code == 1 and err.step > 1
-    assert not math.isfinite(err.result.history[-1])
-    assert all(math.isfinite(v) for v in err.result.history[:-1])
+    by_hand = _linear_sgd_losses(1e3, 500)
+    first_bad = next(i for i, v in enumerate(by_hand) if v > 1e6 * by_hand[0]) + 1
+    assert err.exit_code == 1 and err.step == first_bad > 1
+    assert err.result.history == pytest.approx(by_hand[:first_bad], rel=1e-9)
+    assert err.result.history[-1] > 1e6 * err.result.history[0]
+    assert all(v <= 1e6 * err.result.history[0] for v in err.result.history[:-1])
     plot = tmp_path / "loss.png"
     code, out, stderr = run_cli("train", "linear-mse", "--data", LINEAR_CSV, "--lr", "1000",
                                 "--steps", "500", "--plot", str(plot), "--format", "json")
     assert code == 1 and out == ""
-    assert stderr.count("\n") == 1 and f"step {err.step}" in stderr and "smaller learning rate" in stderr
+    assert (
+        stderr.count("\n") == 1
+        and f"step {err.step}" in stderr
+        and "smaller learning rate" in stderr
+    )
     assert not plot.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -288,10 +339,14 @@ def test_data_the_model_cannot_use_is_refused_not_ignored(tmp_path):
     path = tmp_path / "xy.csv"
     path.write_text("x,y\n1,2\n")
     # circuit-xyz trains x, y and z: a file of x and y columns has nothing it can take as data
-    with pytest.raises(InputError, match=r"none of the columns \(x, y\) is an input the model takes from data"):
+    with pytest.raises(
+        InputError, match=r"none of the columns \(x, y\) is an input the model takes from data"
+    ):
         train("circuit-xyz", data=str(path))
-    path.write_text("x,y,note\n1,2,7\n")          # an extra column beside usable ones is fine
-    assert train("linear-mse", data=str(path), steps=1).params["w"] == pytest.approx(1 - 0.01 * 2 * (1 * 1 - 2) * 1)   # w - lr·2(wx - y)x
+    path.write_text("x,y,note\n1,2,7\n")  # an extra column beside usable ones is fine
+    assert train("linear-mse", data=str(path), steps=1).params["w"] == pytest.approx(
+        1 - 0.01 * 2 * (1 * 1 - 2) * 1
+    )  # w - lr·2(wx - y)x
 
 
 def test_npz_shape_errors(tmp_path):
@@ -303,7 +358,9 @@ def test_npz_shape_errors(tmp_path):
     with pytest.raises(InputError, match=r"'x' has shape \(5, 2\)"):
         train("linear-mse", data=str(path))
     np.savez(path, x=np.arange(4.0), y=2 * np.arange(4.0))
-    assert train("linear-mse", data=str(path), lr=0.1, steps=100).params["w"] == pytest.approx(2, abs=1e-6)
+    assert train("linear-mse", data=str(path), lr=0.1, steps=100).params["w"] == pytest.approx(
+        2, abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -323,14 +380,40 @@ def test_bad_settings_are_symgrad_errors(kwargs, match):
 def test_cli_trains_and_plots(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "linear.csv").write_text(Path(LINEAR_CSV).read_text())
-    code, out, err = run_cli("train", "linear-mse", "--data", "linear.csv", "--params", "w", "--lr", "0.1",
-                             "--steps", "50", "--plot", "loss.png")
+    code, out, err = run_cli(
+        "train",
+        "linear-mse",
+        "--data",
+        "linear.csv",
+        "--params",
+        "w",
+        "--lr",
+        "0.1",
+        "--steps",
+        "50",
+        "--plot",
+        "loss.png",
+    )
     assert code == 0, err
     png = (tmp_path / "loss.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 2000
     assert "w = 2" in out and "wrote loss.png" in out
-    code, out, err = run_cli("train", "linear-mse", "--data", "linear.csv", "--lr", "0.1", "--steps", "50",
-                             "--format", "json", "--plot", "loss.svg", "--seed", "1")
+    code, out, err = run_cli(
+        "train",
+        "linear-mse",
+        "--data",
+        "linear.csv",
+        "--lr",
+        "0.1",
+        "--steps",
+        "50",
+        "--format",
+        "json",
+        "--plot",
+        "loss.svg",
+        "--seed",
+        "1",
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert set(doc) >= {"history", "final_loss", "params", "steps", "settings"}
@@ -343,8 +426,20 @@ def test_cli_trains_and_plots(run_cli, tmp_path, monkeypatch):
 
 
 def test_cli_elastic_and_single_sample(run_cli):
-    code, out, err = run_cli("train", "linear-mse", "--at", "x=1,y=2,w=0", "--lr", "0.1", "--steps", "1",
-                             "--elastic", "0.5,0.2", "--format", "json")
+    code, out, err = run_cli(
+        "train",
+        "linear-mse",
+        "--at",
+        "x=1,y=2,w=0",
+        "--lr",
+        "0.1",
+        "--steps",
+        "1",
+        "--elastic",
+        "0.5,0.2",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     doc = json.loads(out)
     # one sample (x=1, y=2), w = 0: d/dw[(w−2)² + 0.2(0.5w² + |w|)] = −4 + 0 (|w|' = sign(0) = 0)
@@ -410,8 +505,14 @@ def test_matrix_hinge_with_l2_separates_three_classes():
     W, b = m.input("W", (2, 3)), m.input("b", (1, 3))
     m.let("L", mean(hinge(m.let("scores", x @ W + b), y)))
     onehot = np.eye(3)[labels]
-    result = train(m, data={"x": points, "y": onehot}, at={"W": np.zeros((2, 3)), "b": np.zeros((1, 3))},
-                   lr=0.05, steps=150, regularization={"l2": 0.01})
+    result = train(
+        m,
+        data={"x": points, "y": onehot},
+        at={"W": np.zeros((2, 3)), "b": np.zeros((1, 3))},
+        lr=0.05,
+        steps=150,
+        regularization={"l2": 0.01},
+    )
     w, bias = result.params["W"], result.params["b"]
     scores = points @ w + bias
     assert np.mean(np.argmax(scores, axis=1) == labels) >= 0.9
@@ -433,14 +534,22 @@ def test_matrix_penalties_match_numpy():
     hid = 1 / (1 + np.exp(-x @ w1))
 
     def penalty(w):
-        return 0.1 * np.sum(w**2) + 0.05 * np.sum(np.abs(w)) + 0.02 * (0.5 * np.sum(w**2) + np.sum(np.abs(w)))
+        return (
+            0.1 * np.sum(w**2)
+            + 0.05 * np.sum(np.abs(w))
+            + 0.02 * (0.5 * np.sum(w**2) + np.sum(np.abs(w)))
+        )
 
     def penalty_grad(w):
         return 0.2 * w + 0.05 * np.sign(w) + 0.02 * (w + np.sign(w))
 
-    assert result.history[0] == pytest.approx(np.sum((hid @ w2 - y) ** 2) + penalty(w1) + penalty(w2), rel=1e-12)
+    assert result.history[0] == pytest.approx(
+        np.sum((hid @ w2 - y) ** 2) + penalty(w1) + penalty(w2), rel=1e-12
+    )
     grad_y = 2 * (hid @ w2 - y)
-    np.testing.assert_allclose(result.params["w2"], w2 - 1e-3 * (hid.T @ grad_y + penalty_grad(w2)), rtol=1e-12)
+    np.testing.assert_allclose(
+        result.params["w2"], w2 - 1e-3 * (hid.T @ grad_y + penalty_grad(w2)), rtol=1e-12
+    )
     grad_w1 = x.T @ ((grad_y @ w2.T) * hid * (1 - hid)) + penalty_grad(w1)
     np.testing.assert_allclose(result.params["w1"], w1 - 1e-3 * grad_w1, rtol=1e-12)
 
@@ -448,10 +557,19 @@ def test_matrix_penalties_match_numpy():
 def test_matrix_model_defaults_follow_the_seed():
     from symgrad.catalog.matrix_forms import mlp_2layer
 
-    runs = [train(mlp_2layer(N=8, D_in=5, H=4, D_out=3), lr=1e-3, steps=5, seed=s) for s in (1, 1, 2)]
+    runs = [
+        train(mlp_2layer(N=8, D_in=5, H=4, D_out=3), lr=1e-3, steps=5, seed=s) for s in (1, 1, 2)
+    ]
     assert runs[0].history == runs[1].history != runs[2].history
     with pytest.raises(SymgradError, match="fixed shapes"):
-        train(mlp_2layer(N=8, D_in=5, H=4, D_out=3), data={"x": np.ones((8, 5)), "y": np.ones((8, 3))},
-              batch_size=4)
-    with pytest.raises(SymgradError, match=r"'x' has shape \(6, 5\); the model 'mlp-2layer' needs \(8, 5\)"):
-        train(mlp_2layer(N=8, D_in=5, H=4, D_out=3), data={"x": np.ones((6, 5)), "y": np.ones((6, 3))})
+        train(
+            mlp_2layer(N=8, D_in=5, H=4, D_out=3),
+            data={"x": np.ones((8, 5)), "y": np.ones((8, 3))},
+            batch_size=4,
+        )
+    with pytest.raises(
+        SymgradError, match=r"'x' has shape \(6, 5\); the model 'mlp-2layer' needs \(8, 5\)"
+    ):
+        train(
+            mlp_2layer(N=8, D_in=5, H=4, D_out=3), data={"x": np.ones((6, 5)), "y": np.ones((6, 3))}
+        )

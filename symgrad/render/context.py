@@ -25,6 +25,8 @@ CLOSED_FORM_LIMIT = 700      # longer closed forms (LaTeX characters) are not pr
 def slug_of(d):
     if d.model is not None:
         return d.model.id
+    if d.slug:              # Problem.slug: a program file's stem, not its whole path
+        return d.slug
     slug = re.sub(r"[^a-z0-9]+", "-", str(d.target).lower()).strip("-")[:40].strip("-")
     return slug or "derivation"
 
