@@ -21,6 +21,9 @@ Conventions for examples in README.md and docs/*.md (README's "Layout" section p
   start, is run line by line by ``.ci/run``, not here.
 - Not run, visibly: a command whose comment says ``not run: REASON``, or a Python block whose
   first line is ``# not run: REASON``. Keep them few (a network, a write outside the folder).
+- A Python block whose first line is ``# excerpt of PATH`` shows code of the repository: it is
+  not run, but its lines (after that one) must appear, in order and together, in PATH
+  (indentation aside), so the excerpt cannot go stale.
 
 How they run: each console block in a fresh temporary folder holding a copy of the repository's
 ``examples/``; commands go through ``bash -c`` with ``symgrad`` on PATH as a shim for
@@ -286,9 +289,28 @@ def run_python(block, verbose=False):
     return message
 
 
+def excerpt_source(block):
+    """The file a ``# excerpt of PATH`` block quotes, or None."""
+    first = block.text.lstrip().splitlines()[0] if block.text.strip() else ""
+    m = re.match(r"#\s*excerpt of\s+(\S+)", first)
+    return m.group(1) if m else None
+
+
+def check_excerpt(block):
+    """The excerpt's lines, dedented, appear together in the file it names."""
+    lines = [ln.strip() for ln in block.text.strip().splitlines()[1:] if ln.strip()]
+    source = [ln.strip() for ln in (ROOT / excerpt_source(block)).read_text(
+        encoding="utf-8").splitlines() if ln.strip()]
+    found = any(source[i:i + len(lines)] == lines for i in range(len(source)))
+    return "" if found else (f"{block.where}: the excerpt is not in {excerpt_source(block)} "
+                             f"(any more): update the document")
+
+
 def _run_one_python(block, namespace, verbose):
     if not_run_reason(block):
         return ""
+    if excerpt_source(block):
+        return check_excerpt(block)
     with InFolder():
         if ">>>" in block.text:
             test = doctest.DocTestParser().get_doctest(block.text, namespace, block.where,
@@ -554,7 +576,7 @@ def test_json_schema_train():
 
 def test_json_schema_check():
     (_, claims), (_, grad) = schema_blocks("`check --format json`")
-    actual = cli_json("check", "examples/claims/seed002_net.toml", "--format", "json")
+    actual = cli_json("check", "examples/claims/homework_sigmoid_neuron.toml", "--format", "json")
     assert_keys(documented_keys(claims), actual_keys(actual, documented_keys(claims)),
                 "check --format json")
     actual = cli_json("check", "--gradcheck", "sigmoid(x*y)", "--at", "x=0.3,y=-1.2",
