@@ -32,7 +32,8 @@ _s = vector_names("s", 3)
 register(Model(
     id="svm-hinge",
     title="Multiclass SVM (hinge) loss of one sample",
-    description="Lᵢ = Σ_{j≠yᵢ} max(0, s_j − s_{yᵢ} + 1), three classes, correct class 1",
+    description="Lᵢ = Σ max(0, sⱼ − s_c + 1) over the wrong classes j, three classes, "
+                "correct class c = 1",
     seeds=("004",),
     program=program("# correct class yᵢ = 1: one margin per other class", hinge(_s, 1, "m", "L")),
     defaults=values(_s, [3.2, 5.1, -1.7]),

@@ -51,14 +51,16 @@ from .formats import (
                       render_md,
                       render_tex,
 )
-from .gallery import GALLERY, REFRESH, render_all
+from .gallery import GALLERY, REFRESH, render_all, render_posts
+from .jekyll import GALLERY_DATE, kramdown_math, liquid_raw, post_date, post_name
 from .korean import polite_ko, ro_particle
 from .linebreak import ROW_EM, aligned_rows, display_math, math_width, split_math
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
 
 __all__ = [
-    "CLOSED_FORM_LIMIT", "DEFAULT_LR", "DESCENT_STEPS", "ENV", "FORMATS", "GALLERY", "LANGS",
+    "CLOSED_FORM_LIMIT", "DEFAULT_LR", "GALLERY_DATE", "kramdown_math", "liquid_raw", "post_date",
+    "post_name", "render_posts", "DESCENT_STEPS", "ENV", "FORMATS", "GALLERY", "LANGS",
     "REFRESH", "RENDERERS", "ROW_EM", "Document", "Figure", "Maths", "aligned_rows", "build",
     "clean_math", "display_math", "document_context", "environment", "escape_tex", "gradient_entry",
     "learning_rate", "make_figures", "markdown_to_html", "math_width", "matrix_context",

@@ -13,27 +13,33 @@ FORMATS = ("md", "jekyll", "tex", "html")
 LANGS = ("en", "ko", "both")
 
 
-def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None):
-    """The :class:`Document` (text and figure files) of ``target`` in one format and language."""
+def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None,
+          date=None):
+    """The :class:`Document` (text and figure files) of ``target`` in one format and language.
+
+    ``date`` (``YYYY-MM-DD``) dates a Jekyll post (default: $SOURCE_DATE_EPOCH's day, else today).
+    """
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
     d = target if isinstance(target, (Derivation, MatrixDerivation)) else \
         derive(target, at=at, wrt=wrt, output=output)
+    env = environment(templates)
+    dated = {"date": date} if format == "jekyll" else {}
     if isinstance(d, MatrixDerivation):
-        return render_matrix(d, format, lang=lang, lr=lr, env=environment(templates))
-    return RENDERERS[format](d, lang=lang, lr=lr, env=environment(templates))
+        return render_matrix(d, format, lang=lang, lr=lr, env=env, **dated)
+    return RENDERERS[format](d, lang=lang, lr=lr, env=env, **dated)
 
 
 def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None,
-           output=None, lr=None):
+           output=None, lr=None, date=None):
     """The document of ``target`` (a Derivation, expression, program or catalog id) as text.
 
     With ``out_dir``, the document and its figures are also written there.
     """
     doc = build(target, format=format, lang=lang, templates=templates, at=at, wrt=wrt,
-                output=output, lr=lr)
+                output=output, lr=lr, date=date)
     if out_dir is not None:
         write_document(doc, out_dir)
     return doc.text

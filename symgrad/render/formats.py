@@ -8,6 +8,7 @@ from .context import document_context, learning_rate
 from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
 from .environment import ENV
 from .escape import prose_to_tex
+from .jekyll import kramdown_math, liquid_raw, post_date, post_name
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
 
@@ -47,13 +48,21 @@ def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False):
     return Document(f"{ctx['slug']}.md", body, files)
 
 
-def render_jekyll(d, lang="en", lr=None, env=ENV):
+def jekyll_post(ctx, body, tags, env, date):
+    """A dated post for ``_posts/``: front matter, then ``body`` with kramdown's math delimiters,
+    out of Liquid's reach."""
+    ctx["body"] = liquid_raw(kramdown_math(body))
+    ctx["tags"] = tags
+    ctx["date"] = post_date(date)
+    text = env.get_template("post.jekyll.j2").render(ctx)
+    return Document(post_name(ctx["slug"], ctx["date"]), text, {})
+
+
+def render_jekyll(d, lang="en", lr=None, env=ENV, date=None):
     """A Jekyll post: front matter, then the Markdown with the figures inline."""
     ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline")
-    ctx["body"] = body
-    ctx["tags"] = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
-    text = env.get_template("post.jekyll.j2").render(ctx)
-    return Document(f"{ctx['slug']}.md", text, {})
+    tags = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
+    return jekyll_post(ctx, body, tags, env, date)
 
 
 def render_html(d, lang="en", lr=None, env=ENV):
@@ -100,7 +109,7 @@ def _matrix_markdown(d, lang, fmt, lr, env):
     return ctx, env.get_template("matrix.md.j2").render(ctx)
 
 
-def render_matrix(d, format, lang="en", lr=None, env=ENV):
+def render_matrix(d, format, lang="en", lr=None, env=ENV, date=None):
     """The document of a matrix-level derivation, in any of the four formats (no figures)."""
     if format == "tex":
         ctx = matrix_context(d, lang, "tex", lr)
@@ -109,9 +118,8 @@ def render_matrix(d, format, lang="en", lr=None, env=ENV):
     if format == "md":
         return Document(f"{ctx['slug']}.md", "# " + ctx["title"] + "\n\n" + body, {})
     if format == "jekyll":
-        ctx["body"] = body
-        ctx["tags"] = ["backpropagation", "chain-rule", "matrix-calculus"]
-        return Document(f"{ctx['slug']}.md", env.get_template("post.jekyll.j2").render(ctx), {})
+        return jekyll_post(ctx, body, ["backpropagation", "chain-rule", "matrix-calculus"], env,
+                           date)
     ctx["body"] = markdown_to_html(body)
     return Document(f"{ctx['slug']}.html", env.get_template("page.html.j2").render(ctx), {})
 

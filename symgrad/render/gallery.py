@@ -6,6 +6,7 @@ from ..catalog import models
 from ..io import write_atomic
 from .documents import build, write_document
 from .environment import environment
+from .jekyll import GALLERY_DATE
 from .mathml import commonmark_html
 
 REFRESH = "symgrad render --all -o output/"
@@ -37,4 +38,15 @@ def render_all(out_dir, templates=None):
     body = commonmark_html(index_md)
     write_atomic(out_dir / "index.html", env.get_template("index.html.j2").render(body=body))
     written.append(out_dir / "index.html")
+    return written
+
+
+def render_posts(out_dir, lang="both", templates=None, date=None):
+    """Every catalog model as a Jekyll post in ``out_dir`` (a site's ``_posts/``), dated ``date``
+    or :data:`GALLERY_DATE`, so that a rerun writes the same files; returns the paths."""
+    written = []
+    for model in models():
+        doc = build(model.id, format="jekyll", lang=lang, templates=templates,
+                    date=date or GALLERY_DATE)
+        written += write_document(doc, out_dir)
     return written
