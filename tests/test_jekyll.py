@@ -53,7 +53,7 @@ def math_spans(html):
         re.findall(r"\\\[(.*?)\\\]", html, flags=re.S)
 
 
-# --- without jekyll ---------------------------------------------------------------------------------
+# --- without jekyll ---------------------------------------------------------------------
 def test_post_is_dated_for_posts_folder(tmp_path):
     assert main(["render", "linear-mse", "--format", "jekyll", "--date", "2023-05-17",
                  "-o", str(tmp_path)]) == 0
@@ -106,7 +106,7 @@ def test_liquid_never_sees_a_tag():
         assert re.fullmatch(r'\{\{ "\{%" \}\}\{% raw %\}.*', piece, flags=re.S), piece
 
 
-# --- a real site ------------------------------------------------------------------------------------
+# --- a real site -----------------------------------------------------------------------
 @NO_JEKYLL
 def test_every_catalog_post_is_published_with_its_math_delimited(tmp_path):
     posts = tmp_path / "_posts"

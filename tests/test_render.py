@@ -26,6 +26,7 @@ else:
 from symgrad import catalog
 from symgrad.cli import main
 from symgrad.derivation import derive
+from symgrad.errors import SymgradError
 from symgrad.render import (REFRESH, ROW_EM, aligned_rows, build, math_width, polite_ko, render_all, ro_particle,
                             split_math, strings, templates_dir)
 
@@ -703,3 +704,83 @@ def test_matrix_document_takes_the_learning_rate(tmp_path):
     assert main(["render", "mlp-2layer", "--lr", "0.002", "--lang", "en", "-o", str(tmp_path)]) == 0
     text = (tmp_path / "mlp-2layer.md").read_text(encoding="utf-8")
     assert sentence.search(text).group(3) == seen[0.002]
+
+
+# --- hostile input (issue 18) ----------------------------------------------------------------------
+HOSTILE_TITLE = "# <script>alert(1)</script> *b* [x](javascript:1) $x^2$ &amp; `c` ~s~ |t|"
+HOSTILE = HOSTILE_TITLE + "\nh = w*x  # ``` {{ site.title }} {% endraw %}\nloss = (h - y)**2\n"
+
+
+def test_user_text_is_escaped_in_every_format(tmp_path):
+    from markdown_it import MarkdownIt
+
+    md = build(HOSTILE, "md", "en", at="w=1,x=2,y=3").text
+    tokens = MarkdownIt("commonmark").parse(md)
+    heading = tokens[[t.type for t in tokens].index("heading_open") + 1]
+    assert [c.type for c in heading.children] == ["text"], "markup in the title"
+    assert heading.content and "<script>" not in MarkdownIt("commonmark").render(md.split("\n", 1)[0])
+    # the program is one code block: its ``` does not close the fence
+    fences = [t for t in tokens if t.type == "fence"]
+    assert len(fences) == 1 and fences[0].content.splitlines()[1].startswith("h = w*x  # ```")
+    html = build(HOSTILE, "html", "en", at="w=1,x=2,y=3").text
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html
+    post = build(HOSTILE, "jekyll", "en", at="w=1,x=2,y=3", date="2024-01-02").text
+    front = post.split("---", 2)[1]
+    assert "<" not in front and "&lt;script&gt;" in front
+    tex = build(HOSTILE, "tex", "en", at="w=1,x=2,y=3").text
+    title = re.search(r"\\title\{(.*)\}", tex).group(1)
+    assert "$" not in title.replace(r"\$", "") and "#" not in title.replace(r"\#", "")
+
+
+def test_program_file_path_with_html_is_escaped(tmp_path):
+    folder = tmp_path / "<img src=x onerror=alert(1)>"
+    folder.mkdir()
+    program = folder / "model.txt"
+    program.write_text("loss = (w*x - y)**2\n", encoding="utf-8")
+    md = build(str(program), "md", "en", at="w=1,x=2,y=3").text
+    first = md.split("\n", 1)[0]
+    assert re.search(r"(?<!\\)<img", first) is None and "\\<img" in first
+    html = build(str(program), "html", "en", at="w=1,x=2,y=3").text
+    assert "<img" not in html
+
+
+def bad_templates(tmp_path):
+    cases = {
+        "syntax": ("x\n{% if %}\n", 2),
+        "undefined": ("x\n\n{{ no_such_name }}\n", 3),
+        "include": ('x\n{% include "missing.j2" %}\n', 2),
+        "division": ("a\n{{ 1/0 }}\n", 2),
+        "utf8": (b"a\n\xff\xfe\n", 2),
+        "os": ("{{ cycler.__init__.__globals__.os.system('id') }}\n", 1),
+        "class": ("a\n{{ model.__class__.__mro__ }}\n", 2),
+    }
+    for name, (text, line) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        target = folder / "derivation.md.j2"
+        target.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        yield name, folder, line
+
+
+def test_template_mistakes_are_one_line_naming_file_and_line(tmp_path, capsys):
+    for name, folder, line in bad_templates(tmp_path):
+        code = main(["render", "linear-mse", "--templates", str(folder), "-o", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2, (name, err)
+        assert err.count("\n") == 1 and "Traceback" not in err, (name, err)
+        assert f"derivation.md.j2, line {line}:" in err, (name, err)
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_templates_are_sandboxed(tmp_path):
+    import jinja2.sandbox
+
+    from symgrad.render import environment
+
+    (tmp_path / "derivation.md.j2").write_text("{{ title }}\n", encoding="utf-8")
+    assert isinstance(environment(str(tmp_path)), jinja2.sandbox.SandboxedEnvironment)
+    # a sandboxed template still renders the whole document, the packaged templates included
+    assert build("circuit-xyz", "html", "en", templates=str(tmp_path)).text.startswith("<!DOCTYPE")
+    (tmp_path / "derivation.md.j2").write_text("{{ lipsum.__globals__ }}\n", encoding="utf-8")
+    with pytest.raises(SymgradError, match="unsafe"):
+        build("circuit-xyz", "md", "en", templates=str(tmp_path))

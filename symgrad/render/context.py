@@ -13,7 +13,7 @@ from ..backward import derive_graph
 from ..errors import InputError, SymgradError
 from ..optimizers import sgd_step
 from .environment import strings
-from .escape import clean_math, tex_name, tex_num
+from .escape import clean_math, plain_line, tex_name, tex_num
 from .korean import ro_particle
 from .linebreak import aligned_rows, display_math
 from .prose import Prose, errata_of, title_of
@@ -177,7 +177,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
     lr = learning_rate(d.model, lr)
     model = d.model
     title = title_of(model, prose.langs) if model is not None else \
-        str(d.target).strip().splitlines()[0][:80]
+        plain_line(str(d.target).strip().splitlines()[0])[:80]
     expr_tex = m.expr(d.expression()) if d.expanded else ""
     if len(expr_tex) > CLOSED_FORM_LIMIT:
         expr_tex = ""

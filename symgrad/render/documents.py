@@ -6,7 +6,7 @@ from ..derivation import Derivation, derive
 from ..errors import InputError
 from ..io import write_atomic
 from ..matrix.derivation import MatrixDerivation
-from .environment import environment
+from .environment import environment, template_errors
 from .formats import RENDERERS, render_matrix
 
 FORMATS = ("md", "jekyll", "tex", "html")
@@ -27,9 +27,10 @@ def build(target, format="md", lang="en", templates=None, at=None, wrt=None, out
         derive(target, at=at, wrt=wrt, output=output)
     env = environment(templates)
     dated = {"date": date} if format == "jekyll" else {}
-    if isinstance(d, MatrixDerivation):
-        return render_matrix(d, format, lang=lang, lr=lr, env=env, **dated)
-    return RENDERERS[format](d, lang=lang, lr=lr, env=env, **dated)
+    with template_errors(templates):
+        if isinstance(d, MatrixDerivation):
+            return render_matrix(d, format, lang=lang, lr=lr, env=env, **dated)
+        return RENDERERS[format](d, lang=lang, lr=lr, env=env, **dated)
 
 
 def render(target, format="md", lang="en", out_dir=None, templates=None, at=None, wrt=None,

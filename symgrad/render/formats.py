@@ -7,7 +7,7 @@ from .. import figures
 from .context import document_context, learning_rate
 from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
 from .environment import ENV
-from .escape import prose_to_tex
+from .escape import md_text, prose_to_tex
 from .jekyll import kramdown_math, liquid_raw, post_date, post_name
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
@@ -116,7 +116,7 @@ def render_matrix(d, format, lang="en", lr=None, env=ENV, date=None):
         return Document(f"{ctx['slug']}.tex", env.get_template("matrix.tex.j2").render(ctx), {})
     ctx, body = _matrix_markdown(d, lang, format, lr, env)
     if format == "md":
-        return Document(f"{ctx['slug']}.md", "# " + ctx["title"] + "\n\n" + body, {})
+        return Document(f"{ctx['slug']}.md", "# " + md_text(ctx["title"]) + "\n\n" + body, {})
     if format == "jekyll":
         return jekyll_post(ctx, body, ["backpropagation", "chain-rule", "matrix-calculus"], env,
                            date)

@@ -5,7 +5,7 @@ from pathlib import Path
 from ..catalog import models
 from ..io import write_atomic
 from .documents import build, write_document
-from .environment import environment
+from .environment import environment, template_errors
 from .jekyll import GALLERY_DATE
 from .mathml import commonmark_html
 
@@ -32,11 +32,12 @@ def render_all(out_dir, templates=None):
                         "seeds": ", ".join(model.seeds), "docs": docs})
     env = environment(templates)
     ctx = {"entries": entries, "refresh": REFRESH}
-    index_md = env.get_template("index.md.j2").render(ctx)
+    with template_errors(templates):
+        index_md = env.get_template("index.md.j2").render(ctx)
+        index_html = env.get_template("index.html.j2").render(body=commonmark_html(index_md))
     write_atomic(out_dir / "README.md", index_md)
     written.append(out_dir / "README.md")
-    body = commonmark_html(index_md)
-    write_atomic(out_dir / "index.html", env.get_template("index.html.j2").render(body=body))
+    write_atomic(out_dir / "index.html", index_html)
     written.append(out_dir / "index.html")
     return written
 

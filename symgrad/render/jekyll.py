@@ -51,7 +51,7 @@ def post_name(slug, date):
 # One match per piece of the body that must keep its dollars: fenced code, inline code, raw HTML
 # (the inline SVG figures), a display block (``$$`` alone on its lines), or an inline formula.
 _PIECES = re.compile(
-    r"(?P<fence>^```.*?^```[ \t]*$)"
+    r"(?P<fence>^(?P<ticks>`{3,}).*?^(?P=ticks)[ \t]*$)"
     r"|(?P<code>`[^`\n]+`)"
     r"|(?P<html><(?P<tag>svg|figure)\b.*?</(?P=tag)>)"
     r"|(?P<display>^\$\$[ \t]*\n.*?\n\$\$[ \t]*$)"

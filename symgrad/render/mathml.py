@@ -3,21 +3,23 @@
 import re
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
+# A fenced code block, closed only by a fence of its own length (a program can hold ```).
+_FENCE = re.compile(r"^(`{3,}).*?^\1[ \t]*$", re.S | re.M)
 
 
 def protect_math(markdown):
     """Replace $$…$$ and $…$ by placeholders before Markdown runs (code blocks are left alone)."""
     maths, out = [], []
-    for block in re.split(r"(^```.*?^```\s*$)", markdown, flags=re.S | re.M):
-        if block.startswith("```"):
-            out.append(block)
-            continue
 
-        def keep(match):
-            display = match.group(1) is not None
-            maths.append((display, (match.group(1) if display else match.group(2)).strip()))
-            return f"SYMGRADMATH{len(maths) - 1:04d}X"
-        out.append(_MATH.sub(keep, block))
+    def keep(match):
+        display = match.group(1) is not None
+        maths.append((display, (match.group(1) if display else match.group(2)).strip()))
+        return f"SYMGRADMATH{len(maths) - 1:04d}X"
+    end = 0
+    for fence in _FENCE.finditer(markdown):
+        out += [_MATH.sub(keep, markdown[end:fence.start()]), fence.group(0)]
+        end = fence.end()
+    out.append(_MATH.sub(keep, markdown[end:]))
     return "".join(out), maths
 
 
