@@ -16,7 +16,7 @@ from .environment import strings
 from .escape import clean_math, plain_line, tex_name, tex_num
 from .korean import ro_particle
 from .linebreak import aligned_rows, display_math
-from .prose import Prose, errata_of, title_of
+from .prose import Prose, description_of, errata_of, title_of
 
 DEFAULT_LR = 0.1
 CLOSED_FORM_LIMIT = 700      # longer closed forms (LaTeX characters) are not printed
@@ -187,7 +187,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "title": title, "slug": slug_of(d), "lang": lang, "format": fmt, "langs": prose.langs,
         "say": prose.say, "head": prose.head, "text": prose.text,
         "model": model, "model_id": model.id if model is not None else "",
-        "description": model.description if model is not None else "",
+        "description": description_of(model, prose.langs) if model is not None else "",
         "seeds": ", ".join(model.seeds) if model is not None else "",
         "out": d.output, "out_tex": m.out, "value": tex_num(d.value),
         "expr_tex": expr_tex,

@@ -61,6 +61,21 @@ def title_of(model, langs):
     return " · ".join(dict.fromkeys(titles))
 
 
+def gate_label(label, langs):
+    """A matrix gate's label (``matrix product``) in the document's languages; symbols (``+``)
+    and labels without a Korean entry in strings.json stay as they are."""
+    entry = strings().get(f"gate:{label}")
+    texts = (entry[lang] if entry else label for lang in langs)
+    return " · ".join(dict.fromkeys(texts))
+
+
+def description_of(model, langs):
+    """The model's one-line description in the document's languages (Korean · English for
+    both)."""
+    texts = (catalog_text("description", model.id, model.description, lang) for lang in langs)
+    return " · ".join(dict.fromkeys(texts))
+
+
 def errata_of(model, langs):
     """A catalog model's errata for a document: quantities and explanations in each language."""
     out = []
