@@ -130,7 +130,8 @@ def softmax_ce_form():
     m = MatrixModel("softmax-ce", params=("s",), data=("Y",),
                     description="L = Σ_i (logsumexp(s_i) − Σ_j Y_ij s_ij), one sample, correct class 1")
     s, Y = m.input("s", (1, 3)), m.input("Y", (1, 3))
-    m.let("L", sum_(softmax_ce(s, Y)))
+    # "ce" names the per-sample loss, which would otherwise be n1, a name of the scalar program
+    m.let("L", sum_(m.let("ce", softmax_ce(s, Y))))
     m = _from_catalog(SOFTMAX_CE, m, {"s": [["s1", "s2", "s3"]]})
     arrays = m.defaults
     m.defaults = lambda seed=None: {**arrays(seed), "Y": np.array([[1.0, 0.0, 0.0]])}

@@ -187,3 +187,13 @@ def prose_to_tex(text):
     return "".join(out)
 
 
+
+
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+
+
+def upright_names(latex, names):
+    """``latex`` with each bare word of several letters that is one of ``names`` (``loss``, ``ce``)
+    set upright, as :func:`tex_name` writes names, not as a product of italic letters."""
+    return _WORD.sub(lambda m: rf"\mathrm{{{m.group(0)}}}" if m.group(0) in names
+                     else m.group(0), latex)

@@ -24,7 +24,7 @@ class Document:
 def _markdown(d, lang, fmt, lr, env, figure_mode):
     """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML)."""
     ctx = document_context(d, lang, fmt, lr)
-    figs, _ = make_figures(d, learning_rate(d.model, lr))
+    figs, _ = make_figures(d, learning_rate(d.model, lr), lang)
     placeholders = {}
     shown = {}
     for i, fig in enumerate(figs):
@@ -85,7 +85,7 @@ def render_tex(d, lang="en", lr=None, env=ENV):
     """A standalone LaTeX article; the plots go beside it as PDF files."""
     ctx = document_context(d, lang, "tex", lr)
     lr = learning_rate(d.model, lr)
-    figs, layout = make_figures(d, lr)
+    figs, layout = make_figures(d, lr, lang)
     ctx["graph_picture"] = env.get_template("graph.tex.j2").render(
         L=layout, value_colour=figures.VALUE_COLOUR[1:], grad_colour=figures.GRAD_COLOUR[1:])
     ctx["tex_figures"] = []

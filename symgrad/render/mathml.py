@@ -23,6 +23,28 @@ def protect_math(markdown):
     return "".join(out), maths
 
 
+_CLOSERS = ("&#x00029;", "&#x0005D;", "&#x0007D;", ")", "]", "}")
+_MINUS_NUMBER = re.compile(r"(<mo([^>]*)>([^<]*)</mo>|<mrow>|<mtd[^>]*>|<math[^>]*>)"
+                           r"<mo>&#x02212;</mo><mn>([^<]*)</mn>")
+
+
+def _signed(m):
+    """A minus that starts a number after an opening bracket, an operator or the start of a row is
+    the number's sign: ``<mn>−0.53</mn>``, not a binary ``−`` with its spaces ("( − 0.53)")."""
+    before, attrs, op = m.group(1), m.group(2) or "", m.group(3) or ""
+    if before.startswith("<mo") and (op in _CLOSERS or 'form="postfix"' in attrs):
+        return m.group(0)               # after ")" it is a subtraction
+    return f"{before}<mn>&#x02212;{m.group(4)}</mn>"
+
+
+def tidy_mathml(mathml):
+    """latex2mathml's MathML as a reader expects it: negative numbers signed, and
+    ``\\left( … \\right)`` fences without the operator spacing MathML gives them."""
+    mathml = _MINUS_NUMBER.sub(_signed, mathml)
+    return re.sub(r'<mo stretchy="true" fence="true" form="(prefix|postfix)">',
+                  r'<mo stretchy="true" fence="true" form="\1" lspace="0em" rspace="0em">', mathml)
+
+
 def restore_math(html, maths):
     """Put the math back as MathML."""
     # Lazy on purpose: only the HTML format needs latex2mathml (it takes a while to import).
@@ -33,7 +55,7 @@ def restore_math(html, maths):
         # latex2mathml knows align* (and not aligned): the same alignment table
         latex = latex.replace(r"\begin{aligned}", r"\begin{align*}")
         latex = latex.replace(r"\end{aligned}", r"\end{align*}")
-        return convert(latex, display="block" if display else "inline")
+        return tidy_mathml(convert(latex, display="block" if display else "inline"))
     html = re.sub(r"<p>SYMGRADMATH(\d{4})X</p>",
                   lambda m: '<div class="math-display">' + put(m) + "</div>", html)
     return re.sub(r"SYMGRADMATH(\d{4})X", put, html)

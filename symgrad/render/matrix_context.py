@@ -7,7 +7,7 @@ import numpy as np
 from ..matrix.sweep import latex_name as matrix_latex_name
 from ..optimizers import sgd_step
 from .context import learning_rate
-from .escape import clean_math, tex_num
+from .escape import clean_math, tex_num, upright_names
 from .korean import ro_particle
 from .prose import Prose, description_of, errata_of, gate_label, title_of
 
@@ -19,9 +19,6 @@ def shape_tex(shape, lang="en"):
     return r"\text{스칼라}" if lang == "ko" else r"\text{scalar}"
 
 
-_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
-
-
 def latex_name(name):
     """A name as the scalar documents write it: the matrix layer's LaTeX, with a name of several
     letters (``loss``) upright, not in italics as a product of letters."""
@@ -31,9 +28,7 @@ def latex_name(name):
 
 def upright(latex, d):
     """The matrix layer's LaTeX with the derivation's several-letter names upright."""
-    names = set(d.shapes)
-    return _WORD.sub(lambda m: rf"\mathrm{{{m.group(0)}}}" if m.group(0) in names
-                     else m.group(0), clean_math(latex))
+    return upright_names(clean_math(latex), set(d.shapes))
 
 
 def partial_tex(out_tex, name):

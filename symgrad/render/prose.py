@@ -26,8 +26,9 @@ class Prose:
     def footer(self, model_id, seeds):
         """The closing line in each language (the catalog model and its seeds, when there is
         one)."""
+        key = "footer_model" if seeds else "footer_model_unseeded"     # no "seed posts )"
         return [self.text("p_footer", lang,
-                          model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
+                          model=self.raw(key, lang, id=model_id, seeds=seeds)
                           if model_id else "") for lang in self.langs]
 
     def say(self, key, **kw):
