@@ -78,7 +78,9 @@ def figure_markdown(fig, lang, inline):
     caption = " · ".join(fig.caption[x] for x in (("ko", "en") if lang == "both" else (lang,)))
     if inline:
         return f"{inline_svg(fig)}\n\n*{caption}*"
-    return f"![{fig.key}]({fig.file})\n\n*{caption}*"
+    kind = "graph" if fig.key == "graph" else "loss" if fig.key == "loss-curve" else "activation"
+    alt = figure_text(f"fig_alt_{kind}", lang, op=fig.key[len("act-"):])
+    return f"![{alt}]({fig.file})\n\n*{caption}*"
 
 
 
