@@ -65,13 +65,19 @@ def render_jekyll(d, lang="en", lr=None, env=ENV, date=None):
     return jekyll_post(ctx, body, tags, env, date)
 
 
-def render_html(d, lang="en", lr=None, env=ENV):
-    """One self-contained HTML page: math as MathML, figures inline."""
+def html_body(d, lang, lr, env):
+    """The document's context and its body as HTML: math as MathML, figures inline."""
     ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder")
     html = markdown_to_html(body)
     for token, fig in placeholders.items():
         html = html.replace(f"<p>{token}</p>", inline_svg(fig))
-    ctx["body"] = html
+    return ctx, html
+
+
+def render_html(d, lang="en", lr=None, env=ENV):
+    """One self-contained HTML page: math as MathML, figures inline."""
+    ctx, body = html_body(d, lang, lr, env)
+    ctx["body"] = body
     text = env.get_template("page.html.j2").render(ctx)
     return Document(f"{ctx['slug']}.html", text, {})
 
