@@ -116,3 +116,42 @@ def test_mlp_post_takes_seed_004s_step_which_lowers_the_loss(tmp_path):
     text = (tmp_path / "mlp-2layer.md").read_text(encoding="utf-8")
     before, after = update_sentence_numbers(text)
     assert after == pytest.approx(mlp_step(0.1)[1], rel=1e-5) and after > before
+
+
+class Terminal:
+    """A stderr that says it is a terminal and keeps what is written to it."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_long_renders_show_progress_on_a_terminal_only(monkeypatch, tmp_path, capsys):
+    import sys
+
+    documents = sys.modules["symgrad.render.documents"]
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(documents, "DELAY", 0)        # as if the render took over 2 s
+    assert main(["render", "circuit-xyz", "-o", str(tmp_path)]) == 0
+    shown = terminal.text
+    assert "render md" in shown and "deriving" in shown and "writing" in shown
+    terminal.text = ""
+    monkeypatch.setattr(documents, "DELAY", 2.0)      # a quick render prints nothing
+    assert main(["render", "circuit-xyz", "-o", str(tmp_path)]) == 0
+    assert terminal.text == ""
+    assert main(["render", "--all", "--format", "jekyll", "-o", str(tmp_path / "posts")]) == 0
+    n = len(catalog.models())
+    shown = terminal.text
+    assert "render --all" in shown and f"/{n} " in shown and "svm-total" in shown
+    monkeypatch.undo()
+    assert main(["render", "--all", "--format", "jekyll", "-o", str(tmp_path / "p2")]) == 0
+    assert capsys.readouterr().err == ""              # not a terminal: nothing on stderr

@@ -8,6 +8,7 @@ from .documents import build, write_document
 from .environment import environment, template_errors
 from .jekyll import GALLERY_DATE
 from .mathml import commonmark_html
+from .progress import progress
 
 REFRESH = "symgrad render --all -o output/"
 
@@ -21,15 +22,21 @@ def render_all(out_dir, templates=None):
     paths."""
     out_dir = Path(out_dir)
     written, entries = [], []
-    for model in models():
-        folder = out_dir / model.id
-        docs = {}
-        for fmt, lang, name in GALLERY:
-            doc = build(model.id, format=fmt, lang=lang, templates=templates)
-            written += write_document(doc, folder, name)
-            docs[fmt] = name or doc.name
-        entries.append({"id": model.id, "title": model.title, "description": model.description,
-                        "seeds": ", ".join(model.seeds), "docs": docs})
+    catalog = models()
+    with progress(len(catalog) * len(GALLERY), "render --all", delay=0) as bar:
+        for model in catalog:
+            folder = out_dir / model.id
+            docs = {}
+            for fmt, lang, name in GALLERY:
+                bar.step(f"{model.id} {fmt}")
+                doc = build(model.id, format=fmt, lang=lang, templates=templates,
+                            show_progress=False)
+                written += write_document(doc, folder, name)
+                docs[fmt] = name or doc.name
+                bar.advance()
+            entries.append({"id": model.id, "title": model.title,
+                            "description": model.description,
+                            "seeds": ", ".join(model.seeds), "docs": docs})
     env = environment(templates)
     ctx = {"entries": entries, "refresh": REFRESH}
     with template_errors(templates):
@@ -46,8 +53,12 @@ def render_posts(out_dir, lang="both", templates=None, date=None):
     """Every catalog model as a Jekyll post in ``out_dir`` (a site's ``_posts/``), dated ``date``
     or :data:`GALLERY_DATE`, so that a rerun writes the same files; returns the paths."""
     written = []
-    for model in models():
-        doc = build(model.id, format="jekyll", lang=lang, templates=templates,
-                    date=date or GALLERY_DATE)
-        written += write_document(doc, out_dir)
+    catalog = models()
+    with progress(len(catalog), "render --all", delay=0) as bar:
+        for model in catalog:
+            bar.step(model.id)
+            doc = build(model.id, format="jekyll", lang=lang, templates=templates,
+                        date=date or GALLERY_DATE, show_progress=False)
+            written += write_document(doc, out_dir)
+            bar.advance()
     return written
