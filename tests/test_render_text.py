@@ -70,8 +70,10 @@ def test_mathml_negative_numbers_are_signed_and_fences_unpadded():
     html = build("sigmoid-neuron", "html", "en").text
     assert "<mn>&#x02212;0.534447</mn>" in html
     assert not re.search(r'<mo stretchy="false">&#x00028;</mo><mo>&#x02212;</mo><mn>', html)
-    fences = re.findall(r'<mo stretchy="true" fence="true"[^>]*>', html)
+    fences = re.findall(r'<mo stretchy="(?:true|false)" fence="true"[^>]*>', html)
     assert fences and all('lspace="0em" rspace="0em"' in f for f in fences)
+    # σ(w0·x0 + …) is one line high: plain brackets, not stretched ones with their padding
+    assert re.search(r'<mi>&#x003C3;</mi><mrow><mo stretchy="false" fence="true"', html)
     # a subtraction after a closing bracket or a number stays a binary minus
     from latex2mathml.converter import convert
 

@@ -37,12 +37,47 @@ def _signed(m):
     return f"{before}<mn>&#x02212;{m.group(4)}</mn>"
 
 
+_TALL = ("mfrac", "munder", "mover", "munderover", "mtable", "msqrt", "mroot")
+_FENCE_OPEN = re.compile(r'<mo stretchy="true" fence="true" form="prefix">')
+
+
+def _flat_fences(mathml):
+    """``\\left( … \\right)`` around content no taller than a line, drawn as plain brackets:
+    Chromium draws a stretchy bracket with the padding of its stretched glyph ("σ ( wx )"), where
+    a reader expects σ(wx). Fences around a fraction, a sum or a matrix keep stretching."""
+    out, i = [], 0
+    for m in _FENCE_OPEN.finditer(mathml):
+        if m.start() < i:
+            continue                    # inside a fence already rewritten
+        depth, j = 0, m.start()
+        for tag in re.finditer(r'<mo stretchy="true" fence="true" form="(prefix|postfix)">',
+                               mathml[m.start():]):
+            if tag.group(1) == "prefix":
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    j = m.start() + tag.start()
+                    break
+        else:
+            continue
+        inner = mathml[m.end():j]
+        if any(f"<{t}" in inner for t in _TALL):
+            continue
+        close_end = mathml.index("</mo>", j) + len("</mo>")
+        fence = mathml[m.start():close_end].replace('stretchy="true" fence="true"',
+                                                    'stretchy="false" fence="true"')
+        out += [mathml[i:m.start()], fence]
+        i = close_end
+    return "".join(out) + mathml[i:]
+
+
 def tidy_mathml(mathml):
     """latex2mathml's MathML as a reader expects it: negative numbers signed, and
-    ``\\left( … \\right)`` fences without the operator spacing MathML gives them."""
-    mathml = _MINUS_NUMBER.sub(_signed, mathml)
-    return re.sub(r'<mo stretchy="true" fence="true" form="(prefix|postfix)">',
-                  r'<mo stretchy="true" fence="true" form="\1" lspace="0em" rspace="0em">', mathml)
+    ``\\left( … \\right)`` without the operator spacing and glyph padding MathML gives fences."""
+    mathml = _flat_fences(_MINUS_NUMBER.sub(_signed, mathml))
+    return re.sub(r'<mo stretchy="(true|false)" fence="true" form="(prefix|postfix)">',
+                  r'<mo stretchy="\1" fence="true" form="\2" lspace="0em" rspace="0em">', mathml)
 
 
 def restore_math(html, maths):
