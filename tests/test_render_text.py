@@ -96,7 +96,10 @@ def mlp_step(lr):
     x, y, w1, w2 = (arrays[k] for k in ("x", "y", "w1", "w2"))
 
     def loss(w1, w2):
-        return float(((1 / (1 + np.exp(-x @ w1)) @ w2 - y) ** 2).sum())
+        # after the diverging 0.1 step some pre-activations are below −709: exp overflows to
+        # inf there and σ is 0, as it should be
+        with np.errstate(over="ignore"):
+            return float(((1 / (1 + np.exp(-x @ w1)) @ w2 - y) ** 2).sum())
     h = 1 / (1 + np.exp(-x @ w1))
     g_yhat = 2 * (h @ w2 - y)
     g_w2 = h.T @ g_yhat
