@@ -154,6 +154,9 @@ def _add_render(sub):
                    help="English, Korean, or both, paragraph by paragraph (default en)")
     p.add_argument("--format", choices=["md", "jekyll", "tex", "html"], default="md",
                    help="Markdown (default), Jekyll post, LaTeX article, or one HTML page")
+    p.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="the date of a Jekyll post, in its file name and front matter (default: "
+                   "today; with --all: a fixed date)")
     p.add_argument("-o", "--out", metavar="DIR", default=".", help="output directory (default: .)")
     p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
     p.add_argument("--static", action="store_true",
@@ -254,12 +257,16 @@ def _regularization(args):
 
 def run_render(args):
     """``symgrad render``: one target, or ``--all`` for the gallery."""
-    from .render import build, render_all, write_document
+    from .render import build, render_all, render_posts, write_document
 
     if args.all:
         if args.target:
             raise InputError("give either TARGET or --all, not both")
-        paths = render_all(args.out, templates=args.templates)
+        if args.format == "jekyll":     # every catalog model as a dated post, for _posts/
+            paths = render_posts(args.out, lang=args.lang, templates=args.templates,
+                                 date=args.date)
+        else:
+            paths = render_all(args.out, templates=args.templates)
         print(f"wrote {len(paths)} files under {args.out}")
         return 0
     if not args.target:
@@ -267,7 +274,7 @@ def run_render(args):
                          "catalog id) or --all")
     doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
                 at=_joined(args.at), wrt=_joined(args.wrt), output=args.output, lr=args.lr,
-                static=args.static)
+                date=args.date, static=args.static)
     paths = write_document(doc, args.out)
     extra = ""
     if doc.files:

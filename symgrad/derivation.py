@@ -203,6 +203,17 @@ class Derivation:
         view = JUPYTER_VIEWS.get("latex")
         return view(self) if view is not None else None
 
+    def _repr_html_(self):
+        """Jupyter: a compact card (summary, graph, gradients; the whole post folded)."""
+        view = JUPYTER_VIEWS.get("html")
+        return view(self) if view is not None else None
+
+    def __repr__(self):
+        # The dataclass repr would print the whole graph and sweep; the render package
+        # registers a summary of at most 2,000 characters.
+        view = JUPYTER_VIEWS.get("repr")
+        return view(self) if view is not None else f"Derivation({self.target!r})"
+
 
 def derive(target, at=None, wrt=None, output=None, matrix=False):
     """Derive ``target`` at a point.

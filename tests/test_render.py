@@ -26,8 +26,20 @@ else:
 from symgrad import catalog
 from symgrad.cli import main
 from symgrad.derivation import derive
-from symgrad.render import (REFRESH, ROW_EM, aligned_rows, build, math_width, polite_ko, render_all, ro_particle,
-                            split_math, strings, templates_dir)
+from symgrad.errors import SymgradError
+from symgrad.render import (
+    REFRESH,
+    ROW_EM,
+    aligned_rows,
+    build,
+    math_width,
+    polite_ko,
+    render_all,
+    ro_particle,
+    split_math,
+    strings,
+    templates_dir,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = [m.id for m in catalog.models()]
@@ -36,18 +48,23 @@ CHROMIUM = "/usr/bin/chromium"
 GREEN, RED = "#1a7f37", "#c62828"
 
 
-# --- helpers ---------------------------------------------------------------------------------------
+# --- helpers --------------------------------------------------------------------------------------
 def display_blocks(markdown):
-    """The contents of the $$ display blocks; asserts each $$ sits alone on a line between blank lines."""
+    """The contents of the $$ display blocks; asserts each $$ sits alone on a line between blank
+    lines."""
     lines = markdown.split("\n")
     blocks, current, start = [], None, None
     for i, line in enumerate(lines):
         if line.strip() == "$$":
             if current is None:
-                assert i == 0 or lines[i - 1].strip() == "", f"no blank line before $$ at line {i + 1}"
+                assert i == 0 or lines[i - 1].strip() == "", (
+                    f"no blank line before $$ at line {i + 1}"
+                )
                 current, start = [], i
             else:
-                assert i + 1 == len(lines) or lines[i + 1].strip() == "", f"no blank line after $$ at line {i + 1}"
+                assert i + 1 == len(lines) or lines[i + 1].strip() == "", (
+                    f"no blank line after $$ at line {i + 1}"
+                )
                 blocks.append("\n".join(current))
                 current = None
         elif current is not None:
@@ -86,6 +103,16 @@ def check_markdown(markdown):
     assert any(t.type == "table_open" for t in tokens)
 
 
+def jekyll_body(post):
+    """A Jekyll post's body as GitHub Markdown: the front matter and the Liquid raw block taken
+    off, kramdown's inline $$…$$ (inside a line) written $…$ again, so the checks above apply."""
+    body = post.split("---", 2)[2]
+    assert body.count("{% raw %}") == 1 and body.count("{% endraw %}") == 1, "body not raw"
+    body = body.replace("{% raw %}\n", "", 1).replace("\n{% endraw %}", "", 1)
+    return "\n".join(line if line.strip() == "$$" else re.sub(r"\$\$([^$\n]+?)\$\$", r"$\1$", line)
+                     for line in body.split("\n"))
+
+
 def check_html(html):
     assert "$$" not in html, "raw $$ left in the HTML"
     assert "\\frac" not in html and "\\partial" not in html, "raw LaTeX left in the HTML"
@@ -95,7 +122,9 @@ def check_html(html):
     assert "<script" not in outside.lower()
     if stepper:
         assert stepper.group(0).lower().count("<script") == 2
-    assert not re.search(r'(src|href)="(https?:)?//', html), "the page loads something from the network"
+    assert not re.search(r'(src|href)="(https?:)?//', html), (
+        "the page loads something from the network"
+    )
     maths = re.findall(r"<math.*?</math>", html, flags=re.S)
     assert maths, "no MathML in the page"
     for m in maths:
@@ -110,7 +139,9 @@ def svg_texts(svg, colour):
     out = []
     for group in root.iter(f"{ns}g"):
         for t in group.iter(f"{ns}text"):
-            if (t.get("fill") or group.get("fill")) == colour and re.fullmatch(r"-?[0-9.e+-]+", t.text):
+            if (t.get("fill") or group.get("fill")) == colour and re.fullmatch(
+                r"-?[0-9.e+-]+", t.text
+            ):
                 out.append(t.text)
     return out
 
@@ -150,10 +181,11 @@ def test_graph_labels_do_not_overlap(model, tmp_path):
     assert not clashes, f"{model}: overlapping labels {clashes[:4]}"
 
 
-# --- every model, every format, every language -----------------------------------------------------
+# --- every model, every format, every language ----------------------------------------------------
 @pytest.fixture(scope="session")
 def gallery(tmp_path_factory):
-    """The gallery rendered from the current code and templates (md+html in both languages, tex en)."""
+    """The gallery rendered from the current code and templates (md+html in both languages, tex
+    en)."""
     out = tmp_path_factory.mktemp("gallery")
     render_all(out)
     return out
@@ -187,7 +219,9 @@ def test_gallery_is_current(gallery):
         for name in fresh:
             if name.endswith(".svg"):
                 ET.fromstring(fresh[name].read_bytes())
-            elif name.endswith(".pdf"):         # the plot PDFs are matplotlib's too: only their kind is compared
+            elif name.endswith(
+                ".pdf"
+            ):  # the plot PDFs are matplotlib's too: only their kind is compared
                 assert fresh[name].read_bytes()[:5] == b"%PDF-", name
     assert not stale, f"{hint} (changed: {stale[:5]})"
 
@@ -211,7 +245,9 @@ def test_gallery_documents_of_each_model(gallery, model):
         assert (folder / image).is_file(), image
     tex = (folder / f"{model}.tex").read_text(encoding="utf-8")
     assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
-    for figure in re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex):   # the article's plots are beside it
+    for figure in re.findall(
+        r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex
+    ):  # the article's plots are beside it
         assert (folder / figure).read_bytes()[:5] == b"%PDF-", figure
 
 
@@ -220,7 +256,7 @@ def test_every_model_in_the_other_formats_and_languages(model):
     jekyll = build(model, "jekyll", "both").text
     assert jekyll.startswith("---\nlayout: post\ntitle: ")
     assert "use_math: true" in jekyll.split("---")[1]
-    check_markdown(jekyll.split("---", 2)[2])
+    check_markdown(jekyll_body(jekyll))
     en = build(model, "md", "en").text
     ko = build(model, "md", "ko").text
     check_markdown(en)
@@ -229,21 +265,43 @@ def test_every_model_in_the_other_formats_and_languages(model):
     assert HANGUL.search(ko)
     assert "(으)로" not in ko and "(이)" not in ko and "을/를" not in ko and "은/는" not in ko
     prose = re.sub(r"<svg.*?</svg>|```.*?```", "", ko, flags=re.S)
-    assert not re.search(r"(?<!니)다\.(\s|$)", prose), "a sentence in the plain -다 style among -습니다 prose"
-    assert ko.startswith("# ") and HANGUL.search(ko.splitlines()[0]), "the Korean document has an English title"
+    assert not re.search(r"(?<!니)다\.(\s|$)", prose), (
+        "a sentence in the plain -다 style among -습니다 prose"
+    )
+    assert ko.startswith("# ") and HANGUL.search(ko.splitlines()[0]), (
+        "the Korean document has an English title"
+    )
     tex = build(model, "tex", "both").text
-    assert "\\usepackage{kotex}" in tex and "\\usepackage{kotex}" not in build(model, "tex", "en").text
+    assert (
+        "\\usepackage{kotex}" in tex and "\\usepackage{kotex}" not in build(model, "tex", "en").text
+    )
     html_ko = build(model, "html", "ko").text
     check_html(html_ko)
 
 
-# --- the numbers, against independent references ---------------------------------------------------
+# --- the numbers, against independent references --------------------------------------------------
 def test_linear_mse_post_is_publishable(tmp_path):
     """The issue's acceptance check: front matter, both languages, the circuit, the backward pass,
     ∂loss/∂w = −2 and the update, with the numbers recomputed here."""
-    assert main(["render", "linear-mse", "--lang", "both", "--format", "jekyll", "-o", str(tmp_path)]) == 0
-    post = (tmp_path / "linear-mse.md").read_text(encoding="utf-8")
-    front, body = post.split("---", 2)[1:]
+    assert (
+        main(
+            [
+                "render",
+                "linear-mse",
+                "--lang",
+                "both",
+                "--format",
+                "jekyll",
+                "--date",
+                "2024-03-04",
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    post = (tmp_path / "2024-03-04-linear-mse.md").read_text(encoding="utf-8")
+    front, body = post.split("---", 2)[1], jekyll_body(post)
     assert "layout:" in front and "title:" in front and "categories:" in front and "tags:" in front
     assert "use_math: true" in front
     assert HANGUL.search(body) and "Backward pass" in body
@@ -254,8 +312,14 @@ def test_linear_mse_post_is_publishable(tmp_path):
     new_w = 1 - sympy.Rational(1, 10) * grad                    # 1.2
     new_loss = ((new_w * x - y) ** 2).subs({x: 1, y: 2})        # 0.64
     blocks = display_blocks(body)
-    gradient_block = r"\\frac\{\\partial \\mathrm\{loss\}\}\{\\partial w\} &=.*= " + str(grad) + r"\s*\\end\{aligned\}$"
-    assert any(re.search(gradient_block, b, re.S) for b in blocks), "no block ends with ∂loss/∂w = -2"
+    gradient_block = (
+        r"\\frac\{\\partial \\mathrm\{loss\}\}\{\\partial w\} &=.*= "
+        + str(grad)
+        + r"\s*\\end\{aligned\}$"
+    )
+    assert any(re.search(gradient_block, b, re.S) for b in blocks), (
+        "no block ends with ∂loss/∂w = -2"
+    )
     update = [b for b in blocks if "\\leftarrow" in b][0]
     assert f"= 1 - 0.1 \\cdot ({grad}) = {float(new_w):g}" in update
     assert f"${float(new_loss):g}$" in body
@@ -268,7 +332,8 @@ def test_linear_mse_post_is_publishable(tmp_path):
 
 
 def test_circuit_figure_values_and_gradients():
-    """Every edge of the cs231n circuit carries its forward value and its gradient (SymPy reference)."""
+    """Every edge of the cs231n circuit carries its forward value and its gradient (SymPy
+    reference)."""
     from symgrad.render import make_figures
 
     d = derive("circuit-xyz")
@@ -276,14 +341,18 @@ def test_circuit_figure_values_and_gradients():
     x, y, z = sympy.symbols("x y z")
     f = (x + y) * z
     at = {x: -2, y: 5, z: -4}
-    expected = {("x", "q"): (-2, sympy.diff(f, x).subs(at)), ("y", "q"): (5, sympy.diff(f, y).subs(at)),
-                ("z", "f"): (-4, sympy.diff(f, z).subs(at)), ("q", "f"): (3, z.subs(at))}
+    expected = {
+        ("x", "q"): (-2, sympy.diff(f, x).subs(at)),
+        ("y", "q"): (5, sympy.diff(f, y).subs(at)),
+        ("z", "f"): (-4, sympy.diff(f, z).subs(at)),
+        ("q", "f"): (3, z.subs(at)),
+    }
     edges = {(e.source, e.target): (float(e.value), float(e.grad)) for e in layout.edges}
     for key, (value, gradient) in expected.items():
         assert edges[key] == (float(value), float(gradient)), key
     assert edges[("f", "")] == (float(f.subs(at)), 1.0)
     boxes = {b.name: b for b in layout.boxes}
-    assert max(b.x for b in layout.boxes if b.is_input) < boxes["f"].x    # inputs left of the output
+    assert max(b.x for b in layout.boxes if b.is_input) < boxes["f"].x  # inputs left of the output
     assert boxes["f"].x == max(b.x for b in layout.boxes)
     svg = figs[0].svg
     assert sorted(svg_texts(svg, GREEN)) == sorted(["-2", "5", "-4", "3", "-12"])
@@ -324,22 +393,48 @@ def test_activation_plot_uses_the_rule_table_derivative():
             assert fs[i] == pytest.approx(float(f.subs(a, xs[i])), rel=1e-9)
 
 
-# --- Korean prose ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("number, particle", [
-    ("0", "으로"), ("1", "로"), ("2", "로"), ("3", "으로"), ("4", "로"), ("5", "로"), ("6", "으로"), ("7", "로"),
-    ("8", "로"), ("9", "로"),
-    ("10", "으로"), ("12", "로"), ("100", "으로"), ("3000", "으로"), ("20000", "으로"), ("100000", "으로"),
-    ("1000000000000", "로"),                                  # 일조
-    ("0.64", "로"), ("0.10", "으로"), ("1.0", "으로"), ("-0.5", "로"), ("-13", "으로"), ("0.229918", "로"),
-    ("1.2e-05", None), (r"1.2\times 10^{-5}", None), (r"\infty", None), ("x", None), ("", None),
-])
+# --- Korean prose ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "number, particle",
+    [
+        ("0", "으로"),
+        ("1", "로"),
+        ("2", "로"),
+        ("3", "으로"),
+        ("4", "로"),
+        ("5", "로"),
+        ("6", "으로"),
+        ("7", "로"),
+        ("8", "로"),
+        ("9", "로"),
+        ("10", "으로"),
+        ("12", "로"),
+        ("100", "으로"),
+        ("3000", "으로"),
+        ("20000", "으로"),
+        ("100000", "으로"),
+        ("1000000000000", "로"),  # 일조
+        ("0.64", "로"),
+        ("0.10", "으로"),
+        ("1.0", "으로"),
+        ("-0.5", "로"),
+        ("-13", "으로"),
+        ("0.229918", "로"),
+        ("1.2e-05", None),
+        (r"1.2\times 10^{-5}", None),
+        (r"\infty", None),
+        ("x", None),
+        ("", None),
+    ],
+)
 def test_ro_particle_follows_the_korean_reading(number, particle):
     assert ro_particle(number) == particle
 
 
 def test_update_sentence_takes_the_particle_of_the_new_value():
-    """f = 2w and one step of α = 0.1 (∂f/∂w = 2): f goes to 2(w − 0.2). Read aloud, 3 (삼) takes 으로 and
-    2.7 (이 점 칠) takes 로; a number written with a power of ten is not read, so that sentence needs no particle."""
+    """f = 2w and one step of α = 0.1 (∂f/∂w = 2): f goes to 2(w − 0.2). Read aloud, 3 (삼)
+    takes 으로 and 2.7 (이 점 칠) takes 로; a number written with a power of ten is not read, so
+    that sentence needs no particle."""
     for w, shown, particle in ((1.7, "3", "으로"), (1.55, "2.7", "로")):
         assert f"{2 * (w - 0.1 * 2):g}" == shown
         text = build("2*w", "md", "ko", at=f"w={w}", lr=0.1).text
@@ -356,7 +451,8 @@ def test_polite_ko_turns_plain_sentences_into_the_documents_style():
         "0.229918이 나온다.": "0.229918이 나옵니다.",
         "w9는 약 0.0299만큼만 커진다.": "w9는 약 0.0299만큼만 커집니다.",
         "잘못 구한 값이다.": "잘못 구한 값입니다.",
-        "R(x − W)를 계산했다. 그러나 정의는 R(W)이다.": "R(x − W)를 계산했습니다. 그러나 정의는 R(W)입니다.",
+        "R(x − W)를 계산했다. 그러나 정의는 R(W)이다.":
+            "R(x − W)를 계산했습니다. 그러나 정의는 R(W)입니다.",
         "줄어든다는 결론은 그대로 맞다.": "줄어든다는 결론은 그대로 맞습니다.",
         "그 값은 아니다.": "그 값은 아닙니다.",
         "이미 맞습니다. 값은 1입니다.": "이미 맞습니다. 값은 1입니다.",
@@ -366,8 +462,9 @@ def test_polite_ko_turns_plain_sentences_into_the_documents_style():
 
 
 def test_catalog_titles_and_errata_have_current_korean():
-    """The catalog is English; strings.json holds the Korean of every title and erratum, and its "en" is still
-    the catalog's text (an edited catalog entry shows up here, not as an English line in a Korean post)."""
+    """The catalog is English; strings.json holds the Korean of every title and erratum, and its
+    "en" is still the catalog's text (an edited catalog entry shows up here, not as an English
+    line in a Korean post)."""
     table = strings()
     for model in catalog.models():
         assert table[f"title:{model.id}"]["en"] == model.title, model.id
@@ -375,31 +472,39 @@ def test_catalog_titles_and_errata_have_current_korean():
         for i, e in enumerate(model.errata, 1):
             assert table[f"erratum:{model.id}:{i}"]["en"] == e.quantity, (model.id, i)
     ko = build("net-2-2-2-1", "md", "ko").text
-    rows = [line for line in ko.split("## 정오표")[1].splitlines() if line.startswith("| ") and "---" not in line]
+    rows = [
+        line
+        for line in ko.split("## 정오표")[1].splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
     errata = catalog.get_model("net-2-2-2-1").errata
-    assert len(rows) == len(errata) + 1                                         # the header and one row each
+    assert len(rows) == len(errata) + 1  # the header and one row each
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split(" | ")]
-        assert HANGUL.search(cells[0]) and HANGUL.search(cells[-1]), row       # item and explanation
+        assert HANGUL.search(cells[0]) and HANGUL.search(cells[-1]), row  # item and explanation
         assert not re.search(r"(?<!니)다\.", cells[-1]), row
     both = build("reg-l2", "tex", "both").text
     title = re.search(r"\\title\{(.*)\}", both).group(1)
     assert HANGUL.search(title) and "L2 regularization" in title
 
 
-# --- long equations --------------------------------------------------------------------------------------
+# --- long equations -------------------------------------------------------------------------------
 def test_long_products_are_broken_into_rows_that_fit():
     d = derive("net-2-2-2-1")
     from symgrad.render import Maths, gradient_entry
 
     entry = gradient_entry(d, Maths(d), "w1")
     rows = entry["rows"]
-    assert len(rows) > 2 + len(entry["chain"])             # each path, and the numbers, needed more than one row
+    assert len(rows) > 2 + len(
+        entry["chain"]
+    )  # each path, and the numbers, needed more than one row
     lhs = math_width(entry["target_tex"])
     for row in rows:
         assert row.count("\\left") == row.count("\\right"), row
         assert lhs + math_width(row.replace("&", "")) <= ROW_EM + 1.5, row
-    joined = " ".join(r.split("&", 1)[1] for r in rows)      # nothing lost: every factor of every path is there
+    joined = " ".join(
+        r.split("&", 1)[1] for r in rows
+    )  # nothing lost: every factor of every path is there
     for term in entry["chain"]:
         for factor in term.split(" \\cdot "):
             assert factor in joined
@@ -413,7 +518,7 @@ def test_long_products_are_broken_into_rows_that_fit():
     assert short == ["f &= x + y"]
 
 
-# --- escaping, Jupyter, templates, packaging -------------------------------------------------------
+# --- escaping, Jupyter, templates, packaging ------------------------------------------------------
 def test_user_names_are_escaped():
     tex = build("my_var * w_1 + my_var", "tex", "en", at="my_var=2,w_1=3").text
     assert "my_var" not in re.sub(r"\$[^$]*\$", "", tex), "unescaped _ in LaTeX text"
@@ -425,29 +530,42 @@ def test_user_names_are_escaped():
 def test_names_with_double_or_trailing_underscores_are_written_as_they_are():
     from symgrad.render import tex_name
 
-    literal = {"x_1__y": r"\mathrm{x\_1\_\_y}", "loss__": r"\mathrm{loss\_\_}", "theta_": r"\mathrm{theta\_}"}
+    literal = {
+        "x_1__y": r"\mathrm{x\_1\_\_y}",
+        "loss__": r"\mathrm{loss\_\_}",
+        "theta_": r"\mathrm{theta\_}",
+    }
     for name, tex in literal.items():
         assert tex_name(name) == tex
-    assert tex_name("x1") == "x_{1}" and tex_name("w_1") == "w_{1}" and tex_name("theta") == "\\theta"
+    assert (
+        tex_name("x1") == "x_{1}" and tex_name("w_1") == "w_{1}" and tex_name("theta") == "\\theta"
+    )
     md = build("x_1__y * theta_ + loss__", "md", "en", at="x_1__y=2,theta_=3,loss__=1").text
     check_markdown(md)
     assert "^{y}" not in md and "^{}" not in md and "_{}" not in md
-    assert r"\frac{\partial f}{\partial \mathrm{x\_1\_\_y}} &= " in md and r"&= \mathrm{theta\_} \\" in md
-    check_html(build("x_1__y * theta_ + loss__", "html", "en", at="x_1__y=2,theta_=3,loss__=1").text)
+    assert (
+        r"\frac{\partial f}{\partial \mathrm{x\_1\_\_y}} &= " in md
+        and r"&= \mathrm{theta\_} \\" in md
+    )
+    check_html(
+        build("x_1__y * theta_ + loss__", "html", "en", at="x_1__y=2,theta_=3,loss__=1").text
+    )
 
 
 def test_jupyter_reprs():
     d = derive("circuit-xyz")
     md = d._repr_markdown_()
     check_markdown(md)
-    assert "<svg" in md                             # figures inline: a notebook has no files beside it
+    assert "<svg" in md  # figures inline: a notebook has no files beside it
     latex = d._repr_latex_()
     assert latex.startswith("$$") and latex.endswith("$$")
     assert "\\frac{\\partial f}{\\partial z} &= x + y = 3" in latex
 
 
 def test_user_templates_override(tmp_path):
-    (tmp_path / "post.jekyll.j2").write_text("---\ntitle: mine\n---\nMY TEMPLATE\n{{ body }}", encoding="utf-8")
+    (tmp_path / "post.jekyll.j2").write_text(
+        "---\ntitle: mine\n---\nMY TEMPLATE\n{{ body }}", encoding="utf-8"
+    )
     text = build("circuit-xyz", "jekyll", "en", templates=str(tmp_path)).text
     assert text.startswith("---\ntitle: mine\n---\nMY TEMPLATE\n")
     assert "Backward pass" in text                 # derivation.md.j2 still comes from the package
@@ -463,9 +581,15 @@ def test_rendering_is_deterministic(tmp_path):
 
 
 def test_every_subpackage_is_packaged():
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "symgrad").rglob("__init__.py")}
-    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "symgrad").rglob("__init__.py")
+    }
+    assert found <= listed, (
+        f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
+    )
     assert "symgrad.templates" in listed and (templates_dir() / "derivation.md.j2").is_file()
 
 
@@ -488,17 +612,21 @@ def test_learning_rate_of_the_post_and_of_the_user():
     assert r"\alpha = 0.5" in text and r"= -2 - 0.5 \cdot (-4) = 0 \\" in text     # x - α·∂f/∂x
 
 
-# --- external tools: pdflatex and Chromium ---------------------------------------------------------
-# .ci/run installs both tools and sets SYMGRAD_REQUIRE_TOOLS=1, so in CI these run or fail, never skip.
+# --- external tools: pdflatex and Chromium --------------------------------------------------------
+# .ci/run installs both tools and sets SYMGRAD_REQUIRE_TOOLS=1, so in CI these run or fail, never
+# skip.
 REQUIRED = os.environ.get("SYMGRAD_REQUIRE_TOOLS") == "1"
 
 
-NO_PDFLATEX = pytest.mark.skipif(shutil.which("pdflatex") is None and not REQUIRED, reason="pdflatex is not installed")
+NO_PDFLATEX = pytest.mark.skipif(
+    shutil.which("pdflatex") is None and not REQUIRED, reason="pdflatex is not installed"
+)
 OVERFULL_PT = 10.0
 
 
 def pdflatex(folder, name, work):
-    """Compile ``folder/name`` in a copy under ``work``; returns (exit code, PDF written, the .log text)."""
+    """Compile ``folder/name`` in a copy under ``work``; returns (exit code, PDF written, the .log
+    text)."""
     shutil.copytree(folder, work, dirs_exist_ok=True)
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=work,
                          capture_output=True, text=True, errors="replace", timeout=120)
@@ -508,21 +636,28 @@ def pdflatex(folder, name, work):
 
 
 def overfull(log):
-    """The widths (pt) of the overfull boxes pdflatex reports: material that runs into the margin."""
+    """The widths (pt) of the overfull boxes pdflatex reports: material that runs into the
+    margin."""
     return [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
 
 
 def included_graphics(log):
-    """The graphics files pdflatex really placed (``\\IfFileExists`` skips a missing one silently)."""
+    """The graphics files pdflatex really placed (``\\IfFileExists`` skips a missing one
+    silently)."""
     return set(re.findall(r"<use ([^>]+)>", log))
 
 
 @NO_PDFLATEX
 def test_articles_compile_with_pdflatex(gallery, tmp_path):
-    """Every gallery article, and four in both languages, compiles; no line runs more than 10pt into the
-    margin, and every figure the article asks for is really in the PDF."""
+    """Every gallery article, and four in both languages, compiles; no line runs more than 10pt
+    into the margin, and every figure the article asks for is really in the PDF."""
     jobs = [(gallery / m, f"{m}.tex") for m in MODELS]
-    for model in ("linear-mse", "mlp-2layer", "act-sigmoid", "net-2-2-2-1"):   # Korean, matrix-level, plots
+    for model in (
+        "linear-mse",
+        "mlp-2layer",
+        "act-sigmoid",
+        "net-2-2-2-1",
+    ):  # Korean, matrix-level, plots
         folder = tmp_path / model
         doc = build(model, "tex", "both")
         folder.mkdir()
@@ -535,7 +670,9 @@ def test_articles_compile_with_pdflatex(gallery, tmp_path):
         folder, name = job
         tex = (folder / name).read_text(encoding="utf-8")
         wanted = set(re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex))
-        code, pdf, log = pdflatex(folder, name, tmp_path / "build" / f"{folder.name}-{len(str(folder))}")
+        code, pdf, log = pdflatex(
+            folder, name, tmp_path / "build" / f"{folder.name}-{len(str(folder))}"
+        )
         return name, code, pdf, log, wanted
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -551,11 +688,25 @@ def test_articles_compile_with_pdflatex(gallery, tmp_path):
 
 @NO_PDFLATEX
 def test_chain_rule_products_fit_the_page(tmp_path):
-    """net-2-2-2-1's chain-rule products have eleven factors per path; before they were broken into rows they
-    ran 183–205pt off the page."""
-    assert main(["render", "net-2-2-2-1", "--format", "tex", "--lang", "both", "-o", str(tmp_path / "doc")]) == 0
+    """net-2-2-2-1's chain-rule products have eleven factors per path; before they were broken
+    into rows they ran 183–205pt off the page."""
+    assert (
+        main(
+            [
+                "render",
+                "net-2-2-2-1",
+                "--format",
+                "tex",
+                "--lang",
+                "both",
+                "-o",
+                str(tmp_path / "doc"),
+            ]
+        )
+        == 0
+    )
     tex = (tmp_path / "doc" / "net-2-2-2-1.tex").read_text(encoding="utf-8")
-    assert tex.count("\\frac{\\partial n_{1}}{\\partial w_{1}}") >= 2            # the w1 products are printed
+    assert tex.count("\\frac{\\partial n_{1}}{\\partial w_{1}}") >= 2  # the w1 products are printed
     code, pdf, log = pdflatex(tmp_path / "doc", "net-2-2-2-1.tex", tmp_path / "build")
     assert code == 0 and pdf, log[-1500:]
     assert max(overfull(log), default=0.0) <= OVERFULL_PT, sorted(overfull(log))[-5:]
@@ -563,30 +714,55 @@ def test_chain_rule_products_fit_the_page(tmp_path):
 
 @NO_PDFLATEX
 def test_tex_plots_are_written_and_appear_in_the_pdf(tmp_path, gallery):
-    """``render --format tex`` and the gallery write the PDF plots next to the article, and pdflatex places them
-    (the log lists each file it used)."""
+    """``render --format tex`` and the gallery write the PDF plots next to the article, and
+    pdflatex places them (the log lists each file it used)."""
     assert main(["render", "act-sigmoid", "--format", "tex", "-o", str(tmp_path / "doc")]) == 0
     written = sorted(p.name for p in (tmp_path / "doc").iterdir())
     assert written == ["act-sigmoid-loss-curve.pdf", "act-sigmoid-sigmoid.pdf", "act-sigmoid.tex"]
     for folder in (tmp_path / "doc", gallery / "act-sigmoid"):
-        code, pdf, log = pdflatex(folder, "act-sigmoid.tex", tmp_path / f"build-{folder.parent.name}")
+        code, pdf, log = pdflatex(
+            folder, "act-sigmoid.tex", tmp_path / f"build-{folder.parent.name}"
+        )
         assert code == 0 and pdf
         assert {"act-sigmoid-sigmoid.pdf", "act-sigmoid-loss-curve.pdf"} <= included_graphics(log)
-    for name in ("act-sigmoid-sigmoid.pdf", "act-sigmoid-loss-curve.pdf"):     # byte-stable: no date inside
+    for name in (
+        "act-sigmoid-sigmoid.pdf",
+        "act-sigmoid-loss-curve.pdf",
+    ):  # byte-stable: no date inside
         data = (gallery / "act-sigmoid" / name).read_bytes()
-        assert data.startswith(b"%PDF-") and b"/CreationDate" not in data and b"/ModDate" not in data
+        assert (
+            data.startswith(b"%PDF-") and b"/CreationDate" not in data and b"/ModDate" not in data
+        )
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed"
+)
 def test_html_page_opens_in_chromium(gallery, tmp_path):
     from PIL import Image
 
     page = gallery / "linear-mse" / "linear-mse.html"
     shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=1000,2600",
-                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=90)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--hide-scrollbars",
+            "--window-size=1000,2600",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=90,
+    )
     assert shot.is_file(), "Chromium wrote no screenshot"
     image = Image.open(shot).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20) or []
@@ -598,13 +774,16 @@ def test_html_page_opens_in_chromium(gallery, tmp_path):
     def count_near(target):
         return int((np.abs(pixels - np.array(target)).sum(axis=1) < 60).sum())
     green, red = count_near((0x1a, 0x7f, 0x37)), count_near((0xc6, 0x28, 0x28))
-    assert green > 30 and red > 30, "the graph's forward values (green) and gradients (red) are not visible"
+    assert green > 30 and red > 30, (
+        "the graph's forward values (green) and gradients (red) are not visible"
+    )
 
 
 MEASURE = """<script>
 addEventListener("load", () => {
   const rows = [...document.querySelectorAll(".math-display")].map(div => {
-    const inner = Math.max(...[...div.querySelector("math").children].map(c => c.getBoundingClientRect().width));
+    const inner = Math.max(...[...div.querySelector("math").children]
+                                .map(c => c.getBoundingClientRect().width));
     const style = getComputedStyle(div);
     return [div.scrollWidth, div.clientWidth, div.scrollHeight, div.clientHeight, Math.ceil(inner),
             style.overflowX].join(" ");
@@ -617,24 +796,48 @@ addEventListener("load", () => {
 </script>"""
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed")
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not REQUIRED, reason="chromium is not installed"
+)
 def test_display_math_scrolls_only_when_it_is_too_wide(gallery, tmp_path):
-    """A display equation that fits its column has no scrollbar (its box contains the MathML, so neither
-    direction overflows); one that is wider than the column still scrolls sideways. Measured in Chromium
-    on copies of the pages with a measuring script added (the pages themselves have none)."""
-    names = [f"a{i}" for i in range(1, 61)]          # one fraction of 60 terms: no row break can make it fit
-    wide = build("(" + " + ".join(names) + ")/b", "html", "en", at=",".join(f"{n}=1" for n in names + ["b"])).text
-    pages = {"net-2-2-2-1": (gallery / "net-2-2-2-1" / "net-2-2-2-1.html").read_text(encoding="utf-8"),
-             "wide": wide}
+    """A display equation that fits its column has no scrollbar (its box contains the MathML, so
+    neither direction overflows); one that is wider than the column still scrolls sideways.
+    Measured in Chromium on copies of the pages with a measuring script added (the pages
+    themselves have none)."""
+    names = [
+        f"a{i}" for i in range(1, 61)
+    ]  # one fraction of 60 terms: no row break can make it fit
+    wide = build(
+        "(" + " + ".join(names) + ")/b", "html", "en", at=",".join(f"{n}=1" for n in names + ["b"])
+    ).text
+    pages = {
+        "net-2-2-2-1": (gallery / "net-2-2-2-1" / "net-2-2-2-1.html").read_text(encoding="utf-8"),
+        "wide": wide,
+    }
     measured = {}
     for key, html in pages.items():
         page = tmp_path / f"{key}.html"
         page.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-        run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                              f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1400",
-                              "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-                             capture_output=True, text=True, timeout=90)
+        run = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--window-size=1000,1400",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
         found = re.search(r'<pre id="symgrad-measure">(.*?)</pre>', run.stdout, re.S)
         assert found, f"Chromium did not run the measurement of {key}"
         measured[key] = [line.split() for line in found.group(1).splitlines()]
@@ -642,8 +845,12 @@ def test_display_math_scrolls_only_when_it_is_too_wide(gallery, tmp_path):
     for key, rows in measured.items():
         assert rows, key
         for scroll_w, client_w, scroll_h, client_h, inner, overflow_x in rows:
-            scroll_w, client_w, scroll_h, client_h, inner = map(int, (scroll_w, client_w, scroll_h, client_h, inner))
-            assert scroll_h <= client_h, f"{key}: a display equation overflows vertically ({scroll_h} > {client_h})"
+            scroll_w, client_w, scroll_h, client_h, inner = map(
+                int, (scroll_w, client_w, scroll_h, client_h, inner)
+            )
+            assert scroll_h <= client_h, (
+                f"{key}: a display equation overflows vertically ({scroll_h} > {client_h})"
+            )
             assert overflow_x == "auto", key
             if inner <= client_w:
                 assert scroll_w <= client_w, f"{key}: an equation that fits shows a scrollbar"
@@ -697,3 +904,85 @@ def test_matrix_document_takes_the_learning_rate(tmp_path):
     assert main(["render", "mlp-2layer", "--lr", "0.002", "--lang", "en", "-o", str(tmp_path)]) == 0
     text = (tmp_path / "mlp-2layer.md").read_text(encoding="utf-8")
     assert sentence.search(text).group(3) == seen[0.002]
+
+
+# --- hostile input (issue 18) ---------------------------------------------------------------------
+HOSTILE_TITLE = "# <script>alert(1)</script> *b* [x](javascript:1) $x^2$ &amp; `c` ~s~ |t|"
+HOSTILE = HOSTILE_TITLE + "\nh = w*x  # ``` {{ site.title }} {% endraw %}\nloss = (h - y)**2\n"
+
+
+def test_user_text_is_escaped_in_every_format(tmp_path):
+    from markdown_it import MarkdownIt
+
+    md = build(HOSTILE, "md", "en", at="w=1,x=2,y=3").text
+    tokens = MarkdownIt("commonmark").parse(md)
+    heading = tokens[[t.type for t in tokens].index("heading_open") + 1]
+    assert [c.type for c in heading.children] == ["text"], "markup in the title"
+    assert heading.content and "<script>" not in MarkdownIt("commonmark").render(
+        md.split("\n", 1)[0]
+    )
+    # the program is one code block: its ``` does not close the fence
+    fences = [t for t in tokens if t.type == "fence"]
+    assert len(fences) == 1 and fences[0].content.splitlines()[1].startswith("h = w*x  # ```")
+    html = build(HOSTILE, "html", "en", at="w=1,x=2,y=3").text
+    assert "<script" not in html.lower() and "&lt;script&gt;" in html
+    post = build(HOSTILE, "jekyll", "en", at="w=1,x=2,y=3", date="2024-01-02").text
+    front = post.split("---", 2)[1]
+    assert "<" not in front and "&lt;script&gt;" in front
+    tex = build(HOSTILE, "tex", "en", at="w=1,x=2,y=3").text
+    title = re.search(r"\\title\{(.*)\}", tex).group(1)
+    assert "$" not in title.replace(r"\$", "") and "#" not in title.replace(r"\#", "")
+
+
+def test_program_file_path_with_html_is_escaped(tmp_path):
+    folder = tmp_path / "<img src=x onerror=alert(1)>"
+    folder.mkdir()
+    program = folder / "model.txt"
+    program.write_text("loss = (w*x - y)**2\n", encoding="utf-8")
+    md = build(str(program), "md", "en", at="w=1,x=2,y=3").text
+    first = md.split("\n", 1)[0]
+    assert re.search(r"(?<!\\)<img", first) is None and "\\<img" in first
+    html = build(str(program), "html", "en", at="w=1,x=2,y=3").text
+    assert "<img" not in html
+
+
+def bad_templates(tmp_path):
+    cases = {
+        "syntax": ("x\n{% if %}\n", 2),
+        "undefined": ("x\n\n{{ no_such_name }}\n", 3),
+        "include": ('x\n{% include "missing.j2" %}\n', 2),
+        "division": ("a\n{{ 1/0 }}\n", 2),
+        "utf8": (b"a\n\xff\xfe\n", 2),
+        "os": ("{{ cycler.__init__.__globals__.os.system('id') }}\n", 1),
+        "class": ("a\n{{ model.__class__.__mro__ }}\n", 2),
+    }
+    for name, (text, line) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        target = folder / "derivation.md.j2"
+        target.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        yield name, folder, line
+
+
+def test_template_mistakes_are_one_line_naming_file_and_line(tmp_path, capsys):
+    for name, folder, line in bad_templates(tmp_path):
+        code = main(["render", "linear-mse", "--templates", str(folder), "-o", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2, (name, err)
+        assert err.count("\n") == 1 and "Traceback" not in err, (name, err)
+        assert f"derivation.md.j2, line {line}:" in err, (name, err)
+    assert not (tmp_path / "o").exists()
+
+
+def test_user_templates_are_sandboxed(tmp_path):
+    import jinja2.sandbox
+
+    from symgrad.render import environment
+
+    (tmp_path / "derivation.md.j2").write_text("{{ title }}\n", encoding="utf-8")
+    assert isinstance(environment(str(tmp_path)), jinja2.sandbox.SandboxedEnvironment)
+    # a sandboxed template still renders the whole document, the packaged templates included
+    assert build("circuit-xyz", "html", "en", templates=str(tmp_path)).text.startswith("<!DOCTYPE")
+    (tmp_path / "derivation.md.j2").write_text("{{ lipsum.__globals__ }}\n", encoding="utf-8")
+    with pytest.raises(SymgradError, match="unsafe"):
+        build("circuit-xyz", "md", "en", templates=str(tmp_path))

@@ -1,4 +1,5 @@
-"""Matrix-level forms of catalog models: id -> function returning the :class:`~symgrad.matrix.MatrixModel`.
+"""Matrix-level forms of catalog models: id -> function returning the
+:class:`~symgrad.matrix.MatrixModel`.
 
 Each form is the same model as the catalog's scalar program, written with
 matrices, and starts from the same numbers (the scalar model's default point,
@@ -36,14 +37,19 @@ def mlp_2layer(N=64, D_in=1000, H=100, D_out=10):  # noqa: N803 (the post's name
     return m
 
 
-# --- forms of the scalar catalog models ------------------------------------------------------------
+# --- forms of the scalar catalog models -----------------------------------------------------------
 def _from_catalog(entry, m, arrays):
-    """Default arrays from the scalar model's default point: array name -> nested list of scalar names."""
+    """Default arrays from the scalar model's default point: array name -> nested list of scalar
+    names."""
     point = entry.defaults
 
     def defaults(seed=None):
-        return {name: np.array([[float(point[n]) for n in row] for row in names]) if isinstance(names[0], list)
-                else np.array(names, dtype=float) for name, names in arrays.items()}
+        return {
+            name: np.array([[float(point[n]) for n in row] for row in names])
+            if isinstance(names[0], list)
+            else np.array(names, dtype=float)
+            for name, names in arrays.items()
+        }
     m.defaults = defaults
     return m
 
@@ -67,13 +73,25 @@ def sigmoid_3layer():
     h1 = m.let("h1", sigmoid(m.let("z1", W1 @ x + b1)))
     h2 = m.let("h2", sigmoid(m.let("z2", W2 @ h1 + b2)))
     m.let("yhat", sigmoid(m.let("z3", W3 @ h2 + b3)))
-    return _from_catalog(SIGMOID_3LAYER, m, {
-        "x": _column("x", 2), "W1": _names("W1", 3, 2), "b1": _column("b1", 3), "W2": _names("W2", 2, 3),
-        "b2": _column("b2", 2), "W3": _names("W3", 1, 2), "b3": _column("b3", 1)})
+    return _from_catalog(
+        SIGMOID_3LAYER,
+        m,
+        {
+            "x": _column("x", 2),
+            "W1": _names("W1", 3, 2),
+            "b1": _column("b1", 3),
+            "W2": _names("W2", 2, 3),
+            "b2": _column("b2", 2),
+            "W3": _names("W3", 1, 2),
+            "b3": _column("b3", 1),
+        },
+    )
 
 
 def relu_2layer():
-    m = MatrixModel("relu-2layer", data=("x",), params=("W1", "W2"), description="f = W2·max(0, W1·x)")
+    m = MatrixModel(
+        "relu-2layer", data=("x",), params=("W1", "W2"), description="f = W2·max(0, W1·x)"
+    )
     x, W1, W2 = m.input("x", (2, 1)), m.input("W1", (3, 2)), m.input("W2", (1, 3))
     h1 = m.let("h1", relu(m.let("z1", W1 @ x)))
     m.let("f", W2 @ h1)
@@ -94,7 +112,9 @@ def relu_3layer():
 
 
 def linear_collapse():
-    m = MatrixModel("linear-collapse", data=("x",), params=("W1", "W2"), description="f = W2·(W1·x)")
+    m = MatrixModel(
+        "linear-collapse", data=("x",), params=("W1", "W2"), description="f = W2·(W1·x)"
+    )
     x, W1, W2 = m.input("x", (2, 1)), m.input("W1", (3, 2)), m.input("W2", (1, 3))
     h = m.let("h", W1 @ x)
     m.let("f", W2 @ h)
@@ -127,10 +147,15 @@ def svm_total():
 
 
 def softmax_ce_form():
-    m = MatrixModel("softmax-ce", params=("s",), data=("Y",),
-                    description="L = Σ_i (logsumexp(s_i) − Σ_j Y_ij s_ij), one sample, correct class 1")
+    m = MatrixModel(
+        "softmax-ce",
+        params=("s",),
+        data=("Y",),
+        description="L = Σ_i (logsumexp(s_i) − Σ_j Y_ij s_ij), one sample, correct class 1",
+    )
     s, Y = m.input("s", (1, 3)), m.input("Y", (1, 3))
-    m.let("L", sum_(softmax_ce(s, Y)))
+    # "ce" names the per-sample loss, which would otherwise be n1, a name of the scalar program
+    m.let("L", sum_(m.let("ce", softmax_ce(s, Y))))
     m = _from_catalog(SOFTMAX_CE, m, {"s": [["s1", "s2", "s3"]]})
     arrays = m.defaults
     m.defaults = lambda seed=None: {**arrays(seed), "Y": np.array([[1.0, 0.0, 0.0]])}

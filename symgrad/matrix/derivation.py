@@ -17,6 +17,10 @@ from .sweep import latex_name, reverse_sweep
 
 SMALL = 64          # arrays with at most this many entries are written out in JSON and text
 
+# Jupyter's views of a MatrixDerivation ("markdown", "html", "repr"), registered by the render
+# package when it is imported: this module never imports the renderers.
+JUPYTER_VIEWS = {}
+
 
 @dataclass
 class MatrixDerivation:
@@ -29,6 +33,19 @@ class MatrixDerivation:
     compiled: object = field(default=None, repr=False)
     target: str = ""
     catalog: object = None            # the catalog Model, when the target was an id
+
+    def _repr_markdown_(self):
+        view = JUPYTER_VIEWS.get("markdown")
+        return view(self) if view is not None else None
+
+    def _repr_html_(self):
+        view = JUPYTER_VIEWS.get("html")
+        return view(self) if view is not None else None
+
+    def __repr__(self):
+        # The dataclass repr would print every array (55,736 characters for mlp-2layer).
+        view = JUPYTER_VIEWS.get("repr")
+        return view(self) if view is not None else f"MatrixDerivation({self.target!r})"
 
     @property
     def output(self):

@@ -29,6 +29,7 @@ Nothing here knows argparse: ``symgrad/cli.py`` reads the command line and calls
 """
 
 from ..derivation import JUPYTER_VIEWS
+from ..matrix.derivation import JUPYTER_VIEWS as MATRIX_VIEWS
 from .context import (
                       CLOSED_FORM_LIMIT,
                       DEFAULT_LR,
@@ -51,14 +52,17 @@ from .formats import (
                       render_md,
                       render_tex,
 )
-from .gallery import GALLERY, REFRESH, render_all
+from .gallery import GALLERY, REFRESH, render_all, render_posts
+from .jekyll import GALLERY_DATE, kramdown_math, liquid_raw, post_date, post_name
+from .jupyter import derivation_html, matrix_html, matrix_markdown, scalar_markdown, short_repr
 from .korean import polite_ko, ro_particle
 from .linebreak import ROW_EM, aligned_rows, display_math, math_width, split_math
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
 
 __all__ = [
-    "CLOSED_FORM_LIMIT", "DEFAULT_LR", "DESCENT_STEPS", "ENV", "FORMATS", "GALLERY", "LANGS",
+    "CLOSED_FORM_LIMIT", "DEFAULT_LR", "GALLERY_DATE", "kramdown_math", "liquid_raw", "post_date",
+    "post_name", "render_posts", "DESCENT_STEPS", "ENV", "FORMATS", "GALLERY", "LANGS",
     "REFRESH", "RENDERERS", "ROW_EM", "Document", "Figure", "Maths", "aligned_rows", "build",
     "clean_math", "display_math", "document_context", "environment", "escape_tex", "gradient_entry",
     "learning_rate", "make_figures", "markdown_to_html", "math_width", "matrix_context",
@@ -67,6 +71,8 @@ __all__ = [
     "summary_latex", "tex_name", "tex_num", "templates_dir", "write_document",
 ]
 
-# Jupyter shows a Derivation with these views (derivation.py never imports the renderers).
-JUPYTER_VIEWS["markdown"] = lambda d: render_md(d, inline_figures=True).text
-JUPYTER_VIEWS["latex"] = summary_latex
+# Jupyter shows a Derivation and a MatrixDerivation with these views (derivation.py and
+# matrix/derivation.py never import the renderers).
+JUPYTER_VIEWS.update(markdown=scalar_markdown, latex=summary_latex, html=derivation_html,
+                     repr=short_repr)
+MATRIX_VIEWS.update(markdown=matrix_markdown, html=matrix_html, repr=short_repr)

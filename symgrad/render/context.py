@@ -13,12 +13,15 @@ from ..backward import derive_graph
 from ..errors import InputError, SymgradError
 from ..optimizers import sgd_step
 from .environment import strings
-from .escape import clean_math, tex_name, tex_num
+from .escape import clean_math, plain_line, tex_name, tex_num, upright_names
 from .korean import ro_particle
 from .linebreak import aligned_rows, display_math
-from .prose import Prose, errata_of, title_of
+from .prose import Prose, description_of, errata_of, title_of
 
 DEFAULT_LR = 0.1
+# An output named like this is a loss (the heading says "the model and the loss"); any other
+# output (f, y) is called the model's output.
+LOSS_NAME = re.compile(r"(?i)(loss|cost|err(or)?|[ELJR])(_?\d+)?")
 CLOSED_FORM_LIMIT = 700      # longer closed forms (LaTeX characters) are not printed
 
 
@@ -83,6 +86,14 @@ def forward_rows(d, m):
     return rows
 
 
+def note_kind(node):
+    """Which note explains a gate: its op, except a multiply by a constant (``s * -1``, the
+    ``×-1`` gate), which scales the gradient instead of swapping two inputs."""
+    if node.op == "mul" and sum(isinstance(a, sympy.Symbol) for a in node.args) == 1:
+        return "mul_const"
+    return node.op
+
+
 def gate_entries(d, m):
     """The backward pass, one entry per gate with one item per input it sends a gradient to; each
     gate's note (``op_<op>`` in strings.json) is shown the first time its op appears."""
@@ -94,9 +105,9 @@ def gate_entries(d, m):
     for s in d.steps:
         if not gates or gates[-1]["name"] != s.gate:
             node = graph.nodes[s.gate]
-            first_of_op = f"op_{node.op}" in strings() and node.op not in explained
-            note = f"op_{node.op}" if first_of_op else ""
-            explained.add(node.op)
+            kind = note_kind(node)
+            note = f"op_{kind}" if f"op_{kind}" in strings() and kind not in explained else ""
+            explained.add(kind)
             gates.append({
                 "name": s.gate, "name_tex": m.name(s.gate), "label": node.label, "op": node.op,
                 "glyph": figures.gate_glyph(node, graph),
@@ -179,7 +190,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
     lr = learning_rate(d.model, lr)
     model = d.model
     title = title_of(model, prose.langs) if model is not None else \
-        str(d.target).strip().splitlines()[0][:80]
+        plain_line(str(d.target).strip().splitlines()[0])[:80]
     expr_tex = m.expr(d.expression()) if d.expanded else ""
     if len(expr_tex) > CLOSED_FORM_LIMIT:
         expr_tex = ""
@@ -189,9 +200,10 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "title": title, "slug": slug_of(d), "lang": lang, "format": fmt, "langs": prose.langs,
         "say": prose.say, "head": prose.head, "text": prose.text,
         "model": model, "model_id": model.id if model is not None else "",
-        "description": model.description if model is not None else "",
+        "description": description_of(model, prose.langs) if model is not None else "",
         "seeds": ", ".join(model.seeds) if model is not None else "",
         "out": d.output, "out_tex": m.out, "value": tex_num(d.value),
+        "model_head": "h_model" if LOSS_NAME.fullmatch(d.output) else "h_model_output",
         "expr_tex": expr_tex,
         "model_tex": display_math(m.out, "=", expr_tex) if expr_tex else "",
         "program": (model.program if model is not None else d.graph.source or "").strip(),
@@ -256,14 +268,32 @@ def gradient_entry(d, m, name):
             values = [d.edge_local(path[i + 1], path[i]) for i in reversed(range(len(path) - 1))]
             numeric_terms.append(r" \cdot ".join(tex_num(v, paren=True) for v in values))
         entry["numeric_chain"] = " + ".join(numeric_terms)
-    closed = d.symbolic_gradients[name]
-    closed_tex = m.expr(closed)
+    closed_tex = better_form(m, d.symbolic_gradients[name])
     if len(closed_tex) > CLOSED_FORM_LIMIT:
         entry["closed_too_long"] = True
     else:
         entry["closed"] = closed_tex if closed_tex != entry["value"] else ""
     entry["rows"] = gradient_rows(entry)
     return entry
+
+
+TRY_OPS = 80             # larger closed forms are printed as the sweep built them
+BETTER = 0.7             # a rewritten form is used when its LaTeX is at most this long
+
+
+def better_form(m, closed):
+    """The closed form's LaTeX, rewritten where a much shorter equal form exists: softmax's
+    ``(−e^{−s1} + 1/Σe^{sj})·e^{s1}`` is ``e^{s1}/Σe^{sj} − 1`` (p1 − 1), the sigmoid's
+    cross-entropy gradient ``−y(1 − σ) + (1 − y)σ``. A chain-rule product that is short already
+    is left as it is (``2x(wx − y)`` stays factored); big expressions are not tried, and
+    ``simplify`` is not used (0.4 s per small gradient: it would double the gallery's time)."""
+    tex = m.expr(closed)
+    ops = sympy.count_ops(closed)
+    if ops > TRY_OPS:
+        return tex
+    candidates = [sympy.expand(closed), sympy.together(closed)]
+    best = min((m.expr(c) for c in candidates), key=len)
+    return best if len(best) <= BETTER * len(tex) else tex
 
 
 def gradient_rows(entry):
@@ -286,9 +316,33 @@ def matrix_entry(model):
         return None
     equations = []
     for line in form.latex_lines():
-        head, sep, tail = clean_math(line).partition(" = ")
+        head, sep, tail = upright_names(clean_math(line), set(form.nodes)).partition(" = ")
         equations.append((head, "=", tail) if sep else (head, "", ""))
-    return aligned_rows(equations)
+    return aligned_rows(equations + data_definitions(model, form))
+
+
+DATA_SHOWN = 12         # a data array of the matrix form this small is written out
+
+
+def data_definitions(model, form):
+    """The matrix form's small data arrays that the scalar program has no name for (softmax-ce's
+    one-hot ``Y``), as equations: a formula must not use a symbol the document never defines."""
+    # Lazy: the matrix layer's LaTeX names are only needed for documents with a matrix form.
+    from ..matrix.sweep import latex_name
+
+    scalar_names = set(model.graph().nodes) if model.has_program else set()
+    arrays = form.default_arrays()
+    rows = []
+    for name in form.inputs:
+        value = arrays.get(name)
+        if name in scalar_names or name in form.params or value is None or \
+                value.size > DATA_SHOWN:
+            continue
+        body = r" \\ ".join(" & ".join(tex_num(v) for v in row) for row in value.reshape(
+            value.shape[0] if value.ndim > 1 else 1, -1))
+        rows.append((upright_names(latex_name(name), {name}), "=",
+                     r"\begin{bmatrix}" + body + r"\end{bmatrix}"))
+    return rows
 
 
 

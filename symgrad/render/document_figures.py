@@ -23,15 +23,23 @@ class Figure:
 
 
 
-def make_figures(d, lr):
+def figure_text(key, lang, **kw):
+    """A figure's own words (title, legend) in the document's languages, Korean · English for
+    both: a Korean document has no English legend."""
+    prose = Prose(lang, "md")
+    return " · ".join(dict.fromkeys(prose.raw(key, x, **kw) for x in prose.langs))
+
+
+def make_figures(d, lr, lang="en"):
     """The document's figures: the graph, activation plots, and the loss curve for one parameter."""
     m = Maths(d)
     slug = slug_of(d)
     layout = figures.graph_layout(d)
     svg = ENV.get_template("graph.svg.j2").render(
-        L=layout, title=f"computational graph of {d.output}", value_colour=figures.VALUE_COLOUR,
-        grad_colour=figures.GRAD_COLOUR, legend_value="forward value",
-        legend_grad=f"gradient ∂{d.output}/∂(edge source)")
+        L=layout, title=figure_text("fig_graph_title", lang, out=d.output),
+        value_colour=figures.VALUE_COLOUR, grad_colour=figures.GRAD_COLOUR,
+        legend_value=figure_text("fig_legend_value", lang),
+        legend_grad=figure_text("fig_legend_grad", lang, out=d.output))
     caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
                for lang in ("en", "ko")}
     out = [Figure("graph", f"{slug}-graph.svg", svg, caption)]
@@ -70,7 +78,9 @@ def figure_markdown(fig, lang, inline):
     caption = " · ".join(fig.caption[x] for x in (("ko", "en") if lang == "both" else (lang,)))
     if inline:
         return f"{inline_svg(fig)}\n\n*{caption}*"
-    return f"![{fig.key}]({fig.file})\n\n*{caption}*"
+    kind = "graph" if fig.key == "graph" else "loss" if fig.key == "loss-curve" else "activation"
+    alt = figure_text(f"fig_alt_{kind}", lang, op=fig.key[len("act-"):])
+    return f"![{alt}]({fig.file})\n\n*{caption}*"
 
 
 

@@ -117,6 +117,36 @@ def tex_code(text):
     return "\n".join(lines)
 
 
+# What can start markup in a GitHub Markdown line: emphasis, code, links and images, raw HTML,
+# entities, math, a heading's closing #, strikethrough, table pipes, the escape itself.
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]<>&$#~|])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def plain_line(text):
+    """User text for a title: control characters (and line separators) removed."""
+    return _CONTROL.sub("", str(text))
+
+
+def md_text(text):
+    """User text for Markdown prose (a heading): each character that could start markup
+    backslash-escaped, so nothing in it is emphasis, a link, raw HTML, an entity or math."""
+    return _MD_PUNCTUATION.sub(r"\\\1", plain_line(text))
+
+
+def html_text(text):
+    """User text that a Jekyll layout may print without escaping (the front matter's title):
+    ``<``, ``>`` and ``&`` as entities."""
+    return plain_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_fence(text):
+    """A backtick fence longer than any run of backticks in ``text``, so the code cannot close
+    it."""
+    longest = max((len(run) for run in re.findall(r"`+", str(text))), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def md_cell(text):
     """Text for one Markdown table cell: no pipe or line break can end the cell early."""
     return " ".join(str(text).split()).replace("|", "\\|")
@@ -157,3 +187,13 @@ def prose_to_tex(text):
     return "".join(out)
 
 
+
+
+_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+
+
+def upright_names(latex, names):
+    """``latex`` with each bare word of several letters that is one of ``names`` (``loss``, ``ce``)
+    set upright, as :func:`tex_name` writes names, not as a product of italic letters."""
+    return _WORD.sub(lambda m: rf"\mathrm{{{m.group(0)}}}" if m.group(0) in names
+                     else m.group(0), latex)

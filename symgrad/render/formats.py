@@ -8,7 +8,8 @@ from . import stepper
 from .context import document_context, learning_rate
 from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
 from .environment import ENV
-from .escape import prose_to_tex
+from .escape import md_text, prose_to_tex
+from .jekyll import kramdown_math, liquid_raw, post_date, post_name
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
 
@@ -25,7 +26,7 @@ def _markdown(d, lang, fmt, lr, env, figure_mode, steps=False):
     """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML).
     ``steps``: the page has a stepper (its anchors in the text, its data on the graph)."""
     ctx = document_context(d, lang, fmt, lr)
-    figs, _ = make_figures(d, learning_rate(d.model, lr))
+    figs, _ = make_figures(d, learning_rate(d.model, lr), lang)
     if steps:
         figs = stepper.steppable_figures(d, figs, env)
     ctx["anchors"] = stepper.anchor_tokens(d) if steps else {}
@@ -52,26 +53,43 @@ def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False, static=False
     return Document(f"{ctx['slug']}.md", body, files)
 
 
-def render_jekyll(d, lang="en", lr=None, env=ENV, static=False):
+def jekyll_post(ctx, body, tags, env, date, block=""):
+    """A dated post for ``_posts/``: front matter, the stepper ``block`` (if any), then ``body``
+    with kramdown's math delimiters, out of Liquid's reach."""
+    ctx["body"] = liquid_raw(kramdown_math(body))
+    ctx["stepper"] = stepper.jekyll_block(block) if block else ""
+    ctx["tags"] = tags
+    ctx["date"] = post_date(date)
+    text = env.get_template("post.jekyll.j2").render(ctx)
+    return Document(post_name(ctx["slug"], ctx["date"]), text, {})
+
+
+def render_jekyll(d, lang="en", lr=None, env=ENV, date=None, static=False):
     """A Jekyll post: front matter, the stepper (unless ``static``), then the Markdown with the
     figures inline."""
     ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline", steps=not static)
-    ctx["body"] = body if static else stepper.place_anchors(body, d, lang)
-    ctx["stepper"] = "" if static else stepper.jekyll_block(stepper.stepper_block(d, lang, env=env))
-    ctx["tags"] = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
-    text = env.get_template("post.jekyll.j2").render(ctx)
-    return Document(f"{ctx['slug']}.md", text, {})
+    tags = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
+    if static:
+        return jekyll_post(ctx, body, tags, env, date)
+    return jekyll_post(ctx, stepper.place_anchors(body, d, lang), tags, env, date,
+                       stepper.stepper_block(d, lang, env=env))
+
+
+def html_body(d, lang, lr, env, steps=False):
+    """The document's context and its body as HTML: math as MathML, figures inline (with the
+    stepper's anchors when ``steps``)."""
+    ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder", steps)
+    html = markdown_to_html(body)
+    for token, fig in placeholders.items():
+        html = html.replace(f"<p>{token}</p>", inline_svg(fig))
+    return ctx, stepper.place_anchors(html, d, lang) if steps else html
 
 
 def render_html(d, lang="en", lr=None, env=ENV, static=False):
     """One self-contained HTML page: the stepper (unless ``static``), math as MathML, figures
     inline."""
-    ctx, figs, body, placeholders = _markdown(d, lang, "html", lr, env, "placeholder",
-                                              steps=not static)
-    html = markdown_to_html(body)
-    for token, fig in placeholders.items():
-        html = html.replace(f"<p>{token}</p>", inline_svg(fig))
-    ctx["body"] = html if static else stepper.place_anchors(html, d, lang)
+    ctx, body = html_body(d, lang, lr, env, steps=not static)
+    ctx["body"] = body
     ctx["stepper"] = "" if static else stepper.stepper_block(d, lang, env=env)
     text = env.get_template("page.html.j2").render(ctx)
     return Document(f"{ctx['slug']}.html", text, {})
@@ -86,7 +104,7 @@ def render_tex(d, lang="en", lr=None, env=ENV, static=False):
     """A standalone LaTeX article; the plots go beside it as PDF files."""
     ctx = document_context(d, lang, "tex", lr)
     lr = learning_rate(d.model, lr)
-    figs, layout = make_figures(d, lr)
+    figs, layout = make_figures(d, lr, lang)
     ctx["graph_picture"] = env.get_template("graph.tex.j2").render(
         L=layout, value_colour=figures.VALUE_COLOUR[1:], grad_colour=figures.GRAD_COLOUR[1:])
     ctx["tex_figures"] = []
@@ -111,7 +129,7 @@ def _matrix_markdown(d, lang, fmt, lr, env, steps=False):
     return ctx, env.get_template("matrix.md.j2").render(ctx)
 
 
-def render_matrix(d, format, lang="en", lr=None, env=ENV, static=False):
+def render_matrix(d, format, lang="en", lr=None, env=ENV, date=None, static=False):
     """The document of a matrix-level derivation, in any of the four formats (no figures); the
     HTML page and the Jekyll post have the stepper unless ``static``."""
     if format == "tex":
@@ -120,14 +138,13 @@ def render_matrix(d, format, lang="en", lr=None, env=ENV, static=False):
     steps = format in ("html", "jekyll") and not static
     ctx, body = _matrix_markdown(d, lang, format, lr, env, steps)
     if format == "md":
-        return Document(f"{ctx['slug']}.md", "# " + ctx["title"] + "\n\n" + body, {})
+        return Document(f"{ctx['slug']}.md", "# " + md_text(ctx["title"]) + "\n\n" + body, {})
     block = stepper.stepper_block(d, lang, env=env) if steps else ""
     if format == "jekyll":
-        ctx["body"] = stepper.place_anchors(body, d, lang) if steps else body
-        ctx["stepper"] = stepper.jekyll_block(block) if steps else ""
-        ctx["tags"] = ["backpropagation", "chain-rule", "matrix-calculus"]
-        return Document(f"{ctx['slug']}.md", env.get_template("post.jekyll.j2").render(ctx), {})
-    html = markdown_to_html(body)
+        body = stepper.place_anchors(body, d, lang) if steps else body
+        return jekyll_post(ctx, body, ["backpropagation", "chain-rule", "matrix-calculus"], env,
+                           date, block)
+    html = markdown_to_html(body)      # the anchors go in after: the conversion escapes raw HTML
     ctx["body"] = stepper.place_anchors(html, d, lang) if steps else html
     ctx["stepper"] = block
     return Document(f"{ctx['slug']}.html", env.get_template("page.html.j2").render(ctx), {})

@@ -1,18 +1,34 @@
 """The data of a matrix-level document (:class:`~symgrad.matrix.derivation.MatrixDerivation`)."""
 
+import re
+
 import numpy as np
 
-from ..matrix.sweep import latex_name
+from ..matrix.sweep import latex_name as matrix_latex_name
 from ..optimizers import sgd_step
 from .context import learning_rate
-from .escape import clean_math, tex_num
+from .escape import clean_math, tex_num, upright_names
 from .korean import ro_particle
-from .prose import Prose, errata_of, title_of
+from .prose import Prose, description_of, errata_of, gate_label, title_of
 
 
-def shape_tex(shape):
-    """A shape as LaTeX: ``2 \\times 3``, or "scalar"."""
-    return r" \times ".join(map(str, shape)) if shape else r"\text{scalar}"
+def shape_tex(shape, lang="en"):
+    """A shape as LaTeX: ``2 \\times 3``, or "scalar" (스칼라 in a Korean document)."""
+    if shape:
+        return r" \times ".join(map(str, shape))
+    return r"\text{스칼라}" if lang == "ko" else r"\text{scalar}"
+
+
+def latex_name(name):
+    """A name as the scalar documents write it: the matrix layer's LaTeX, with a name of several
+    letters (``loss``) upright, not in italics as a product of letters."""
+    tex = matrix_latex_name(name)
+    return rf"\mathrm{{{tex}}}" if re.fullmatch(r"[A-Za-z]{2,}", tex) else tex
+
+
+def upright(latex, d):
+    """The matrix layer's LaTeX with the derivation's several-letter names upright."""
+    return upright_names(clean_math(latex), set(d.shapes))
 
 
 def partial_tex(out_tex, name):
@@ -40,7 +56,8 @@ def matrix_context(d, lang, fmt, lr=None):
     out_tex = latex_name(d.output)
     params = [w for w in d.wrt if w in d.arrays]
     after = output_after_step(d, params, lr)
-    description = model.description if model is not None else getattr(d.model, "description", "")
+    description = description_of(model, prose.langs) if model is not None else \
+        getattr(d.model, "description", "")
     return {
         "title": title_of(model, prose.langs) if model is not None else d.model.name,
         "slug": model.id if model else d.model.name,
@@ -49,10 +66,10 @@ def matrix_context(d, lang, fmt, lr=None):
         "seeds": ", ".join(model.seeds) if model is not None else "",
         "description": description,
         "out_tex": out_tex, "value": tex_num(d.value),
-        "shapes": [{"name_tex": latex_name(n), "shape": shape_tex(d.shapes[n]),
+        "shapes": [{"name_tex": latex_name(n), "shape": shape_tex(d.shapes[n], lang),
                     "role": "param" if n in d.wrt else "data"} for n in d.inputs],
-        "forward": [{"name_tex": latex_name(r.name), "label": r.label,
-                     "formula": clean_math(r.formula.latex), "shape": shape_tex(r.shape)}
+        "forward": [{"name_tex": latex_name(r.name), "label": gate_label(r.label, prose.langs),
+                     "formula": upright(r.formula.latex, d), "shape": shape_tex(r.shape, lang)}
                     for r in d.forward],
         "steps": [step_entry(d, s, out_tex) for s in d.steps],
         "accumulations": [{"node_tex": latex_name(n), "gates": ", ".join(f"`{g}`" for g in gates),
@@ -70,7 +87,7 @@ def matrix_context(d, lang, fmt, lr=None):
 def step_entry(d, s, out_tex):
     """One vector-Jacobian step: the gate, the input it sends to, the rule and the result."""
     return {"gate_tex": latex_name(s.gate), "input_tex": latex_name(s.input), "label": s.label,
-            "rule": clean_math(s.rule.latex), "downstream": clean_math(s.downstream.latex),
+            "rule": upright(s.rule.latex, d), "downstream": upright(s.downstream.latex, d),
             "upstream": partial_tex(out_tex, s.gate), "target": partial_tex(out_tex, s.input),
             "shared": s.input in d.accumulations}
 
@@ -78,6 +95,6 @@ def step_entry(d, s, out_tex):
 def gradient_entry(d, w, out_tex):
     """One parameter's gradient: its formula, shape and norm at the point."""
     return {"name_tex": latex_name(w), "target": partial_tex(out_tex, w),
-            "formula": clean_math(d.latex_formulas[w]),
+            "formula": upright(d.latex_formulas[w], d),
             "norm": tex_num(float(np.linalg.norm(d.gradients[w]))),
             "shape": shape_tex(np.shape(d.gradients[w]))}

@@ -26,8 +26,9 @@ class Prose:
     def footer(self, model_id, seeds):
         """The closing line in each language (the catalog model and its seeds, when there is
         one)."""
+        key = "footer_model" if seeds else "footer_model_unseeded"     # no "seed posts )"
         return [self.text("p_footer", lang,
-                          model=self.raw("footer_model", lang, id=model_id, seeds=seeds)
+                          model=self.raw(key, lang, id=model_id, seeds=seeds)
                           if model_id else "") for lang in self.langs]
 
     def say(self, key, **kw):
@@ -59,6 +60,21 @@ def title_of(model, langs):
     """The document title in the document's languages (Korean · English for both)."""
     titles = (catalog_text("title", model.id, model.title, lang) for lang in langs)
     return " · ".join(dict.fromkeys(titles))
+
+
+def gate_label(label, langs):
+    """A matrix gate's label (``matrix product``) in the document's languages; symbols (``+``)
+    and labels without a Korean entry in strings.json stay as they are."""
+    entry = strings().get(f"gate:{label}")
+    texts = (entry[lang] if entry else label for lang in langs)
+    return " · ".join(dict.fromkeys(texts))
+
+
+def description_of(model, langs):
+    """The model's one-line description in the document's languages (Korean · English for
+    both)."""
+    texts = (catalog_text("description", model.id, model.description, lang) for lang in langs)
+    return " · ".join(dict.fromkeys(texts))
 
 
 def errata_of(model, langs):
