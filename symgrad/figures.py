@@ -227,8 +227,16 @@ def activation_figure(op, params, fmt, lang="en"):
     ax.grid(True, color="#e6e6e6", lw=0.6)
     ax.legend(loc="best", fontsize=9, frameon=False)
     ax.set_xlabel("x")
-    ax.set_title(figure_text("act_title", lang, op=op), fontsize=10)
+    if _has_glyphs(fmt, lang):
+        ax.set_title(figure_text("act_title", lang, op=op), fontsize=10)
     return _save(fig, plt, fmt)
+
+
+def _has_glyphs(fmt, lang):
+    """Whether a plot may carry words in ``lang``: the SVG keeps text as text (the reader's
+    browser draws Hangul), but a PDF is drawn with matplotlib's DejaVu Sans, which has none. So
+    Korean PDF plots carry no words; the LaTeX caption under them says what they show."""
+    return fmt == "svg" or lang == "en"
 
 
 def descent_path(d, name, lr, steps=5):
@@ -290,7 +298,8 @@ def _loss_curve_figure(d, name, lr, steps, fmt, lang):
     fig, ax = plt.subplots(figsize=(4.6, 3.0))
     ax.plot(xs, ys, color="#1f4e9c", lw=2, label=f"{d.output}({name})")
     ax.plot(ws, [p[1] for p in path], "o-", color=GRAD_COLOUR, ms=5, lw=1,
-            label=figure_text("descent", lang, lr=short(lr)))
+            label=figure_text("descent", lang, lr=short(lr)) if _has_glyphs(fmt, lang)
+            else f"α = {short(lr)}")
     for i, (w, loss, _) in enumerate(path[:3]):
         ax.annotate(f"{name}{str(i).translate(str.maketrans('0123456789', '₀₁₂₃₄₅₆₇₈₉'))}",
                     (w, loss), textcoords="offset points", xytext=(6, 6), fontsize=9)

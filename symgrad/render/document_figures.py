@@ -30,23 +30,33 @@ def figure_text(key, lang, **kw):
     return " · ".join(dict.fromkeys(prose.raw(key, x, **kw) for x in prose.langs))
 
 
-def make_figures(d, lr, lang="en"):
-    """The document's figures: the graph, activation plots, and the loss curve for one parameter."""
+def graph_figure_svg(d, lang="en", env=ENV, data_attributes=False, layout=None):
+    """The circuit figure in the document's languages; ``data_attributes``: with the ``data-*``
+    attributes the stepper's script reads (the same drawing otherwise)."""
+    return env.get_template("graph.svg.j2").render(
+        L=layout or figures.graph_layout(d),
+        title=figure_text("fig_graph_title", lang, out=d.output),
+        value_colour=figures.VALUE_COLOUR, grad_colour=figures.GRAD_COLOUR,
+        legend_value=figure_text("fig_legend_value", lang),
+        legend_grad=figure_text("fig_legend_grad", lang, out=d.output),
+        data_attributes=data_attributes)
+
+
+def make_figures(d, lr, lang="en", steps=False):
+    """The document's figures: the graph, activation plots, and the loss curve for one parameter.
+    ``steps``: the graph carries the stepper's ``data-*`` attributes (its script borrows it, so
+    the page holds the drawing once)."""
     m = Maths(d)
     slug = slug_of(d)
     layout = figures.graph_layout(d)
-    svg = ENV.get_template("graph.svg.j2").render(
-        L=layout, title=figure_text("fig_graph_title", lang, out=d.output),
-        value_colour=figures.VALUE_COLOUR, grad_colour=figures.GRAD_COLOUR,
-        legend_value=figure_text("fig_legend_value", lang),
-        legend_grad=figure_text("fig_legend_grad", lang, out=d.output))
+    svg = graph_figure_svg(d, lang, data_attributes=steps, layout=layout)
     caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
                for lang in ("en", "ko")}
     out = [Figure("graph", f"{slug}-graph.svg", svg, caption)]
     for op, params in figures.activations_used(d):
         caption = {lang: Prose(lang, "md").text("cap_activation", lang, op=op)
                    for lang in ("en", "ko")}
-        svg = figures.activation_svg(op, params)
+        svg = figures.activation_svg(op, params, lang)
         out.append(Figure(f"act-{op}", f"{slug}-{op}.svg", svg, caption))
     params = [w for w in d.wrt if d.graph.nodes[w].is_input]
     if len(params) == 1:
@@ -57,7 +67,7 @@ def make_figures(d, lr, lang="en"):
                    for lang in ("en", "ko")}
         try:
             out.append(Figure("loss-curve", f"{slug}-loss-curve.svg",
-                              figures.loss_curve_svg(d, w, lr, DESCENT_STEPS), caption))
+                              figures.loss_curve_svg(d, w, lr, DESCENT_STEPS, lang), caption))
         except SymgradError:
             pass
     return out, layout
@@ -84,12 +94,12 @@ def figure_markdown(fig, lang, inline):
 
 
 
-def svg_plot_pdf(d, fig, lr):
+def svg_plot_pdf(d, fig, lr, lang="en"):
     """The PDF twin of a matplotlib figure (pdflatex cannot include SVG)."""
     if fig.key == "loss-curve":
         w = [w for w in d.wrt if d.graph.nodes[w].is_input][0]
-        return figures.loss_curve_pdf(d, w, lr, DESCENT_STEPS)
+        return figures.loss_curve_pdf(d, w, lr, DESCENT_STEPS, lang)
     op = fig.key[len("act-"):]
     params = dict(figures.activations_used(d))[op]
-    return figures.activation_pdf(op, params)
+    return figures.activation_pdf(op, params, lang)
 

@@ -26,9 +26,7 @@ def _markdown(d, lang, fmt, lr, env, figure_mode, steps=False):
     """The Markdown body; ``figure_mode`` is "files", "inline" or "placeholder" (for HTML).
     ``steps``: the page has a stepper (its anchors in the text, its data on the graph)."""
     ctx = document_context(d, lang, fmt, lr)
-    figs, _ = make_figures(d, learning_rate(d.model, lr), lang)
-    if steps:
-        figs = stepper.steppable_figures(d, figs, env)
+    figs, _ = make_figures(d, learning_rate(d.model, lr), lang, steps=steps)
     ctx["anchors"] = stepper.anchor_tokens(d) if steps else {}
     placeholders = {}
     shown = {}
@@ -114,7 +112,7 @@ def render_tex(d, lang="en", lr=None, env=ENV, static=False):
             ctx["graph_caption"] = tex_caption(fig, ctx["langs"])
             continue
         pdf_name = fig.file[:-4] + ".pdf"
-        files[pdf_name] = svg_plot_pdf(d, fig, lr)
+        files[pdf_name] = svg_plot_pdf(d, fig, lr, lang)
         ctx["tex_figures"].append({"file": pdf_name, "caption": tex_caption(fig, ctx["langs"])})
     text = env.get_template("article.tex.j2").render(ctx)
     return Document(f"{ctx['slug']}.tex", text, files)

@@ -15,9 +15,10 @@ per state of the stepper:
 :func:`stepper_block` writes the HTML block (caption, buttons, the frames as JSON and
 ``templates/stepper.js``) that ``render --format html`` and ``--format jekyll`` put above the
 document (``formats.py``). The block of a document holds no drawing: its script borrows the
-document's own circuit figure, drawn with ``data-*`` attributes by :func:`steppable_figures`, so
-the page carries the figure once. :func:`anchor_tokens` and :func:`place_anchors` put the ids the
-frames link to (and the links back to ``#step-<n>``) into the document. :func:`stepper_page` wraps
+document's own circuit figure, drawn with ``data-*`` attributes
+(``make_figures(..., steps=True)``), so the page carries the figure once. :func:`anchor_tokens`
+and :func:`place_anchors` put the ids the frames link to (and the links back to ``#step-<n>``)
+into the document. :func:`stepper_page` wraps
 a block with its own figure into a standalone page (tests, previews). The contract is written
 down in ``docs/render.md`` (section "The stepper").
 """
@@ -26,14 +27,15 @@ import json
 import math
 import re
 import string
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 from markupsafe import escape
 from sympy.printing.str import StrPrinter
 
-from .. import figures
+from ..matrix.derivation import MatrixDerivation
+from .document_figures import graph_figure_svg
 from .environment import ENV
 
 LANGS = ("en", "ko")
@@ -154,7 +156,7 @@ def edge_id(source, target):
 # --- scalar derivations ------------------------------------------------------------------
 def frames(d):
     """The frames of derivation ``d`` (scalar or matrix level), start first."""
-    if hasattr(d, "shapes"):            # a MatrixDerivation: matrix gates, formulas, shapes
+    if isinstance(d, MatrixDerivation):            # matrix gates, formulas, shapes
         return matrix_frames(d)
     return [start_frame(d)] + forward_frames(d) + backward_frames(d)
 
@@ -357,7 +359,8 @@ def stepper_block(d, lang, svg=None, env=ENV):
     """The stepper's HTML block for derivation ``d`` in ``lang`` ("en", "ko" or "both").
 
     ``svg``: None in a rendered document, whose circuit figure (drawn by
-    :func:`steppable_figures`) the script borrows; a standalone page passes :func:`graph_svg`.
+    ``make_figures(..., steps=True)``) the script borrows; a standalone page passes
+    :func:`graph_svg`.
     A matrix derivation has no drawing: the block lists its matrix gates. The block is
     ``hidden`` until its script runs, so without JavaScript the page is the static page, and it
     has no blank line (a Markdown processor keeps it one HTML block).
@@ -365,12 +368,12 @@ def stepper_block(d, lang, svg=None, env=ENV):
     langs = _langs(lang)
     words = {key: " · ".join(STRINGS[x][key] for x in langs) for key in STRINGS["en"]}
     all_frames = frames(d)
-    if hasattr(d, "shapes"):
+    if isinstance(d, MatrixDerivation):
         svg = matrix_figure(d)
     script = compact_script(env.loader.get_source(env, "stepper.js")[0])
     return env.get_template("stepper.html.j2").render(
         words=words, svg=(svg or "").strip(), data=script_json(frames_data(d, lang, all_frames)),
-        script=script, count=len(all_frames), matrix=hasattr(d, "shapes"))
+        script=script, count=len(all_frames), matrix=isinstance(d, MatrixDerivation))
 
 
 def jekyll_block(block):
@@ -380,20 +383,10 @@ def jekyll_block(block):
     return "{% raw %}" + block.strip().replace("{%", "{&#37;") + "{% endraw %}"
 
 
-def graph_svg(d, env=ENV):
+def graph_svg(d, env=ENV, lang="en"):
     """The circuit figure with the stepper's data attributes (the document's drawing, plus
-    them)."""
-    return env.get_template("graph.svg.j2").render(
-        L=figures.graph_layout(d), title=f"computational graph of {d.output}",
-        value_colour=figures.VALUE_COLOUR, grad_colour=figures.GRAD_COLOUR,
-        legend_value="forward value", legend_grad=f"gradient ∂{d.output}/∂(edge source)",
-        data_attributes=True)
-
-
-def steppable_figures(d, figs, env=ENV):
-    """The document's figures with the circuit redrawn with ``data-*`` attributes (the same
-    drawing otherwise): the stepper's script borrows it, so the page holds it once."""
-    return [replace(f, svg=graph_svg(d, env)) if f.key == "graph" else f for f in figs]
+    them), for a standalone page."""
+    return graph_figure_svg(d, lang, env, data_attributes=True)
 
 
 # --- links between the frames and the document ---------------------------------------------
@@ -427,7 +420,7 @@ def place_anchors(text, d, lang):
 
 def stepper_page(d, lang="en", env=ENV):
     """A standalone HTML page holding only the stepper (for tests and previews; no network)."""
-    svg = None if hasattr(d, "shapes") else graph_svg(d, env)
+    svg = None if isinstance(d, MatrixDerivation) else graph_svg(d, env, lang)
     block = stepper_block(d, lang, svg, env)
     return env.get_template("stepper_page.html.j2").render(
         lang="en" if lang == "en" else "ko", title=f"symgrad stepper · {d.target}", block=block)
