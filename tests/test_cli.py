@@ -17,10 +17,22 @@ def test_derive_json_circuit(run_cli):
     assert data["gradients"] == {"x": -4.0, "y": -4.0, "z": 3.0}
     assert data["symbolic_gradients"] == {"x": "z", "y": "z", "z": "x + y"}
     assert [row["name"] for row in data["forward"]] == ["x", "y", "n1", "z", "f"]
-    assert data["forward"][2] == {"name": "n1", "op": "add", "expr": "x + y", "value": 3.0, "args": ["x", "y"]}
+    assert data["forward"][2] == {
+        "name": "n1",
+        "op": "add",
+        "expr": "x + y",
+        "value": 3.0,
+        "args": ["x", "y"],
+    }
     step = data["steps"][0]
     assert set(step) >= {"gate", "input", "upstream", "local", "local_value", "downstream"}
-    assert (step["gate"], step["input"], step["upstream"], step["local"], step["downstream"]) == ("f", "n1", 1.0, "z", -4.0)
+    assert (step["gate"], step["input"], step["upstream"], step["local"], step["downstream"]) == (
+        "f",
+        "n1",
+        1.0,
+        "z",
+        -4.0,
+    )
 
 
 def test_derive_text_reads_like_the_posts(run_cli):
@@ -40,26 +52,36 @@ def test_fan_out_is_explained(run_cli):
 def test_program_file_and_output_and_wrt(run_cli, tmp_path):
     prog = tmp_path / "net.txt"
     prog.write_text("# seed 000\nyhat = w*x\ns = yhat - y\nloss = s**2\n", encoding="utf-8")
-    code, out, _ = run_cli("derive", str(prog), "--at", "x=1,y=2,w=1", "--wrt", "w,s", "--format", "json")
+    code, out, _ = run_cli(
+        "derive", str(prog), "--at", "x=1,y=2,w=1", "--wrt", "w,s", "--format", "json"
+    )
     data = json.loads(out)
     assert code == 0 and data["gradients"] == {"w": -2.0, "s": -2.0}
-    code, out, _ = run_cli("derive", str(prog), "--at", "x=1,y=2,w=1", "--output", "s", "--format", "json")
+    code, out, _ = run_cli(
+        "derive", str(prog), "--at", "x=1,y=2,w=1", "--output", "s", "--format", "json"
+    )
     assert json.loads(out)["value"] == -1.0
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["derive", "(x+y)*z", "--at", "x=1"], "no value for inputs y, z"),
-    (["derive", "(x+y)*z", "--at", "x=1,y=2,z=3", "--wrt", "w"], "cannot differentiate with respect to 'w'"),
-    (["derive", "(x+y)*z", "--at", "x=1;y=2"], "not a number"),
-    (["derive", "(x+y)*z", "--at", "x"], "name=number"),
-    (["derive", "x*", "--at", "x=1"], "syntax error"),
-    (["derive", "9**9**9**9"], "constant power is too large"),
-    (["derive", "__import__('os').system('touch hacked')"], "only calls"),
-    (["derive", "no/such/file.txt"], "no such program file"),
-    (["derive", "log(x)", "--at", "x=-1"], "outside the function's domain"),
-    (["derive", "(x+y)*z", "--format", "yaml"], "invalid choice"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["derive", "(x+y)*z", "--at", "x=1"], "no value for inputs y, z"),
+        (
+            ["derive", "(x+y)*z", "--at", "x=1,y=2,z=3", "--wrt", "w"],
+            "cannot differentiate with respect to 'w'",
+        ),
+        (["derive", "(x+y)*z", "--at", "x=1;y=2"], "not a number"),
+        (["derive", "(x+y)*z", "--at", "x"], "name=number"),
+        (["derive", "x*", "--at", "x=1"], "syntax error"),
+        (["derive", "9**9**9**9"], "constant power is too large"),
+        (["derive", "__import__('os').system('touch hacked')"], "only calls"),
+        (["derive", "no/such/file.txt"], "no such program file"),
+        (["derive", "log(x)", "--at", "x=-1"], "outside the function's domain"),
+        (["derive", "(x+y)*z", "--format", "yaml"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_errors_are_one_line_exit_2(run_cli, argv, message):
     start = time.perf_counter()
     code, out, err = run_cli(*argv)
@@ -73,11 +95,16 @@ def test_errors_are_one_line_exit_2(run_cli, argv, message):
 def test_console_script_runs_and_refuses_hostile_input(tmp_path):
     """The installed entry point, in a subprocess: one line on stderr, exit 2, nothing executed."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "symgrad", "derive", "((9**9)**9999)**9999"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "symgrad", "derive", "((9**9)**9999)**9999"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert time.perf_counter() - start < 10   # interpreter start-up included
+    assert time.perf_counter() - start < 10  # interpreter start-up included
 
 
 def test_help_lists_commands(run_cli):
@@ -86,14 +113,20 @@ def test_help_lists_commands(run_cli):
     assert info.value.code == 0
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["derive", "x/0", "--at", "x=1"], ["division by zero in 'x/0'", "column 1"]),
-    (["derive", "x // y"], ["only + - * / ** are allowed in 'x // y'"]),      # not "no such file"
-    (["derive", "./missing.txt"], ["no such program file: './missing.txt'"]),
-    (["derive", "x", "--at", "x=1", "--wrt", " , "], ["--wrt is empty"]),
-    (["derive", "mlp-2layer", "--output", "h"], ["derived for its output 'loss' only"]),
-    (["derive", "mlp-2layer", "--output", "h", "--format", "python"], ["compiled for its output 'loss'"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["derive", "x/0", "--at", "x=1"], ["division by zero in 'x/0'", "column 1"]),
+        (["derive", "x // y"], ["only + - * / ** are allowed in 'x // y'"]),  # not "no such file"
+        (["derive", "./missing.txt"], ["no such program file: './missing.txt'"]),
+        (["derive", "x", "--at", "x=1", "--wrt", " , "], ["--wrt is empty"]),
+        (["derive", "mlp-2layer", "--output", "h"], ["derived for its output 'loss' only"]),
+        (
+            ["derive", "mlp-2layer", "--output", "h", "--format", "python"],
+            ["compiled for its output 'loss'"],
+        ),
+    ],
+)
 def test_more_bad_input_is_one_line(run_cli, argv, words):
     code, out, err = run_cli(*argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1

@@ -24,7 +24,8 @@ _activation(
 
 _activation(
     "act-tanh", "tanh", "y = tanh(x), y′ = 1 − y²", "y = tanh(x)", 0.5,
-    "Default x = 0.5: y ≈ 0.462117, y′ ≈ 0.786448. Zero-centred, but it saturates like the sigmoid.")
+    "Default x = 0.5: y ≈ 0.462117, y′ ≈ 0.786448. Zero-centred, but it saturates like the "
+    "sigmoid.")
 
 _activation(
     "act-relu", "ReLU", "y = max(0, x), y′ = 1 for x > 0 else 0", "y = relu(x)", 1.5,
@@ -58,7 +59,9 @@ y = max(a1, a2)
               "w2_1": -0.3, "w2_2": 0.4, "b2": 0.2},
     params=("w1_1", "w1_2", "b1", "w2_1", "w2_2", "b2"),
     data_inputs=("x1", "x2"),
-    notes="Default x = [1, −1], w1 = [0.5, 0.2], b1 = 0.1, w2 = [−0.3, 0.4], b2 = 0.2: a1 = 0.4 wins "
-          "over a2 = −0.5, so only the first piece's weights get gradient (∂y/∂w1 = x, ∂y/∂b1 = 1) and "
+    notes="Default x = [1, −1], w1 = [0.5, 0.2], b1 = 0.1, w2 = [−0.3, 0.4], b2 = 0.2: a1 = 0.4 "
+          "wins "
+          "over a2 = −0.5, so only the first piece's weights get gradient (∂y/∂w1 = x, ∂y/∂b1 = 1) "
+          "and "
           "the second piece gets 0. ReLU is the maxout with pieces x and 0.",
 ))

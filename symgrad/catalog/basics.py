@@ -32,8 +32,10 @@ f = q * z
     defaults={"x": -2.0, "y": 5.0, "z": -4.0},
     params=("x", "y", "z"),
     published={"q": 3.0, "f": -12.0},
-    notes="The cs231n point x = −2, y = 5, z = −4: q = 3, f = −12, ∂f/∂x = ∂f/∂y = z = −4 (the + gate "
-          "copies its upstream gradient to both inputs) and ∂f/∂z = q = 3. Every input is a parameter.",
+    notes="The cs231n point x = −2, y = 5, z = −4: q = 3, f = −12, ∂f/∂x = ∂f/∂y = z = −4 (the + "
+          "gate "
+          "copies its upstream gradient to both inputs) and ∂f/∂z = q = 3. Every input is a "
+          "parameter.",
 ))
 
 register(Model(

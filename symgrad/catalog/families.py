@@ -1,4 +1,4 @@
-"""Imports every catalog module so that each registers its models, in the order of 'symgrad list'."""
+"""Imports every catalog module so that each registers its models, in 'symgrad list' order."""
 # ruff: noqa: I001  (the import order is the catalog's order; do not sort it)
 
 from . import basics  # noqa: F401

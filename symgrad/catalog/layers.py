@@ -24,7 +24,7 @@ def affine(inputs, weights, bias=None):
     """The right-hand sides of ``W·x (+ b)``: one string per row of ``weights``."""
     rows = []
     for i, row in enumerate(weights):
-        terms = [f"{w}*{x}" for w, x in zip(row, inputs)]
+        terms = [f"{w}*{x}" for w, x in zip(row, inputs, strict=True)]
         if bias is not None:
             terms.append(bias[i])
         rows.append(" + ".join(terms))
@@ -33,12 +33,12 @@ def affine(inputs, weights, bias=None):
 
 def assign(names, right_sides):
     """Program lines ``name = rhs``."""
-    return [f"{n} = {r}" for n, r in zip(names, right_sides)]
+    return [f"{n} = {r}" for n, r in zip(names, right_sides, strict=True)]
 
 
 def apply(function, names, arguments):
     """Program lines ``name = function(argument)``, one per unit."""
-    return [f"{n} = {function}({a})" for n, a in zip(names, arguments)]
+    return [f"{n} = {function}({a})" for n, a in zip(names, arguments, strict=True)]
 
 
 def layer(out_name, inputs, weights, bias=None, function=None, pre_name=None):
@@ -73,10 +73,13 @@ def program(*blocks):
 def values(names, numbers):
     """Default point entries for a vector or a matrix of names: name -> float."""
     if names and isinstance(names[0], list):
-        return {n: float(v) for row_n, row_v in zip(names, numbers) for n, v in zip(row_n, row_v)}
-    return {n: float(v) for n, v in zip(names, numbers)}
+        return {n: float(v) for row_n, row_v in zip(names, numbers, strict=True)
+                for n, v in zip(row_n, row_v, strict=True)}
+    return {n: float(v) for n, v in zip(names, numbers, strict=True)}
 
 
 def flat(names):
     """A matrix of names as one tuple, row by row."""
-    return tuple(n for row in names for n in row) if names and isinstance(names[0], list) else tuple(names)
+    if names and isinstance(names[0], list):
+        return tuple(n for row in names for n in row)
+    return tuple(names)

@@ -40,8 +40,10 @@ SIGMOID_3LAYER = register(Model(
     params=flat(_W1) + tuple(_b1) + flat(_W2) + tuple(_b2) + flat(_W3) + tuple(_b3),
     data_inputs=tuple(_x),
     notes="Shapes: x is 2×1, W1 3×2, b1 3×1, W2 2×3, b2 2×1, W3 1×2, b3 1×1 (20 parameters). "
-          "Default point: x = [1, −2], W1 = [[0.1, −0.2], [0.4, 0.3], [−0.5, 0.2]], b1 = [0.1, −0.1, 0.2], "
-          "W2 = [[0.3, −0.6, 0.2], [−0.1, 0.5, 0.4]], b2 = [0, 0.1], W3 = [[0.7, −0.4]], b3 = [0.05]; "
+          "Default point: x = [1, −2], W1 = [[0.1, −0.2], [0.4, 0.3], [−0.5, 0.2]], b1 = [0.1, "
+          "−0.1, 0.2], "
+          "W2 = [[0.3, −0.6, 0.2], [−0.1, 0.5, 0.4]], b2 = [0, 0.1], W3 = [[0.7, −0.4]], b3 = "
+          "[0.05]; "
           "small weights of both signs, so no unit saturates. The output is ŷ itself (the post "
           "writes no loss for this formula).",
 ))
@@ -65,7 +67,8 @@ RELU_2LAYER = register(Model(
         "# hidden layer: z1 = W1·x, h1 = max(0, z1)", _relu1,
         "# output: f = W2·h1", output_unit("f", _rh1, _R2a),
     ),
-    defaults={**values(_x, _X_VALUES), **values(_R1, _W1_VALUES), **values(_R2a, [[1.0, -0.5, 0.8]])},
+    defaults={**values(_x, _X_VALUES), **values(_R1, _W1_VALUES),
+              **values(_R2a, [[1.0, -0.5, 0.8]])},
     params=flat(_R1) + flat(_R2a),
     data_inputs=tuple(_x),
     notes="Shapes: x 2×1, W1 3×2, W2 1×3; relu(z) is max(0, z) with relu'(0) = 0. Default point: "
@@ -104,7 +107,8 @@ LINEAR_COLLAPSE = register(Model(
     seeds=("004",),
     program=program("# h = W1·x (no activation)", _lin1,
                     "# f = W2·h = (W2W1)·x", output_unit("f", _lh, _R2a)),
-    defaults={**values(_x, _X_VALUES), **values(_R1, _W1_VALUES), **values(_R2a, [[1.0, -0.5, 0.8]])},
+    defaults={**values(_x, _X_VALUES), **values(_R1, _W1_VALUES),
+              **values(_R2a, [[1.0, -0.5, 0.8]])},
     params=flat(_R1) + flat(_R2a),
     data_inputs=tuple(_x),
     notes="relu-2layer without the ReLU: x 2×1, W1 3×2, W2 1×3, so W3 = W2W1 is 1×2 and "

@@ -33,7 +33,8 @@ f = 1 / den
     notes="The slide's point: w0 = 2, x0 = −1, w1 = −3, x1 = −2, w2 = −3, so the weighted sum is 1 "
           "and f = σ(1) ≈ 0.73. The gradients are σ(1)(1 − σ(1)) ≈ 0.197 times each input: "
           "∂f/∂w0 ≈ −0.20, ∂f/∂x0 ≈ 0.39, ∂f/∂w1 ≈ −0.39, ∂f/∂x1 ≈ −0.59, ∂f/∂w2 ≈ 0.20. "
-          "The sigmoid is not a single gate here on purpose; compare neuron-bias, which uses sigmoid().",
+          "The sigmoid is not a single gate here on purpose; compare neuron-bias, which uses "
+          "sigmoid().",
 ))
 
 register(Model(
@@ -51,8 +52,8 @@ point_b = sigmoid(point_a)
     params=("w1", "w2", "w3", "b"),
     data_inputs=("X1", "X2", "X3"),
     notes="The post gives no numbers; the default point X = [1, 2, −1], w = [0.5, −0.25, 0.1], "
-          "b = 0.2 gives Point A = 0.1 and Point B = σ(0.1) ≈ 0.524979, so ∂B/∂A = B(1 − B) ≈ 0.249376 "
-          "and ∂B/∂wᵢ = ∂B/∂A · Xᵢ.",
+          "b = 0.2 gives Point A = 0.1 and Point B = σ(0.1) ≈ 0.524979, so "
+          "∂B/∂A = B(1 − B) ≈ 0.249376 and ∂B/∂wᵢ = ∂B/∂A · Xᵢ.",
 ))
 
 
@@ -100,11 +101,12 @@ E = diff**2
             quantity="w9 after one SGD step (learning rate 0.3)",
             published=0.237479,
             correct=W9_NEW,
-            explanation="The post's own formula 0.2 − 0.3·(−0.575504·0.237400·0.729929) evaluates to "
-                        "0.229918, not 0.237479: ∂E/∂w9 ≈ −0.0997261, so one step raises w9 by "
-                        "about 0.0299.",
-            explanation_ko="글에 적힌 식 `0.2 − 0.3·(−0.575504·0.237400·0.729929)`을 그대로 계산하면 "
-                           "0.237479가 아니라 0.229918이 나온다. `∂E/∂w9`가 약 −0.0997261이므로 "
+            explanation="The post's own formula 0.2 − 0.3·(−0.575504·0.237400·0.729929) evaluates "
+                        "to 0.229918, not 0.237479: ∂E/∂w9 ≈ −0.0997261, so one step raises w9 "
+                        "by about 0.0299.",
+            explanation_ko="글에 적힌 식 `0.2 − 0.3·(−0.575504·0.237400·0.729929)`을 "
+                           "그대로 계산하면 0.237479가 아니라 0.229918이 나온다. "
+                           "`∂E/∂w9`가 약 −0.0997261이므로 "
                            "한 번의 `SGD` 갱신으로 w9는 약 0.0299만큼만 커진다.",
         ),
         Erratum(
@@ -114,25 +116,32 @@ E = diff**2
             explanation="The post's 0.618723 uses its wrong w9 = 0.237479; with w9 = 0.229918 (all "
                         "other weights unchanged) the output is 0.617420.",
             explanation_ko="글의 0.618723은 잘못 계산된 w9 = 0.237479로 구한 값이다. 올바른 "
-                           "w9 = 0.229918을 쓰고 나머지 가중치는 그대로 두면 출력 `ŷ`은 0.617420이다.",
+                           "w9 = 0.229918을 쓰고 나머지 가중치는 그대로 두면 "
+                           "출력 `ŷ`은 0.617420이다.",
         ),
         Erratum(
             quantity="error after the w9 update",
             published=0.079116,
             correct=ERROR_AFTER,
             explanation="Follows from the wrong ŷ = 0.618723; with the corrected w9 the error is "
-                        "(0.9 − 0.617420)² = 0.079851. It still falls from 0.0828006, as the post says.",
-            explanation_ko="잘못된 `ŷ` = 0.618723에서 나온 값이다. 올바른 w9로 다시 계산하면 오차는 "
-                           "(0.9 − 0.617420)² = 0.079851이다. 글의 말대로 오차가 0.0828006보다 "
-                           "줄어든다는 결론은 그대로 맞다.",
+                        "(0.9 − 0.617420)² = 0.079851. It still falls from 0.0828006, as the post "
+                        "says.",
+            explanation_ko="잘못된 `ŷ` = 0.618723에서 나온 값이다. "
+                           "올바른 w9로 다시 계산하면 오차는 (0.9 − 0.617420)² = 0.079851이다. "
+                           "글의 말대로 오차가 0.0828006보다 줄어든다는 결론은 그대로 맞다.",
         ),
     ),
-    notes="x1 = 20, x2 = 1 are the inputs the post's printed values imply (its figure is not in the "
+    notes="x1 = 20, x2 = 1 are the inputs the post's printed values imply (its figure is not in "
+          "the "
           "text): σ(20·0.3 + 1·0.1) = σ(6.1) = 0.997762. The post writes each unit as the weighted "
-          "sum and prints the sigmoid of it; here each unit is two lines, stXX_in (the sum) and stXX "
+          "sum and prints the sigmoid of it; here each unit is two lines, stXX_in (the sum) and "
+          "stXX "
           "(the sigmoid), so ∂E/∂st3_out = −2(y − ŷ) and the local σ′ = st3_out(1 − st3_out) are "
-          "separate steps, as in the post. The post cuts ŷ = 0.6122489 to 0.612248 and computes the error "
-          "0.0828006 and ∂E/∂st3_out = −0.575504 from the cut value (symgrad: 0.0828007, −0.575502); "
-          "those differences are rounding, not errata. The published errata are about the SGD step on w9 "
+          "separate steps, as in the post. The post cuts ŷ = 0.6122489 to 0.612248 and computes "
+          "the error "
+          "0.0828006 and ∂E/∂st3_out = −0.575504 from the cut value (symgrad: 0.0828007, "
+          "−0.575502); "
+          "those differences are rounding, not errata. The published errata are about the SGD step "
+          "on w9 "
           "(learning rate 0.3) that follows the derivation.",
 ))

@@ -49,7 +49,8 @@ register(Model(
         _erratum("L2", "w2", 2.25, 0.25, "Σ(1 − Wₖ)²", "W²"),
     ),
     notes="Default point: the post's w1 = [1, 0, 0, 0] (R = 1, ∂R/∂W = 2W = [2, 0, 0, 0]); "
-          "points['w2'] is the post's w2 = [0.25]*4 (R = 0.25). L2 prefers the spread-out w2, as the "
+          "points['w2'] is the post's w2 = [0.25]*4 (R = 0.25). L2 prefers the spread-out w2, as "
+          "the "
           "post concludes, but with R(w1) = 1 and R(w2) = 0.25, not 3 and 2.25.",
 ))
 
@@ -66,8 +67,10 @@ register(Model(
         _erratum("L1", "w1", 3.0, 1.0, "Σ|1 − Wₖ|", "|W|"),
         _erratum("L1", "w2", 3.0, 1.0, "Σ|1 − Wₖ|", "|W|"),
     ),
-    notes="Default point: the post's w1 = [1, 0, 0, 0] (R = 1; ∂R/∂W = sign(W) = [1, 0, 0, 0], with "
-          "sign(0) = 0 at the three zeros, on purpose); points['w2'] = [0.25]*4 (R = 1). L1 rates w1 "
+    notes="Default point: the post's w1 = [1, 0, 0, 0] (R = 1; ∂R/∂W = sign(W) = [1, 0, 0, 0], "
+          "with "
+          "sign(0) = 0 at the three zeros, on purpose); points['w2'] = [0.25]*4 (R = 1). L1 rates "
+          "w1 "
           "and w2 equal, as the post says, but at 1 and 1, not 3 and 3.",
 ))
 
@@ -82,6 +85,7 @@ register(Model(
     data_inputs=("beta",),
     points={name: {**p, "beta": 0.5} for name, p in _POINTS.items()},
     notes="β is the input beta (default 0.5). At the post's w1: R = 0.5 + 1 = 1.5, "
-          "∂R/∂W = 2βW + sign(W) = [2, 0, 0, 0]; at w2 = [0.25]*4: R = 4·(0.5·0.0625 + 0.25) = 1.125. "
+          "∂R/∂W = 2βW + sign(W) = [2, 0, 0, 0]; at w2 = [0.25]*4: R = 4·(0.5·0.0625 + 0.25) = "
+          "1.125. "
           "The post prints no numbers for the elastic net.",
 ))
