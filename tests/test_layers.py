@@ -118,3 +118,17 @@ def test_leaky_relu_is_named_in_the_primitive_table_only():
                    and ("leaky_relu" in p.read_text(encoding="utf-8")
                         or "LeakyRelu" in p.read_text(encoding="utf-8")))
     assert len(named) <= 2, named
+
+
+def test_no_function_over_80_lines_without_a_reason():
+    """A function longer than 80 lines says why in a ``# long:`` comment in its first lines."""
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                size = node.end_lineno - node.lineno + 1
+                head = "\n".join(lines[node.lineno - 1: node.lineno + 8])
+                if size > 80 and "# long:" not in head:
+                    long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({size})")
+    assert long == []
