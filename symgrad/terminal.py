@@ -98,5 +98,5 @@ def chain_text(d, name):
         if len(text) <= MAX_CLOSED_FORM:
             return text
     # many or long paths: one level of the chain rule, through the gates that read the name
-    gates = list(dict.fromkeys(s.gate for s in d.steps if s.input == name))
+    gates = list(dict.fromkeys(s.gate for s in d.steps_into(name)))
     return " + ".join(f"∂{out}/∂{g} · ∂{g}/∂{name}" for g in gates)
