@@ -19,6 +19,7 @@ import sympy
 from .errors import DomainError, InputError
 from .numeric import evaluate
 from .rules import rule_for
+from .terminal import progress
 
 
 @dataclass
@@ -138,7 +139,8 @@ def derive_graph(graph, point):
     adjoints = {name: 0.0 for name in order}
     adjoints[graph.output] = 1.0
     parts = {}
-    for gate, edges in reverse_sweep(graph, order):
+    gates = reverse_sweep(graph, order)
+    for gate, edges in progress(gates, len(order), "backward pass"):
         upstream = adjoints[gate.name]
         for edge in edges:
             try:

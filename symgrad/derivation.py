@@ -22,7 +22,7 @@ from .target import resolve
 from .terminal import format_derivation
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
-CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (expression-tree nodes) is given one level deep
+CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
 
 
@@ -162,7 +162,8 @@ class Derivation:
 
     @cached_property
     def symbolic_gradients(self):
-        """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge graphs."""
+        """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge
+        graphs."""
         return self._symbolic[0]
 
     @cached_property
@@ -171,7 +172,8 @@ class Derivation:
         out, one_level = {}, []
         for name in self.wrt:
             closed = self.closed_form(name)
-            if closed is None or larger_than(closed, CLOSED_FORM_NODES):   # deep chains grow ~cubically
+            # deep chains grow ~cubically
+            if closed is None or larger_than(closed, CLOSED_FORM_NODES):
                 closed = self.one_level(name)
                 one_level.append(name)
             out[name] = closed
@@ -195,7 +197,8 @@ class Derivation:
                 for name, steps in self._steps_into.items()}
 
     def chain_paths(self, name, limit=PATH_LIMIT):
-        """Every path from ``name`` to the output, each a list of node names, or None if more than ``limit``."""
+        """Every path from ``name`` to the output, each a list of node names, or None if more
+        than ``limit``."""
         # A path is kept as a linked list (node, rest) while it grows: copying a list at every step
         # would make a 10,000-gate chain cost 50 million copies.
         uses, paths, stack = self._uses, [], [(name, None)]
@@ -215,11 +218,11 @@ class Derivation:
         return paths
 
     def named_factors(self, path):
-        """The local gradients along ``path`` between the nodes the user named: a run of automatically
-        named gates (n1, n2, …) is folded into one factor, so ``E = (y - o)**2`` gives ∂E/∂o, not
-        −1 and 2(y − o). Returns [(from, to, value)]."""
+        """The local gradients along ``path`` between the nodes the user named: a run of
+        automatically named gates (n1, n2, …) is folded into one factor, so ``E = (y - o)**2``
+        gives ∂E/∂o, not −1 and 2(y − o). Returns [(from, to, value)]."""
         factors, start, value = [], path[0], 1.0
-        for a, b in zip(path, path[1:]):
+        for a, b in zip(path, path[1:], strict=False):
             value *= float(self.edge_local(b, a))
             if b not in self.graph.unnamed or b == path[-1]:
                 factors.append((start, b, value))
@@ -244,12 +247,14 @@ class Derivation:
             "wrt": list(self.wrt),
             "gradients": {k: json_number(v) for k, v in self.gradients.items()},
             "symbolic_gradients": {k: sympy.sstr(v) for k, v in self.symbolic_gradients.items()},
-            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr), "value": json_number(r.value),
-                         "args": r.args} for r in self.forward],
-            "steps": [{"gate": s.gate, "op": s.op, "input": s.input, "upstream": json_number(s.upstream),
-                       "local": sympy.sstr(s.local), "local_value": json_number(s.local_value),
+            "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr),
+                         "value": json_number(r.value), "args": r.args} for r in self.forward],
+            "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
+                       "upstream": json_number(s.upstream), "local": sympy.sstr(s.local),
+                       "local_value": json_number(s.local_value),
                        "downstream": json_number(s.downstream)} for s in self.steps],
-            "accumulations": [{"node": a.node, "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
+            "accumulations": [{"node": a.node,
+                               "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
                                "total": json_number(a.total)} for a in self.accumulations],
         }
 
@@ -257,7 +262,7 @@ class Derivation:
         return dumps(self.to_json(), indent=2)
 
     def __str__(self):
-        return format_derivation(self)     # terminal.py reads a Derivation, never imports this module
+        return format_derivation(self)   # terminal.py reads a Derivation, never imports this
 
     # Jupyter display. The document renderers import this module, so it must not import them:
     # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,

@@ -9,7 +9,8 @@ large the tree is; they stop growing at the limit they are given.
 
 
 def tree_size(expr, limit, leaf_sizes=None, memo=None):
-    """Nodes of ``expr`` when written out (a repeated subtree counts each time), at most ``limit + 1``.
+    """Nodes of ``expr`` when written out (a repeated subtree counts each time), at most
+    ``limit + 1``.
 
     ``leaf_sizes``: symbol -> the size of what it stands for (the expression a gate's symbol will
     be replaced by), so the size of a substitution is known before it is made. ``memo`` (filled
@@ -17,7 +18,8 @@ def tree_size(expr, limit, leaf_sizes=None, memo=None):
     Iterative, so a 10,000-deep chain does not hit Python's recursion limit.
     """
     cap = limit + 1
-    memo = {} if memo is None else memo      # id -> (size, the object: kept alive, so ids stay unique)
+    # id -> (size, the object): the object is kept alive, so that its id is not reused
+    memo = {} if memo is None else memo
     leaf_sizes = leaf_sizes or {}
     stack = [(expr, False)]
     while stack:

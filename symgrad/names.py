@@ -1,10 +1,12 @@
-"""The ``wrt`` lists: split from the command line, checked against a graph's names (scalar and matrix)."""
+"""The ``wrt`` lists: split from the command line, checked against a graph's names (scalar and
+matrix)."""
 
 from .errors import InputError
 
 
 def check_wrt(wrt, names, output, inputs):
-    """Refuse ``wrt`` names that are not nodes of the graph of ``output`` (one message everywhere)."""
+    """Refuse ``wrt`` names that are not nodes of the graph of ``output`` (one message
+    everywhere)."""
     known = set(names)          # a list: 10,000 wrt names against 20,000 nodes would be quadratic
     unknown = [w for w in wrt if w not in known]
     if unknown:
@@ -21,5 +23,6 @@ def split_names(value, option="--wrt"):
     else:
         names = list(value)
     if not names:
-        raise InputError(f"{option} is empty; name the inputs to differentiate by, e.g. {option} x,y")
+        raise InputError(f"{option} is empty; name the inputs to differentiate by, "
+                         f"e.g. {option} x,y")
     return names

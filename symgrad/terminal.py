@@ -3,6 +3,7 @@
 It reads the derivation it is given and never imports ``derivation.py`` (which calls it for
 ``str(d)``), so the two do not form an import cycle."""
 
+import sys
 import textwrap
 
 import sympy
@@ -10,6 +11,20 @@ import sympy
 from .exprsize import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
+PROGRESS_MIN_ITEMS = 1000  # work on fewer gates than this never shows a progress line
+PROGRESS_DELAY = 2.0       # seconds before a progress line appears (quick work never shows one)
+
+
+def progress(items, total, what):
+    """``items``, iterated with a progress line on stderr (tqdm) when stderr is a terminal and the
+    work is long: it appears only after PROGRESS_DELAY seconds and is erased when done, so
+    output piped or redirected, and normal-size models, look exactly as without it."""
+    if total < PROGRESS_MIN_ITEMS or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm  # lazy: only long work on a terminal needs it (tqdm is a dependency)
+
+    return tqdm(items, total=total, file=sys.stderr, unit="gate", leave=False, desc=what,
+                delay=PROGRESS_DELAY)
 
 
 def num(v):
