@@ -11,6 +11,7 @@ import sympy
 from .exprsize import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
+MAX_TITLE = 2000           # a longer title (a long program given as text): its first line
 PROGRESS_MIN_ITEMS = 1000  # work on fewer gates than this never shows a progress line
 PROGRESS_DELAY = 2.0       # seconds before a progress line appears (quick work never shows one)
 
@@ -52,6 +53,9 @@ def format_derivation(d):
     out = d.output
     lines = []
     title = d.model.title if d.model is not None else d.target
+    if len(title) > MAX_TITLE:     # a program given as text is its own label: not 10,000 lines
+        first, *rest = title.splitlines()
+        title = f"{first[:MAX_CLOSED_FORM]} … ({1 + len(rest):,} lines)"
     lines.append(f"symgrad derive · {title}")
     if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
             and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
