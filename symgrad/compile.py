@@ -183,7 +183,7 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
 
 
 MAX_FOLD_DEPTH = 12     # a chain of folded gates longer than this gets a line of its own
-MAX_FOLD_NODES = 200    # a folded gradient larger than this (SymPy nodes) gets a line of its own
+MAX_FOLD_NODES = 40     # a folded gradient larger than this (SymPy nodes) gets a line of its own
 MAX_FOLD_CHARS = 2000   # a folded value longer than this (characters) gets a line of its own
 MAX_TERMS = 100         # a sum or product of more terms is written over several lines
 
