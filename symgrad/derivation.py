@@ -46,14 +46,18 @@ class Omitted:
         if not self:
             return ""
         if self.nodes > self.symbolic_limit:
-            why = (f"the graph has {self.nodes:,} nodes (more than {self.symbolic_limit:,}), so "
-                   "expressions are not written in the inputs")
+            why = f"the graph has {self.nodes:,} nodes, more than {self.symbolic_limit:,}"
         else:
-            why = (f"written in the inputs, it would have more than {self.closed_form_nodes:,} "
-                   "terms")
-        what = "closed forms are" if self.closed_forms else "the expression is"
-        return (f"The {what} given one chain-rule level deep, through the gates reading each "
-                f"input: {why}.")
+            each = "each" if len(self.closed_forms) > 1 else "it"
+            why = f"written out, {each} would have more than {self.closed_form_nodes:,} terms"
+        if not self.closed_forms:
+            return f"The expression is not written in the inputs: {why}."
+        names = ", ".join(self.closed_forms[:3])
+        if len(self.closed_forms) > 3:
+            names += f" and {len(self.closed_forms) - 3:,} more"
+        return (f"The gradients with respect to {names} are given one chain-rule level deep "
+                f"(through the gates reading each), not written in the inputs: {why}.")
+
 
 # Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
 JUPYTER_VIEWS = {}

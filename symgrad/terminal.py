@@ -73,7 +73,7 @@ def format_derivation(d):
     lines.append("Backward pass: downstream = upstream × local, from the output back to the inputs")
     lines.append(f"  ∂{out}/∂{out} = 1")
     current = None
-    for s in d.steps:
+    for s in progress(d.steps, len(d.steps), "writing the backward pass"):
         if s.gate != current:
             current = s.gate
             row = d.graph.nodes[s.gate]
