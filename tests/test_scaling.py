@@ -209,3 +209,17 @@ def test_progress_line_only_for_long_work_on_a_terminal(monkeypatch):
     assert bar is not items and list(bar) == items                # a tqdm bar yielding the items
     d = symgrad.derive(sin_chain(PROGRESS_MIN_ITEMS + 10), at="x=0.5")
     assert close(d.gradients["x"], sin_chain_reference(PROGRESS_MIN_ITEMS + 10, 0.5)[1])
+
+
+def test_the_examples_of_docs_scaling_run_as_written():
+    import doctest
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "scaling.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(>>>.*?)```", text, re.DOTALL)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(block, {}, f"scaling-{i}", "scaling.md", 0)
+        runner.run(test)
+    assert blocks and runner.summarize(verbose=False).failed == 0
