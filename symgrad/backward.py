@@ -20,6 +20,7 @@ import sympy
 from .errors import DomainError, InputError
 from .numeric import evaluate
 from .rules import rule_for
+from .terminal import progress
 
 
 @dataclass
@@ -213,7 +214,8 @@ def derive_graph(graph, point):
     adjoints = {name: 0.0 for name in order}
     adjoints[graph.output] = 1.0
     parts = {}
-    for gate, edges in reverse_sweep(graph, order, stable_locals(graph, fused)):
+    gates = reverse_sweep(graph, order, stable_locals(graph, fused))
+    for gate, edges in progress(gates, len(order), "backward pass"):
         upstream = adjoints[gate.name]
         for edge in edges:
             try:

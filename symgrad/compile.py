@@ -16,9 +16,15 @@ through (an add gate, a copy) becomes an alias, not a line.
 
 Every primitive prints through :class:`NumpyCodePrinter` with the NumPy form of its record in
 ``rules.py`` (stable at ±1000, PyTorch's conventions at kinks), and its local gradients are the
-record's, with the record's ``stable`` substitutions. ``log(sigmoid(z))`` is fused into ``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))``
-into ``s_k − logsumexp(s)`` with the gradient ``[j = k] − softmax_j``. Gates that
-nothing computed reads any more (the e^s under such a log) are left out.
+record's, with the record's ``stable`` substitutions. ``log(sigmoid(z))`` is fused into
+``−softplus(−z)``, and ``log(e^(s_k) / Σ e^(s_j))`` into ``s_k − logsumexp(s)`` with the
+gradient ``[j = k] − softmax_j``. Gates that nothing computed reads any more (the e^s under such
+a log) are left out.
+
+Generated code stays linear: a value folded into its reader is bounded (MAX_FOLD_DEPTH gates,
+MAX_FOLD_CHARS characters; a folded gradient MAX_FOLD_NODES nodes), and a sum of more than
+MAX_TERMS terms (a gradient gathered from 3,000 gates) is written over several lines, so no line
+is deep enough for Python's compiler to recurse out of its stack.
 
 The generated source is registered with :mod:`linecache`, so
 ``inspect.getsource(f.function)`` and tracebacks show it; ``f.source`` is the
@@ -44,18 +50,20 @@ from .codegen import (
     python_names,
 )
 from .errors import InputError
+from .exprsize import tree_size
 from .matrix.codegen import compile_matrix
 from .names import check_wrt, split_names
 from .rules import Sigmoid, rule_for
 from .target import resolve
+from .terminal import progress
 
 
 def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
 
     ``target``: an expression, a program, a file, a catalog id, a :class:`~symgrad.graph.Graph`, a
-    matrix model (:class:`symgrad.matrix.MatrixModel`; catalog ids without a scalar program use theirs)
-    or a :class:`~symgrad.target.Problem` already resolved.
+    matrix model (:class:`symgrad.matrix.MatrixModel`; catalog ids without a scalar program use
+    theirs) or a :class:`~symgrad.target.Problem` already resolved.
     Scalar-symbol models broadcast over arrays of samples: the loss and every gradient have the
     broadcast shape of the inputs (one value per sample). Matrix models take arrays of their shapes.
     """
@@ -85,7 +93,8 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
 
 # --- scalar graphs --------------------------------------------------------------------------------
 def graph_source(graph, wrt, order=None, backend="numpy", title=""):
-    """Module source of ``loss_and_grads(*inputs)`` for a scalar graph: forward gates, reverse sweep."""
+    """Module source of ``loss_and_grads(*inputs)`` for a scalar graph: forward gates, reverse
+    sweep."""
     order = order or graph.topological_order()
     inputs = [n for n in order if graph.nodes[n].is_input]
     names = python_names(order)
@@ -107,7 +116,8 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
         if node.name in fused:   # d log σ(z)/dz = 1 − σ(z); d log(1 − σ(z))/dz = −σ(z): no division
             sign, z, sig = fused[node.name]
             return [(0, z, 1 - sig.symbol if sign > 0 else -sig.symbol)]
-        if node.name in softmaxes:   # d log softmax_k/d s_j = [j = k] − softmax_j, e^(s_j − s_k + out)
+        # d log softmax_k/d s_j = [j = k] − softmax_j, e^(s_j − s_k + out)
+        if node.name in softmaxes:
             k, scores = softmaxes[node.name]
             return [(j, s, int(j == k) - sympy.exp(s - scores[k] + node.symbol))
                     for j, s in enumerate(scores)]
@@ -123,19 +133,23 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     backward_symbols = set()                           # node values the backward lines read
 
     def settle(name):
-        """Write node ``name``'s adjoint (all its contributions are in) and return its symbol or number."""
+        """Write node ``name``'s adjoint (all its contributions are in); return its symbol or
+        number."""
         total = sympy.Add(*contributions.pop(name, []))
         if total.is_Symbol or total.is_Number:
-            adjoint[name] = total                      # a pass-through gradient is an alias, not a line
-        elif name not in wrt and readers.get(name, 0) == 1 and not total.is_Add:
-            adjoint[name] = total                      # read by one step only: folded into that step
+            adjoint[name] = total           # a pass-through gradient is an alias, not a line
+        elif (name not in wrt and readers.get(name, 0) == 1 and not total.is_Add
+              and tree_size(total, MAX_FOLD_NODES) <= MAX_FOLD_NODES):
+            # read by one step only: folded into that step (up to a size: a 10,000-gate chain
+            # folded whole is one product of 10,000 factors, quadratic to build, too deep to run)
+            adjoint[name] = total
         else:
             backward_symbols.update(total.free_symbols)
-            lines.append(f"{grad_names[name]} = {printer.doprint(total)}")
+            lines.extend(assignment(grad_names[name], total, printer))
             adjoint[name] = AdjointSymbol(grad_names[name])
         return adjoint[name]
 
-    for gate, edges in sweep:
+    for gate, edges in progress(sweep, len(sweep), "compiling the backward pass"):
         upstream = settle(gate.name)
         if upstream == 0:                          # nothing flows back through this gate
             continue
@@ -151,15 +165,16 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
         results.append((w, printer.doprint(value) if value.is_Number else printer._print(value)))
     lines = forward_lines(graph, order, fused, softmaxes, backward_symbols, printer, names) + lines
 
-    header = [f"# Generated by symgrad{' from ' + repr(title) if title else ''}: loss and gradients, "
-              "broadcasting over arrays of samples.", BACKENDS[backend], ""]
+    header = [f"# Generated by symgrad{' from ' + repr(title) if title else ''}: loss and "
+              "gradients, broadcasting over arrays of samples.", BACKENDS[backend], ""]
     for helper in sorted(printer.helpers) + ["_finish"]:
         header += [HELPERS[helper], ""]
     args = ", ".join(names[n] for n in inputs)
     doc = (f'    """{graph.output} and ∂{graph.output}/∂({", ".join(wrt)}), one value per sample '
            f'(the broadcast shape of the inputs)."""')
     body = ["def loss_and_grads(" + args + "):", doc] + ["    " + line for line in lines]
-    body.append(f"    shape = np.broadcast_shapes({', '.join(f'np.shape({names[n]})' for n in inputs)})")
+    shapes = ", ".join(f"np.shape({names[n]})" for n in inputs)
+    body.append(f"    shape = np.broadcast_shapes({shapes})")
     body.append(f"    seen = {{{', '.join(f'id({names[n]})' for n in inputs)}}}")
     body.append(f"    value = _finish({names[graph.output]}, shape, seen)")
     items = ", ".join(f"{w!r}: _finish({code}, shape, seen)" for w, code in results)
@@ -168,10 +183,33 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
 
 
 MAX_FOLD_DEPTH = 12     # a chain of folded gates longer than this gets a line of its own
+MAX_FOLD_NODES = 40     # a folded gradient larger than this (SymPy nodes) gets a line of its own
+MAX_FOLD_CHARS = 2000   # a folded value longer than this (characters) gets a line of its own
+MAX_TERMS = 100         # a sum or product of more terms is written over several lines
+
+
+def assignment(var, expr, printer):
+    """The lines computing ``var = expr``: one line, or, for a sum (product) of more than MAX_TERMS
+    terms, a first line of MAX_TERMS terms and then ``var = var + …`` (``var * …``) lines of at
+    most MAX_TERMS more. Python's compiler recurses once per operator of a line: a 3,000-term sum
+    on one line is a RecursionError, so no generated line holds more than MAX_TERMS of them."""
+    if not (expr.is_Add or expr.is_Mul) or len(expr.args) <= MAX_TERMS:
+        return [f"{var} = {printer.doprint(expr)}"]
+    op, join = (sympy.Add, " + ") if expr.is_Add else (sympy.Mul, "*")
+    args = list(expr.args)
+    lines = []
+    for start in range(0, len(args), MAX_TERMS):
+        part = printer.doprint(op(*args[start:start + MAX_TERMS], evaluate=False))
+        if start == 0:
+            lines.append(f"{var} = {part}")
+        else:       # parenthesised: the part may begin with a minus sign or be a sum itself
+            lines.append(f"{var} = {var}{join}({part})")
+    return lines
 
 
 def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
-    """One line per gate whose value is needed later; a gate read once, and only forward, is folded in.
+    """One line per gate whose value is needed later; a gate read once, and only forward, is
+    folded in.
 
     A value the backward pass reads (``keep``: σ's output in σ(1 − σ), the arguments of a product)
     or that two gates read gets its own line, so it is computed once. A value read once and then
@@ -191,19 +229,24 @@ def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
             exprs[name] = scores[k] - LogSumExp(*scores)
         else:
             exprs[name] = node.expr
-    # Gates that nothing live reads (the e^s and their sum under a fused log-softmax) are not computed.
+    # Gates that nothing live reads (the e^s and their sum under a fused log-softmax) are not
+    # computed.
     live = {graph.output} | {n for n in exprs if graph.nodes[n].symbol in keep}
     for name in reversed(list(exprs)):
         if name in live:
-            live.update(n.name for n in map(graph.node_of, exprs[name].free_symbols) if n is not None)
+            read = map(graph.node_of, exprs[name].free_symbols)
+            live.update(n.name for n in read if n is not None)
     exprs = {n: e for n, e in exprs.items() if n in live}
-    uses = {}
+    uses = {}           # symbol -> how many times the expressions read it (one walk of each)
     for expr in exprs.values():
-        for symbol in expr.free_symbols:
-            uses[symbol] = uses.get(symbol, 0) + expr.count(symbol)
-    lines, folded = ["# forward: one line per gate (values read once are folded into their reader)"], {}
-    depth = {}          # how many folded gates a folded value nests (Python refuses ~200 parentheses)
-    for name, expr in exprs.items():
+        symbols = expr.free_symbols
+        for sub in sympy.preorder_traversal(expr):
+            if sub in symbols:
+                uses[sub] = uses.get(sub, 0) + 1
+    lines = ["# forward: one line per gate (values read once are folded into their reader)"]
+    folded = {}
+    depth = {}      # how many folded gates a folded value nests (Python refuses ~200 parentheses)
+    for name, expr in progress(exprs.items(), len(exprs), "compiling the forward pass"):
         node = graph.nodes[name]
         inner = {s: folded[s] for s in expr.free_symbols if s in folded}
         if inner:
@@ -211,11 +254,13 @@ def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
         nesting = 1 + max((depth[s] for s in inner), default=0)
         if (name != graph.output and node.symbol not in keep and uses.get(node.symbol, 0) <= 1
                 and nesting <= MAX_FOLD_DEPTH):
-            # read once: folded into its reader; read never (1 − σ under a fused log): dropped
-            folded[node.symbol] = FoldedValue(name, printer.doprint(expr), precedence(expr))
-            depth[node.symbol] = nesting
-            continue
-        lines.append(f"{names[name]} = {printer.doprint(expr)}")
+            code = printer.doprint(expr)
+            if len(code) <= MAX_FOLD_CHARS:
+                # read once: folded into its reader; read never (1 − σ under a fused log): dropped
+                folded[node.symbol] = FoldedValue(name, code, precedence(expr))
+                depth[node.symbol] = nesting
+                continue
+        lines.extend(assignment(names[name], expr, printer))
     return lines
 
 
@@ -255,7 +300,8 @@ def fused_log_softmaxes(graph, order):
             continue
         top = graph.node_of(quotient.args[0])
         leaves, stack = [], [quotient.args[1]]
-        while stack and leaves is not None:      # the denominator: a tree of add gates over exp gates
+        # the denominator: a tree of add gates over exp gates
+        while stack and leaves is not None:
             term = graph.node_of(stack.pop())
             if term is not None and term.op == "add":
                 stack += reversed(term.args)

@@ -13,7 +13,7 @@ import sympy
 
 from .backward import derive_graph, symbolic_adjoints
 from .errors import InputError, quote
-from .exprsize import larger_than
+from .exprsize import larger_than, tree_size
 from .graph import Graph
 from .io import parse_number
 from .jsonout import dumps, json_number
@@ -22,8 +22,42 @@ from .target import resolve
 from .terminal import format_derivation
 
 SYMBOLIC_LIMIT = 400      # above this many nodes, closed forms are not expanded into the inputs
-CLOSED_FORM_NODES = 20_000  # a bigger closed form (expression-tree nodes) is given one level deep
+CLOSED_FORM_NODES = 20_000  # a closed form bigger than this (tree nodes) is given one level deep
 PATH_LIMIT = 8            # the chain-rule product is written path by path up to this many paths
+
+
+@dataclass
+class Omitted:
+    """What a derivation leaves out because written out it would be unreadably large (and slow to
+    write): the views say so, in their language, instead of printing it. Sizes are counted on the
+    shared structure before anything is expanded (see exprsize.py)."""
+
+    expression: bool          # the output is not written in the inputs (``Derivation.expanded``)
+    closed_forms: list        # names whose closed form is given one chain-rule level deep instead
+    nodes: int                # the graph's nodes
+    symbolic_limit: int = SYMBOLIC_LIMIT      # above this many nodes nothing is expanded
+    closed_form_nodes: int = CLOSED_FORM_NODES  # above this many terms a form is not written out
+
+    def __bool__(self):
+        return self.expression or bool(self.closed_forms)
+
+    def sentence(self):
+        """One English sentence saying what is omitted and why ("" when nothing is)."""
+        if not self:
+            return ""
+        if self.nodes > self.symbolic_limit:
+            why = f"the graph has {self.nodes:,} nodes, more than {self.symbolic_limit:,}"
+        else:
+            each = "each" if len(self.closed_forms) > 1 else "it"
+            why = f"written out, {each} would have more than {self.closed_form_nodes:,} terms"
+        if not self.closed_forms:
+            return f"The expression is not written in the inputs: {why}."
+        names = ", ".join(self.closed_forms[:3])
+        if len(self.closed_forms) > 3:
+            names += f" and {len(self.closed_forms) - 3:,} more"
+        return (f"The gradients with respect to {names} are given one chain-rule level deep "
+                f"(through the gates reading each), not written in the inputs: {why}.")
+
 
 # Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
 JUPYTER_VIEWS = {}
@@ -70,20 +104,42 @@ class Derivation:
         """∂output/∂node for every node (inputs and gates)."""
         return self.sweep.adjoints
 
-    @property
+    @cached_property
     def gradients(self):
         """∂output/∂name for each name of ``wrt``."""
         return {name: self.sweep.adjoints[name] for name in self.wrt}
 
-    @property
+    @cached_property
     def inputs(self):
         return [n for n in self.sweep.values if self.graph.nodes[n].is_input]
 
+    @cached_property
+    def _steps_into(self):
+        """node name -> the backward steps into it (one per gate reading it), in sweep order."""
+        index = {}
+        for step in self.steps:
+            index.setdefault(step.input, []).append(step)
+        return index
+
+    def steps_into(self, name):
+        """The backward steps whose input is ``name``, in sweep order."""
+        return self._steps_into.get(name, [])
+
     # --- symbols --------------------------------------------------------------------------
-    @property
+    @cached_property
+    def _expression_sizes(self):
+        """node name -> nodes of its expression in the inputs (capped), counted, never built."""
+        if len(self.sweep.values) > SYMBOLIC_LIMIT:
+            return {}
+        return self.graph.expression_sizes(CLOSED_FORM_NODES)
+
+    @cached_property
     def expanded(self):
-        """Whether closed forms are written in the inputs (small graphs) or node by node."""
-        return len(self.sweep.values) <= SYMBOLIC_LIMIT
+        """Whether closed forms are written in the inputs (small graphs) or node by node: not above
+        SYMBOLIC_LIMIT nodes, nor when the output written in the inputs would be larger than
+        CLOSED_FORM_NODES (a residual chain doubles at every line)."""
+        return (len(self.sweep.values) <= SYMBOLIC_LIMIT
+                and self._expression_sizes[self.output] <= CLOSED_FORM_NODES)
 
     def expression(self, name=None):
         """A node (default: the output) written in the inputs."""
@@ -95,52 +151,75 @@ class Derivation:
         return symbolic_adjoints(self.graph)
 
     def closed_form(self, name):
-        """∂output/∂name written in the inputs only (None for very large graphs)."""
-        if not self.expanded:
+        """∂output/∂name written in the inputs only (None for very large graphs, and when written
+        out it would have more than CLOSED_FORM_NODES terms: counted before anything is built)."""
+        if len(self.sweep.values) > SYMBOLIC_LIMIT:
             return None
-        subs = {self.graph.nodes[n].symbol: self.graph.expression(n)
-                for n in self.sweep.values if not self.graph.nodes[n].is_input}
-        return self.symbolic_adjoints[name].xreplace(subs)
+        adjoint = self.symbolic_adjoints[name]
+        gates = {self.graph.nodes[n].symbol: n for n in self.sweep.values
+                 if not self.graph.nodes[n].is_input}
+        sizes = {symbol: self._expression_sizes[n] for symbol, n in gates.items()}
+        if tree_size(adjoint, CLOSED_FORM_NODES, sizes) > CLOSED_FORM_NODES:
+            return None
+        # only the gates the adjoint reads: expanding every gate would build the large ones
+        subs = {s: self.graph.expression(gates[s]) for s in adjoint.free_symbols if s in gates}
+        return adjoint.xreplace(subs)
 
     @cached_property
     def symbolic_gradients(self):
         """name -> closed form (SymPy) for each name of ``wrt``; one chain-rule level for huge
         graphs."""
-        out = {}
+        return self._symbolic[0]
+
+    @cached_property
+    def _symbolic(self):
+        """(the symbolic gradients, the names whose closed form is given one level deep)."""
+        out, one_level = {}, []
         for name in self.wrt:
             closed = self.closed_form(name)
             # deep chains grow ~cubically
             if closed is None or larger_than(closed, CLOSED_FORM_NODES):
                 closed = self.one_level(name)
+                one_level.append(name)
             out[name] = closed
-        return out
+        return out, one_level
+
+    @cached_property
+    def omitted(self):
+        """What is left out as too large to read (:class:`Omitted`), for the views to say so."""
+        return Omitted(not self.expanded, list(self._symbolic[1]), len(self.sweep.values))
 
     def one_level(self, name):
         """∂out/∂name = Σ ∂out/∂g · ∂g/∂name over the gates g reading ``name``, as SymPy."""
-        terms = []
-        for step in self.steps:
-            if step.input == name:
-                terms.append(sympy.Symbol(f"d{self.output}_d{step.gate}") * step.local)
+        terms = [sympy.Symbol(f"d{self.output}_d{step.gate}") * step.local
+                 for step in self.steps_into(name)]
         return sympy.Add(*terms) if terms else sympy.S.Zero if name != self.output else sympy.S.One
+
+    @cached_property
+    def _uses(self):
+        """node name -> the gates reading it, each once, in sweep order."""
+        return {name: list(dict.fromkeys(step.gate for step in steps))
+                for name, steps in self._steps_into.items()}
 
     def chain_paths(self, name, limit=PATH_LIMIT):
         """Every path from ``name`` to the output, each a list of node names, or None if more
         than ``limit``."""
-        uses = {}
-        for step in self.steps:
-            targets = uses.setdefault(step.input, [])
-            if step.gate not in targets:
-                targets.append(step.gate)
-        paths, stack = [], [[name]]
+        # A path is kept as a linked list (node, rest) while it grows: copying a list at every step
+        # would make a 10,000-gate chain cost 50 million copies.
+        uses, paths, stack = self._uses, [], [(name, None)]
         while stack:
-            path = stack.pop()
-            if path[-1] == self.output:
-                paths.append(path)
+            link = stack.pop()
+            if link[0] == self.output:
+                path = []
+                while link is not None:
+                    path.append(link[0])
+                    link = link[1]
+                paths.append(path[::-1])
                 if len(paths) > limit:
                     return None
                 continue
-            for gate in reversed(uses.get(path[-1], [])):
-                stack.append(path + [gate])
+            for gate in reversed(uses.get(link[0], [])):
+                stack.append((gate, link))
         return paths
 
     def named_factors(self, path):
@@ -157,7 +236,7 @@ class Derivation:
 
     def edge_local(self, gate, arg):
         """∂gate/∂arg at the point (summing the positions where ``arg`` appears twice)."""
-        return sum(s.local_value for s in self.steps if s.gate == gate and s.input == arg)
+        return sum(s.local_value for s in self.steps_into(arg) if s.gate == gate)
 
     # --- views ----------------------------------------------------------------------------
     def to_json(self):
@@ -176,8 +255,8 @@ class Derivation:
             "forward": [{"name": r.name, "op": r.op, "expr": sympy.sstr(r.expr),
                          "value": json_number(r.value), "args": r.args} for r in self.forward],
             "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
-                       "upstream": json_number(s.upstream),
-                       "local": sympy.sstr(s.local), "local_value": json_number(s.local_value),
+                       "upstream": json_number(s.upstream), "local": sympy.sstr(s.local),
+                       "local_value": json_number(s.local_value),
                        "downstream": json_number(s.downstream)} for s in self.steps],
             "accumulations": [{"node": a.node,
                                "parts": [{"from": g, "value": json_number(v)} for g, v in a.parts],
@@ -188,7 +267,7 @@ class Derivation:
         return dumps(self.to_json(), indent=2)
 
     def __str__(self):
-        return format_derivation(self)     # terminal.py reads a Derivation, never imports this
+        return format_derivation(self)   # terminal.py reads a Derivation, never imports this
 
     # Jupyter display. The document renderers import this module, so it must not import them:
     # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,

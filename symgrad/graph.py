@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from .errors import InputError
+from .exprsize import tree_size
 from .rules import rule_for
 
 
@@ -130,6 +131,21 @@ class Graph:
                             for a in node.args if a in self._by_symbol}
                     self._expanded[n] = node.expr.xreplace(subs)
         return self._expanded[name]
+
+    def expression_sizes(self, limit, output=None):
+        """name -> how many nodes :meth:`expression` of it would have (at most ``limit + 1``),
+        counted on the graph without building anything: 20 lines ``h += tanh(h)`` are a million
+        nodes written out, and building them (SymPy asks questions of every new ``tanh``) or
+        walking them (``xreplace``, printing) takes minutes."""
+        sizes = {}
+        for n in self.topological_order(output):
+            node = self.nodes[n]
+            if node.is_input:
+                sizes[n] = 1
+                continue
+            leaves = {a: sizes[self._by_symbol[a].name] for a in node.args if a in self._by_symbol}
+            sizes[n] = tree_size(node.expr, limit, leaves)
+        return sizes
 
     def consumers(self, output=None):
         """name -> [(gate name, argument position)] reading it, within ``output``'s graph."""

@@ -3,6 +3,7 @@
 It reads the derivation it is given and never imports ``derivation.py`` (which calls it for
 ``str(d)``), so the two do not form an import cycle."""
 
+import sys
 import textwrap
 
 import sympy
@@ -10,6 +11,21 @@ import sympy
 from .exprsize import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
+MAX_TITLE = 2000           # a longer title (a long program given as text): its first line
+PROGRESS_MIN_ITEMS = 1000  # work on fewer gates than this never shows a progress line
+PROGRESS_DELAY = 2.0       # seconds before a progress line appears (quick work never shows one)
+
+
+def progress(items, total, what):
+    """``items``, iterated with a progress line on stderr (tqdm) when stderr is a terminal and the
+    work is long: it appears only after PROGRESS_DELAY seconds and is erased when done, so
+    output piped or redirected, and normal-size models, look exactly as without it."""
+    if total < PROGRESS_MIN_ITEMS or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm  # lazy: only long work on a terminal needs it (tqdm is a dependency)
+
+    return tqdm(items, total=total, file=sys.stderr, unit="gate", leave=False, desc=what,
+                delay=PROGRESS_DELAY)
 
 
 def num(v):
@@ -37,6 +53,9 @@ def format_derivation(d):
     out = d.output
     lines = []
     title = d.model.title if d.model is not None else d.target
+    if len(title) > MAX_TITLE:     # a program given as text is its own label: not 10,000 lines
+        first, *rest = title.splitlines()
+        title = f"{first[:MAX_CLOSED_FORM]} … ({1 + len(rest):,} lines)"
     lines.append(f"symgrad derive · {title}")
     if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
             and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
@@ -54,7 +73,7 @@ def format_derivation(d):
     lines.append("Backward pass: downstream = upstream × local, from the output back to the inputs")
     lines.append(f"  ∂{out}/∂{out} = 1")
     current = None
-    for s in d.steps:
+    for s in progress(d.steps, len(d.steps), "writing the backward pass"):
         if s.gate != current:
             current = s.gate
             row = d.graph.nodes[s.gate]
@@ -98,5 +117,5 @@ def chain_text(d, name):
         if len(text) <= MAX_CLOSED_FORM:
             return text
     # many or long paths: one level of the chain rule, through the gates that read the name
-    gates = list(dict.fromkeys(s.gate for s in d.steps if s.input == name))
+    gates = list(dict.fromkeys(s.gate for s in d.steps_into(name)))
     return " + ".join(f"∂{out}/∂{g} · ∂{g}/∂{name}" for g in gates)
