@@ -54,3 +54,9 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+# Inside IPython or Jupyter a Derivation displays itself through the views the renderer registers
+# (derivation.py never imports the renderer): load it now there. The command line never has
+# IPython loaded, so its start-up stays light.
+if "IPython" in sys.modules:
+    importlib.import_module(".render", __name__)

@@ -18,6 +18,7 @@ from .graph import Graph
 from .io import parse_number
 from .jsonout import dumps, json_number
 from .names import check_wrt, split_names
+from .summary import short_repr
 from .target import resolve
 from .terminal import format_derivation
 
@@ -270,8 +271,8 @@ class Derivation:
         return format_derivation(self)   # terminal.py reads a Derivation, never imports this
 
     # Jupyter display. The document renderers import this module, so it must not import them:
-    # they register their views in JUPYTER_VIEWS instead (render.py does, when it is imported,
-    # which ``import symgrad`` always does). A view that is not registered shows the plain text.
+    # they register their views in JUPYTER_VIEWS instead (the render package does when it is
+    # imported, which ``import symgrad`` does inside IPython). Unregistered: the plain text.
     def _repr_markdown_(self):
         """Jupyter: the derivation as a Markdown post, figures inline."""
         view = JUPYTER_VIEWS.get("markdown")
@@ -288,10 +289,7 @@ class Derivation:
         return view(self) if view is not None else None
 
     def __repr__(self):
-        # The dataclass repr would print the whole graph and sweep; the render package
-        # registers a summary of at most 2,000 characters.
-        view = JUPYTER_VIEWS.get("repr")
-        return view(self) if view is not None else f"Derivation({self.target!r})"
+        return short_repr(self)        # the dataclass repr would print the graph and the sweep
 
 
 def derive(target, at=None, wrt=None, output=None, matrix=False):

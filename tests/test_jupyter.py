@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import symgrad.render  # noqa: F401  (registers the views, as `import symgrad` does inside IPython)
 from symgrad.derivation import derive
 
 REQUIRED = os.environ.get("SYMGRAD_REQUIRE_TOOLS") == "1"

@@ -924,8 +924,12 @@ def test_user_text_is_escaped_in_every_format(tmp_path):
     # the program is one code block: its ``` does not close the fence
     fences = [t for t in tokens if t.type == "fence"]
     assert len(fences) == 1 and fences[0].content.splitlines()[1].startswith("h = w*x  # ```")
-    html = build(HOSTILE, "html", "en", at="w=1,x=2,y=3").text
+    html = build(HOSTILE, "html", "en", at="w=1,x=2,y=3", static=True).text
     assert "<script" not in html.lower() and "&lt;script&gt;" in html
+    # with the stepper: its own two scripts only, the user's text escaped everywhere
+    html = build(HOSTILE, "html", "en", at="w=1,x=2,y=3").text
+    check_html(html)
+    assert "<script>alert" not in html.lower()
     post = build(HOSTILE, "jekyll", "en", at="w=1,x=2,y=3", date="2024-01-02").text
     front = post.split("---", 2)[1]
     assert "<" not in front and "&lt;script&gt;" in front

@@ -162,16 +162,16 @@ def test_jekyll_post_embeds_the_block_in_raw_tags():
     post = build("net-2-2-2-1", "jekyll", "both").text
     body = post.split("---", 2)[2]
     start, end = body.index("{% raw %}"), body.index("{% endraw %}")
-    block = body[start:end]
-    assert body.count("{% raw %}") == body.count("{% endraw %}") == 1
-    assert "<section" in block and "</section>" in block and "\n\n" not in block
-    assert "{%" not in block[len("{% raw %}"):] and "{{" not in block
-    assert body[:start].strip() == "" and body[end:].startswith("{% endraw %}\n\n")
+    assert body.count("{% raw %}") == body.count("{% endraw %}") == 1   # one region: block, post
+    raw = body[start + len("{% raw %}"):end]
+    block = raw[:raw.index("</section>") + len("</section>")]
+    assert block.lstrip().startswith("<section") and "\n\n" not in block
+    assert "{%" not in block and "{{" not in block
+    assert body[:start].strip() == "" and raw[len(block):].startswith("\n\n")
     assert "data-stepper" not in build("net-2-2-2-1", "jekyll", "both", static=True).text
-    # a Liquid-like text in the data cannot end the raw block
+    # a Liquid-like text in the data cannot end the raw region
     assert "{%" not in stepper.script_json({"t": "{% endraw %}{{ x }}"})
-    assert stepper.jekyll_block("<p>{% endraw %}</p>") == \
-        "{% raw %}<p>{&#37; endraw %}</p>{% endraw %}"
+    assert stepper.jekyll_html("<p>{% endraw %}</p>") == "<p>{&#37; endraw %}</p>"
 
 
 def test_cli_static_flag(tmp_path):

@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 from ..jsonout import dumps, json_number
 from ..names import split_names
+from ..summary import short_repr
 from .codegen import compile_matrix
 from .sweep import latex_name, reverse_sweep
 
@@ -43,9 +44,7 @@ class MatrixDerivation:
         return view(self) if view is not None else None
 
     def __repr__(self):
-        # The dataclass repr would print every array (55,736 characters for mlp-2layer).
-        view = JUPYTER_VIEWS.get("repr")
-        return view(self) if view is not None else f"MatrixDerivation({self.target!r})"
+        return short_repr(self)        # the dataclass repr would print every array
 
     @property
     def output(self):

@@ -54,7 +54,7 @@ from .formats import (
 )
 from .gallery import GALLERY, REFRESH, render_all, render_posts
 from .jekyll import GALLERY_DATE, kramdown_math, liquid_raw, post_date, post_name
-from .jupyter import derivation_html, matrix_html, matrix_markdown, scalar_markdown, short_repr
+from .jupyter import derivation_html, matrix_html, matrix_markdown, scalar_markdown
 from .korean import polite_ko, ro_particle
 from .linebreak import ROW_EM, aligned_rows, display_math, math_width, split_math
 from .mathml import markdown_to_html
@@ -73,6 +73,5 @@ __all__ = [
 
 # Jupyter shows a Derivation and a MatrixDerivation with these views (derivation.py and
 # matrix/derivation.py never import the renderers).
-JUPYTER_VIEWS.update(markdown=scalar_markdown, latex=summary_latex, html=derivation_html,
-                     repr=short_repr)
-MATRIX_VIEWS.update(markdown=matrix_markdown, html=matrix_html, repr=short_repr)
+JUPYTER_VIEWS.update(markdown=scalar_markdown, latex=summary_latex, html=derivation_html)
+MATRIX_VIEWS.update(markdown=matrix_markdown, html=matrix_html)

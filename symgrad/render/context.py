@@ -197,6 +197,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
     updates, update_rows, after = update_entries(d, m, lr)
     point = reading_order(d)
     return {
+        "anchors": {},          # the stepper's link placeholders (formats.py fills them)
         "title": title, "slug": slug_of(d), "lang": lang, "format": fmt, "langs": prose.langs,
         "say": prose.say, "head": prose.head, "text": prose.text,
         "model": model, "model_id": model.id if model is not None else "",

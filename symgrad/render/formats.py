@@ -52,10 +52,12 @@ def render_md(d, lang="en", lr=None, env=ENV, inline_figures=False, static=False
 
 
 def jekyll_post(ctx, body, tags, env, date, block=""):
-    """A dated post for ``_posts/``: front matter, the stepper ``block`` (if any), then ``body``
-    with kramdown's math delimiters, out of Liquid's reach."""
-    ctx["body"] = liquid_raw(kramdown_math(body))
-    ctx["stepper"] = stepper.jekyll_block(block) if block else ""
+    """A dated post for ``_posts/``: front matter, then the stepper ``block`` (if any) and
+    ``body`` with kramdown's math delimiters, both in one raw region out of Liquid's reach."""
+    text = kramdown_math(body)
+    if block:
+        text = stepper.jekyll_html(block) + "\n\n" + text
+    ctx["body"] = liquid_raw(text)
     ctx["tags"] = tags
     ctx["date"] = post_date(date)
     text = env.get_template("post.jekyll.j2").render(ctx)

@@ -16,9 +16,6 @@ from .formats import html_body, render_md
 from .mathml import markdown_to_html
 from .matrix_context import matrix_context
 
-REPR_LIMIT = 2000           # characters: a repr longer than this is cut
-SHOWN = 8                   # gradients listed by name in the repr
-
 
 def _title(d):
     model = getattr(d, "catalog", None) or getattr(d, "model", None)
@@ -63,21 +60,6 @@ def matrix_html(d):
 def matrix_markdown(d):
     ctx = matrix_context(d, "en", "md")
     return "# " + ctx["title"] + "\n\n" + ENV.get_template("matrix.md.j2").render(ctx)
-
-
-def short_repr(d):
-    """``Derivation('linear-mse', loss=1, gradients={w: -2})``: at most REPR_LIMIT characters,
-    arrays as their shapes."""
-    def value(v):
-        a = np.asarray(v)
-        return num(float(a)) if a.ndim == 0 else f"<{'×'.join(map(str, a.shape))} array>"
-    grads = ", ".join(f"{w}: {value(d.gradients[w])}" for w in d.wrt[:SHOWN])
-    more = f", … {len(d.wrt) - SHOWN} more" if len(d.wrt) > SHOWN else ""
-    target = " ".join(str(d.target).split())
-    target = target if len(target) <= 60 else target[:60] + "…"
-    text = (f"{type(d).__name__}({target!r}, {d.output}={value(d.value)}, "
-            f"gradients={{{grads}{more}}})")
-    return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT - 1] + "…"
 
 
 def scalar_markdown(d):

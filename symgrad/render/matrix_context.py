@@ -59,6 +59,7 @@ def matrix_context(d, lang, fmt, lr=None):
     description = description_of(model, prose.langs) if model is not None else \
         getattr(d.model, "description", "")
     return {
+        "anchors": {},          # the stepper's link placeholders (formats.py fills them)
         "title": title_of(model, prose.langs) if model is not None else d.model.name,
         "slug": model.id if model else d.model.name,
         "lang": lang, "format": fmt, "langs": prose.langs, "say": prose.say, "head": prose.head,

@@ -376,11 +376,11 @@ def stepper_block(d, lang, svg=None, env=ENV):
         script=script, count=len(all_frames), matrix=isinstance(d, MatrixDerivation))
 
 
-def jekyll_block(block):
-    """The block inside a Jekyll post: between ``{% raw %}`` tags, since Liquid would read any
-    ``{{`` or ``{%`` in it. Its JSON has none (:func:`script_json`) and the script none; a ``{%``
-    of user text in the HTML is written ``{&#37;``, so nothing can close the raw tag early."""
-    return "{% raw %}" + block.strip().replace("{%", "{&#37;") + "{% endraw %}"
+def jekyll_html(block):
+    """The block as a Jekyll post holds it, inside the post's ``{% raw %}`` region: its JSON has
+    no ``{{`` or ``{%`` (:func:`script_json`) and the script none; a ``{%`` of user text in the
+    HTML is written ``{&#37;``, so nothing in it can close the raw region early."""
+    return block.strip().replace("{%", "{&#37;")
 
 
 def graph_svg(d, env=ENV, lang="en"):
