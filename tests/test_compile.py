@@ -1,4 +1,5 @@
-"""symgrad.compile on scalar-symbol models: against derive(), finite differences and the PyTorch conventions."""
+"""symgrad.compile on scalar-symbol models: against derive(), finite differences and the PyTorch
+conventions."""
 
 import inspect
 import math
@@ -6,13 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import central_difference
 
 from symgrad import compile as compile_target
 from symgrad import derive
 from symgrad.catalog import models
 from symgrad.errors import InputError
-
-from conftest import central_difference
 
 PROGRAMS = {
     "circuit": "(x + y) * z",
@@ -21,7 +21,8 @@ PROGRAMS = {
 a = sigmoid(w*x + b)
 c = log(a)
 d = log(1 - a)
-e = relu(c) + leaky_relu(d, 0.1) + elu(w, 0.5) + max(w, b) + min(x, b) + abs(x) + tanh(w)/sqrt(b*b + 1)
+e = (relu(c) + leaky_relu(d, 0.1) + elu(w, 0.5) + max(w, b) + min(x, b) + abs(x)
+     + tanh(w)/sqrt(b*b + 1))
 loss = -y*c - (1 - y)*d + e*0.01 + exp(-b) * sin(w) + cos(x) / (2 + w*w)
 """,
     "fanout": "q = x*x\nr = q + x\nf = r*q - x",
@@ -38,12 +39,20 @@ POINTS = {
     "neuron": {"w1": 0.3, "x1": 1.5, "w2": -0.7, "x2": 0.2, "b": 0.1, "y": 1.0},
     "mixed": {"w": 0.7, "x": 1.3, "b": -0.4, "y": 1.0},
     "fanout": {"x": 1.7},
-    "names": {"x": 0.3, "grad_x": -0.4, "v_grad_x": 1.1, "seen": 0.5, "grad_np": 2.0, "loss_and_grads": 0.7},
+    "names": {
+        "x": 0.3,
+        "grad_x": -0.4,
+        "v_grad_x": 1.1,
+        "seen": 0.5,
+        "grad_np": 2.0,
+        "loss_and_grads": 0.7,
+    },
 }
 
 
 def quiet():
-    """NumPy errors (overflow, invalid, divide) raise; Python warnings are errors. Underflow to 0 is fine."""
+    """NumPy errors (overflow, invalid, divide) raise; Python warnings are errors. Underflow to 0
+    is fine."""
     ctx = np.errstate(over="raise", invalid="raise", divide="raise", under="ignore")
     return ctx
 
@@ -67,7 +76,9 @@ def test_compiled_gradients_equal_derive_and_finite_differences(key):
     for name, value in d.gradients.items():
         assert grads[name].shape == ()
         assert math.isclose(float(grads[name]), value, rel_tol=1e-10, abs_tol=1e-12), name
-        assert math.isclose(float(grads[name]), fd(f, point, name), rel_tol=1e-5, abs_tol=1e-7), name
+        assert math.isclose(float(grads[name]), fd(f, point, name), rel_tol=1e-5, abs_tol=1e-7), (
+            name
+        )
 
 
 @pytest.mark.parametrize("model", [m for m in models() if m.program.strip()], ids=lambda m: m.id)
@@ -84,13 +95,19 @@ def test_every_scalar_catalog_model_compiles_to_its_derivation(model):
 def test_arrays_of_samples_give_per_sample_values_and_gradients():
     rng = np.random.default_rng(3)
     n = 7
-    samples = {"w1": 0.3, "x1": rng.normal(size=n), "w2": -0.7, "x2": rng.normal(size=n), "b": 0.1,
-               "y": rng.integers(0, 2, size=n).astype(float)}
+    samples = {
+        "w1": 0.3,
+        "x1": rng.normal(size=n),
+        "w2": -0.7,
+        "x2": rng.normal(size=n),
+        "b": 0.1,
+        "y": rng.integers(0, 2, size=n).astype(float),
+    }
     f = compile_target(PROGRAMS["neuron"], wrt=["w1", "w2", "b"])
     loss, grads = f(**samples)
     assert loss.shape == (n,)
     for name in ("w1", "w2", "b"):
-        assert grads[name].shape == (n,)           # per-sample gradients, even of a scalar weight
+        assert grads[name].shape == (n,)  # per-sample gradients, even of a scalar weight
     for i in range(n):
         point = {k: (v[i] if np.ndim(v) else v) for k, v in samples.items()}
         d = derive(PROGRAMS["neuron"], at=point, wrt="w1,w2,b")
@@ -127,10 +144,12 @@ def test_sigmoid_and_log_sigmoid_are_stable_at_1000():
             loss, grads = f(w=1.0, x=z, b=0.0, y=y)
     assert np.all(np.isfinite(loss)) and all(np.all(np.isfinite(g)) for g in grads.values())
     # exact values: L = softplus(-z) for y = 1, softplus(z) for y = 0; dL/db = σ(z) − y
-    np.testing.assert_allclose(loss, [0.0, 1000.0, 1000.0, 0.0, math.log(2.0)], rtol=1e-15, atol=1e-300)
+    np.testing.assert_allclose(
+        loss, [0.0, 1000.0, 1000.0, 0.0, math.log(2.0)], rtol=1e-15, atol=1e-300
+    )
     np.testing.assert_allclose(grads["b"], [0.0, -1.0, 1.0, 0.0, -0.5], atol=1e-300)
     np.testing.assert_allclose(grads["w"], grads["b"] * z, atol=1e-300)
-    assert "np.exp(-" not in f.source.split("def loss_and_grads")[1]      # σ only through the helper
+    assert "np.exp(-" not in f.source.split("def loss_and_grads")[1]  # σ only through the helper
 
 
 def log_softmax_reference(scores, k):
@@ -142,27 +161,38 @@ def log_softmax_reference(scores, k):
     return z[k] - lse, onehot - np.exp(z - lse)
 
 
-@pytest.mark.parametrize("target, names, k", [
-    ("softmax-ce", ["s1", "s2", "s3"], 0),
-    # four classes, correct class 3, the sum written in another order; L = log p (not −log p)
-    ("e1 = exp(a)\ne2 = exp(b)\ne3 = exp(c)\ne4 = exp(d)\nL = log(e3 / (e4 + (e1 + e2) + e3))",
-     ["a", "b", "c", "d"], 2),
-])
+@pytest.mark.parametrize(
+    "target, names, k",
+    [
+        ("softmax-ce", ["s1", "s2", "s3"], 0),
+        # four classes, correct class 3, the sum written in another order; L = log p (not −log p)
+        (
+            "e1 = exp(a)\ne2 = exp(b)\ne3 = exp(c)\ne4 = exp(d)\n"
+            "L = log(e3 / (e4 + (e1 + e2) + e3))",
+            ["a", "b", "c", "d"],
+            2,
+        ),
+    ],
+)
 def test_softmax_cross_entropy_is_stable_at_1000(target, names, k):
     f = compile_target(target)
-    scores = np.array([[1000.0, -1000.0, 0.0, 3.2, 1000.0, -1000.0],
-                       [-1000.0, 1000.0, 0.0, 5.1, 1000.0, -1000.0],
-                       [0.0, 0.0, 1000.0, -1.7, 1000.0, -1000.0],
-                       [5.0, -5.0, -1000.0, 0.5, 1000.0, -1000.0]])[: len(names)]
+    scores = np.array(
+        [
+            [1000.0, -1000.0, 0.0, 3.2, 1000.0, -1000.0],
+            [-1000.0, 1000.0, 0.0, 5.1, 1000.0, -1000.0],
+            [0.0, 0.0, 1000.0, -1.7, 1000.0, -1000.0],
+            [5.0, -5.0, -1000.0, 0.5, 1000.0, -1000.0],
+        ]
+    )[: len(names)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        loss, grads = f(**dict(zip(names, scores)))
+        loss, grads = f(**dict(zip(names, scores, strict=True)))
     want, want_grad = log_softmax_reference(scores, k)
-    sign = -1.0 if target == "softmax-ce" else 1.0             # softmax-ce is −log p
+    sign = -1.0 if target == "softmax-ce" else 1.0  # softmax-ce is −log p
     np.testing.assert_allclose(loss, sign * want, rtol=1e-12, atol=1e-12)
     for j, name in enumerate(names):
         np.testing.assert_allclose(grads[name], sign * want_grad[j], rtol=1e-12, atol=1e-12)
-    assert "np.exp(s" not in f.source and "np.exp(a)" not in f.source      # no e^s is ever formed
+    assert "np.exp(s" not in f.source and "np.exp(a)" not in f.source  # no e^s is ever formed
 
 
 @pytest.mark.parametrize("y", [2.0, 1.0, 3.5])
@@ -177,14 +207,23 @@ def test_power_gradient_in_the_exponent_is_zero_at_base_zero(y):
         warnings.simplefilter("error")
         _, grads = compile_target("x**y")(**point)
     assert d.gradients["y"] == reference == float(grads["y"]) == 0.0
-    assert float(compile_target("x**y")(x=2.0, y=y)[1]["y"]) == pytest.approx(2.0 ** y * math.log(2.0))
+    assert float(compile_target("x**y")(x=2.0, y=y)[1]["y"]) == pytest.approx(
+        2.0**y * math.log(2.0)
+    )
 
 
 def test_kinks_follow_pytorch():
-    # torch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = negative_slope, elu'(0) = alpha (for x <= 0),
+    # torch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = negative_slope,
+    # elu'(0) = alpha (for x <= 0),
     # maximum/minimum split the gradient of a tie evenly.
-    cases = [("relu(x)", 0.0), ("abs(x)", 0.0), ("leaky_relu(x, 0.2)", 0.2), ("elu(x, 0.5)", 0.5),
-             ("max(x, y)", 0.5), ("min(x, y)", 0.5)]
+    cases = [
+        ("relu(x)", 0.0),
+        ("abs(x)", 0.0),
+        ("leaky_relu(x, 0.2)", 0.2),
+        ("elu(x, 0.5)", 0.5),
+        ("max(x, y)", 0.5),
+        ("min(x, y)", 0.5),
+    ]
     for text, expected in cases:
         f = compile_target(text, wrt=["x"])
         point = {n: 0.0 for n in f.inputs}
@@ -211,7 +250,7 @@ def test_source_is_readable_registered_and_self_contained():
     assert source in f.source
     # the printed module runs on its own
     namespace = {}
-    exec(f.source, namespace)            # noqa: S102 (symgrad's generated code, in a test)
+    exec(f.source, namespace)  # noqa: S102 (symgrad's generated code, in a test)
     loss, grads = namespace["loss_and_grads"](w=1.0, x=1.0, y=2.0)
     assert float(loss) == 1.0 and float(grads["w"]) == -2.0
 
@@ -224,7 +263,8 @@ def test_pass_through_gradients_are_aliases_and_single_use_values_are_folded():
     assert "grad_c = " in body and "grad_b = " not in body and "grad_a = " not in body
     assert "grad_x = grad_c*y" in body and "grad_w = -grad_c" in body
     forward = f.source.split("# forward")[1].split("# backward")[0].strip().splitlines()[1:]
-    # a and b are read once and not by the backward pass: folded into c; c is read by the backward pass
+    # a and b are read once and not by the backward pass: folded into c;
+    # c is read by the backward pass
     assert [line.strip().split(" = ")[0] for line in forward] == ["c", "f"]
     assert "x*y" in forward[0]
 

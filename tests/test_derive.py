@@ -1,10 +1,12 @@
-"""The step-by-step reverse sweep, against the seeds' worked examples, sympy.diff and finite differences."""
+"""The step-by-step reverse sweep, against the seeds' worked examples, sympy.diff and finite
+differences."""
 
 import math
 import random
 
 import pytest
 import sympy
+from conftest import central_difference, close
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -13,22 +15,25 @@ from symgrad.derivation import derive, larger_than
 from symgrad.errors import DomainError, InputError
 from symgrad.rules import RULES
 
-from conftest import central_difference, close
-
 
 def value_at(graph):
-    """A plain float function of the point, from the expanded expression (an independent evaluation path)."""
+    """A plain float function of the point, from the expanded expression (an independent
+    evaluation path)."""
     expr = graph.expression()
     symbols = {s.name: s for s in expr.free_symbols}
 
     def f(point):
-        return float(expr.xreplace({symbols[k]: sympy.Float(v, 30) for k, v in point.items() if k in symbols})
-                     .evalf(30))
+        return float(
+            expr.xreplace(
+                {symbols[k]: sympy.Float(v, 30) for k, v in point.items() if k in symbols}
+            ).evalf(30)
+        )
 
     return f
 
 
 # --- the seeds' worked examples ---------------------------------------------------------------
+
 
 def test_seed_000_linear_model():
     d = symgrad.derive("yhat = w*x\ns = yhat - y\nloss = s**2", at={"x": 1, "y": 2, "w": 1})
@@ -49,7 +54,12 @@ def test_seed_004_circuit():
     # upstream × local = downstream, edge by edge
     for s in d.steps:
         assert s.downstream == s.upstream * s.local_value
-    assert [(s.gate, s.input) for s in d.steps] == [("f", "n1"), ("f", "z"), ("n1", "x"), ("n1", "y")]
+    assert [(s.gate, s.input) for s in d.steps] == [
+        ("f", "n1"),
+        ("f", "z"),
+        ("n1", "x"),
+        ("n1", "y"),
+    ]
 
 
 def test_seed_002_chain_rule():
@@ -61,6 +71,7 @@ def test_seed_002_chain_rule():
 
 
 # --- fan-out and the program acceptance case ---------------------------------------------------
+
 
 def test_fan_out_gradients_add():
     d = symgrad.derive("a = x*y\nb = x + a\nf = b*x", at={"x": 3, "y": 2})
@@ -107,26 +118,31 @@ loss = out**2
 def test_ten_thousand_gate_chain():
     lines = ["a0 = x"] + [f"a{i} = a{i - 1}*1.0001 + 0.001" for i in range(1, 10_000)]
     d = symgrad.derive("\n".join(lines), at={"x": 1.0})
-    assert len(d.forward) == 2 + 2 * 9_999          # x, a0 and two gates per line
-    assert d.gradients["x"] == pytest.approx(1.0001 ** 9_999, rel=1e-9)
+    assert len(d.forward) == 2 + 2 * 9_999  # x, a0 and two gates per line
+    assert d.gradients["x"] == pytest.approx(1.0001**9_999, rel=1e-9)
     assert not d.expanded
     assert "x" in d.to_json()["symbolic_gradients"]
 
 
 # --- PyTorch's conventions at kinks -------------------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("relu(x)", 0.0),
-    ("abs(x)", 0.0),
-    ("leaky_relu(x, alpha=0.2)", 0.2),
-    ("elu(x, alpha=2)", 2.0),
-    ("max(x, 0)", 0.5),
-    ("min(x, 0)", 0.5),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("relu(x)", 0.0),
+        ("abs(x)", 0.0),
+        ("leaky_relu(x, alpha=0.2)", 0.2),
+        ("elu(x, alpha=2)", 2.0),
+        ("max(x, 0)", 0.5),
+        ("min(x, 0)", 0.5),
+    ],
+)
 def test_kinks_at_zero(text, expected):
     d = symgrad.derive(text, at={"x": 0.0})
     assert d.gradients["x"] == expected
-    # the symbolic closed form gives the same number at the kink (no Heaviside(0) = 1/2 leak for relu)
+    # the symbolic closed form gives the same number at the kink
+    # (no Heaviside(0) = 1/2 leak for relu)
     x = sympy.Symbol("x", real=True)
     assert float(d.closed_form("x").xreplace({x: sympy.Integer(0)})) == expected
 
@@ -137,6 +153,7 @@ def test_relu_closed_form_is_step_not_heaviside():
 
 
 # --- errors ---------------------------------------------------------------------------------------
+
 
 def test_missing_and_unknown_names():
     with pytest.raises(InputError, match="no value for inputs y, z"):
@@ -163,14 +180,30 @@ def test_domain_errors_name_the_gate():
 # --- property tests: the whole rule table against sympy.diff and finite differences --------------
 
 SAFE_UNARY = {  # wrap arguments so every function is evaluated inside its domain
-    "exp": "exp({} / 4)", "log": "log({}**2 + 1)", "sqrt": "sqrt({}**2 + 1)", "sin": "sin({})",
-    "cos": "cos({})", "tanh": "tanh({})", "sigmoid": "sigmoid({})", "abs": "abs({})", "relu": "relu({})",
-    "neg": "(-{})", "identity": "{}", "leaky_relu": "leaky_relu({}, alpha=0.1)", "elu": "elu({}, 1.5)",
-    "softplus": "softplus({})", "silu": "silu({})",
+    "exp": "exp({} / 4)",
+    "log": "log({}**2 + 1)",
+    "sqrt": "sqrt({}**2 + 1)",
+    "sin": "sin({})",
+    "cos": "cos({})",
+    "tanh": "tanh({})",
+    "sigmoid": "sigmoid({})",
+    "abs": "abs({})",
+    "relu": "relu({})",
+    "neg": "(-{})",
+    "identity": "{}",
+    "leaky_relu": "leaky_relu({}, alpha=0.1)",
+    "elu": "elu({}, 1.5)",
+    "softplus": "softplus({})",
+    "silu": "silu({})",
 }
 SAFE_BINARY = {
-    "add": "({} + {})", "sub": "({} - {})", "mul": "({} * {})", "div": "({} / ({}**2 + 1))",
-    "pow": "(({}**2 + 1) ** sigmoid({}))", "max": "max({}, {})", "min": "min({}, {})",
+    "add": "({} + {})",
+    "sub": "({} - {})",
+    "mul": "({} * {})",
+    "div": "({} / ({}**2 + 1))",
+    "pow": "(({}**2 + 1) ** sigmoid({}))",
+    "max": "max({}, {})",
+    "min": "min({}, {})",
 }
 
 
@@ -182,9 +215,15 @@ def expressions():
     leaves = st.sampled_from(["x", "y", "z", "0.5", "2"])
 
     def extend(children):
-        unary = st.builds(lambda f, a: SAFE_UNARY[f].format(a), st.sampled_from(sorted(SAFE_UNARY)), children)
-        binary = st.builds(lambda f, a, b: SAFE_BINARY[f].format(a, b),
-                           st.sampled_from(sorted(SAFE_BINARY)), children, children)
+        unary = st.builds(
+            lambda f, a: SAFE_UNARY[f].format(a), st.sampled_from(sorted(SAFE_UNARY)), children
+        )
+        binary = st.builds(
+            lambda f, a, b: SAFE_BINARY[f].format(a, b),
+            st.sampled_from(sorted(SAFE_BINARY)),
+            children,
+            children,
+        )
         return unary | binary
 
     return st.recursive(leaves, extend, max_leaves=8)
@@ -202,7 +241,9 @@ def on_a_kink(d):
     for name in d.values:
         node = d.graph.nodes[name]
         if node.op in KINKS:
-            args = [float(a.xreplace(env)) for a in node.args[: 2 if node.op in ("max", "min") else 1]]
+            args = [
+                float(a.xreplace(env)) for a in node.args[: 2 if node.op in ("max", "min") else 1]
+            ]
             gap = args[0] - args[1] if len(args) == 2 else args[0]
             if abs(gap) < 1e-6:
                 return True
@@ -219,13 +260,15 @@ def near_kink(f, point, name, h=1e-5):
     return not close(forward, backward, rel=1e-3, abs_=1e-3)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=expressions(), x=point_values, y=point_values, z=point_values)
 def test_random_expressions(text, x, y, z):
     graph = symgrad.parse(text + " + 0*x*y*z")
     point = {"x": x, "y": y, "z": z}
     d = symgrad.derive(graph, at=point)
-    assume(not on_a_kink(d))        # there the conventions (relu'(0) = 0, ties split) are not derivatives
+    assume(not on_a_kink(d))  # there the conventions (relu'(0) = 0, ties split) are not derivatives
     f = value_at(graph)
     assert close(d.value, f(point), rel=1e-9, abs_=1e-12)
     expr = graph.expression()
@@ -236,18 +279,26 @@ def test_random_expressions(text, x, y, z):
         ref_value = complex(reference.xreplace(subs).evalf(30))
         closed_value = complex(d.closed_form(name).xreplace(subs).evalf(30))
         fd1 = central_difference(f, point, name, h=1e-5)
-        assume(not near_kink(f, point, name))       # finite differences are no reference at a kink
+        assume(not near_kink(f, point, name))  # finite differences are no reference at a kink
         assert close(d.gradients[name], ref_value.real, rel=1e-8, abs_=1e-10)
         assert close(closed_value.real, ref_value.real, rel=1e-8, abs_=1e-10)
         assert close(d.gradients[name], fd1, rel=1e-4, abs_=1e-6)
 
 
-@pytest.mark.parametrize("text", [
-    "(x+y)*z", "sigmoid(w0*x0 + w1*x1 + w2)", "t = 3*x\nz = t**2", "tanh(x)*exp(y) / (1 + z**2)",
-    "x**y + log(x)*sqrt(y)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(x+y)*z",
+        "sigmoid(w0*x0 + w1*x1 + w2)",
+        "t = 3*x\nz = t**2",
+        "tanh(x)*exp(y) / (1 + z**2)",
+        "x**y + log(x)*sqrt(y)",
+    ],
+)
 def test_closed_forms_simplify_to_sympy_diff(text):
-    d = symgrad.derive(text, at={n: 0.7 + 0.1 * i for i, n in enumerate(symgrad.parse(text).inputs)})
+    d = symgrad.derive(
+        text, at={n: 0.7 + 0.1 * i for i, n in enumerate(symgrad.parse(text).inputs)}
+    )
     expr = d.expression().rewrite(sympy.exp)
     for name in d.wrt:
         sym = sympy.Symbol(name, real=True)
@@ -276,15 +327,15 @@ def test_closed_forms_that_would_explode_are_given_one_level_deep():
     # characters); symgrad gives ∂a59/∂g · ∂g/∂y over the gates g reading y instead.
     lines = ["a0 = tanh(x)"] + [f"a{i} = tanh(a{i - 1}*y + x)" for i in range(1, 60)]
     d = derive("\n".join(lines), at={"x": 0.1, "y": 0.5})
-    assert d.expanded                           # 180 nodes: small enough for the expression itself
+    assert d.expanded  # 180 nodes: small enough for the expression itself
     grad = d.symbolic_gradients["y"]
     assert not larger_than(grad, 2_000) and "da59_d" in str(grad)
     small = derive("a0 = tanh(x)\na1 = tanh(a0*y + x)", at={"x": 0.1, "y": 0.5})
-    assert "d" not in str(small.symbolic_gradients["y"]).replace("tanh", "")   # still a closed form
+    assert "d" not in str(small.symbolic_gradients["y"]).replace("tanh", "")  # still a closed form
     assert "long closed form" in str(d).split("Gradients")[1]
 
 
 def test_larger_than_counts_without_printing():
     x, y = sympy.symbols("x y")
-    assert not larger_than(x + y, 3) and larger_than(x + y, 2)        # Add, x, y
+    assert not larger_than(x + y, 3) and larger_than(x + y, 2)  # Add, x, y
     assert larger_than(sympy.tanh(x) ** 2 * sympy.tanh(x), 3)
