@@ -8,9 +8,9 @@ recomputed by symgrad (the tests assert both).
 """
 
 import difflib
-import json
 
 from ..errors import InputError
+from ..jsonout import dumps
 from . import families  # noqa: F401  (importing the family modules registers their models)
 from .matrix_forms import FORMS
 from .registry import Erratum, Model, attach_matrix_forms, lookup, register, registered
@@ -52,7 +52,7 @@ def unknown_model_message(name):
 
 def format_catalog(fmt="text"):
     if fmt == "json":
-        return json.dumps([m.to_json() for m in models()], indent=2, ensure_ascii=False)
+        return dumps([m.to_json() for m in models()], indent=2)
     rows = [(m.id, m.description,
              _names(m.data_inputs or [n for n in m.inputs if n not in m.params]),
              _names(m.params), ",".join(m.seeds) or "-") for m in models()]

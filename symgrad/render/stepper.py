@@ -286,7 +286,8 @@ def script_json(data):
     written as \\u escapes, so no text inside (a node name, a caption) can close the element;
     and ``{{`` / ``{%`` (only possible inside strings) as ``{\\u007b`` / ``{\\u0025``, so Liquid
     (a Jekyll post) reads no tag in it."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)        # JSON.parse refuses NaN and Infinity
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return text.replace("{{", "{\\u007b").replace("{%", "{\\u0025")
 
