@@ -183,6 +183,20 @@ def update_entries(d, m, lr):
     return updates, rows, after
 
 
+# Above these sizes a document summarizes instead of growing unreadable (and slow): the graph is
+# not drawn (its labels would be unreadable at any column width), the gate-by-gate steps are not
+# written out, and the gradients show their values without the chain-rule rows. The catalog's
+# largest model has 87 nodes and 30 gradients, so no catalog document is summarized.
+DRAWN_NODES = 150
+STEPPED_NODES = 300
+DETAILED_GRADIENTS = 60
+
+
+def drawn(d):
+    """Whether the document draws the graph (and so can have the stepper, which walks it)."""
+    return len(d.forward) <= DRAWN_NODES
+
+
 def document_context(d, lang="en", fmt="md", lr=None):
     """Everything a template needs, as plain data (no template computes anything)."""
     m = Maths(d)
@@ -213,9 +227,14 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "point_tex": point_block(m, point),
         "wrt": [{"name": w, "name_tex": m.name(w)} for w in d.wrt],
         "wrt_tex": ", ".join(f"${m.name(w)}$" for w in d.wrt),
-        "forward": forward_rows(d, m), "gates": gate_entries(d, m),
-        "accumulations": accumulation_entries(d, m),
-        "gradients": [gradient_entry(d, m, name) for name in d.wrt],
+        "forward": forward_rows(d, m),
+        "gates": gate_entries(d, m) if len(d.forward) <= STEPPED_NODES else [],
+        "accumulations": accumulation_entries(d, m) if len(d.forward) <= STEPPED_NODES else [],
+        "gradients": [gradient_entry(d, m, name) if len(d.wrt) <= DETAILED_GRADIENTS
+                      else value_entry(d, m, name) for name in d.wrt],
+        "nodes": len(d.forward), "graph_drawn": drawn(d), "drawn_limit": DRAWN_NODES,
+        "steps_omitted": len(d.forward) > STEPPED_NODES,
+        "rows_omitted": len(d.wrt) > DETAILED_GRADIENTS,
         "lr": tex_num(lr), "updates": updates, "update_rows": update_rows, "after": after,
         "after_ro": ro_particle(after) if after is not None else None,
         "matrix": matrix_entry(model),
@@ -276,6 +295,14 @@ def gradient_entry(d, m, name):
         entry["closed"] = closed_tex if closed_tex != entry["value"] else ""
     entry["rows"] = gradient_rows(entry)
     return entry
+
+
+def value_entry(d, m, name):
+    """A gradient of a summarized document: its value only (no chain-rule rows)."""
+    target, value = m.partial(d.output, name), tex_num(d.gradients[name])
+    return {"name": name, "name_tex": m.name(name), "target_tex": target, "value": value,
+            "chain": [], "numeric_chain": "", "closed": "", "closed_too_long": False,
+            "independent": False, "rows": [f"{target} &= {value}"]}
 
 
 TRY_OPS = 80             # larger closed forms are printed as the sweep built them

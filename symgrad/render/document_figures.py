@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import figures
 from ..errors import SymgradError
-from .context import Maths, slug_of
+from .context import Maths, drawn, slug_of
 from .environment import ENV
 from .escape import px, tex_num
 from .prose import Prose
@@ -48,11 +48,13 @@ def make_figures(d, lr, lang="en", steps=False):
     the page holds the drawing once)."""
     m = Maths(d)
     slug = slug_of(d)
-    layout = figures.graph_layout(d)
-    svg = graph_figure_svg(d, lang, data_attributes=steps, layout=layout)
-    caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
-               for lang in ("en", "ko")}
-    out = [Figure("graph", f"{slug}-graph.svg", svg, caption)]
+    out, layout = [], None
+    if drawn(d):
+        layout = figures.graph_layout(d)
+        svg = graph_figure_svg(d, lang, data_attributes=steps, layout=layout)
+        caption = {lang: Prose(lang, "md").text("cap_graph", lang, out=f"${m.out}$")
+                   for lang in ("en", "ko")}
+        out.append(Figure("graph", f"{slug}-graph.svg", svg, caption))
     for op, params in figures.activations_used(d):
         caption = {lang: Prose(lang, "md").text("cap_activation", lang, op=op)
                    for lang in ("en", "ko")}

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .. import figures
 from . import stepper
-from .context import document_context, learning_rate
+from .context import document_context, drawn, learning_rate
 from .document_figures import figure_markdown, inline_svg, make_figures, svg_plot_pdf
 from .environment import ENV
 from .escape import md_text, prose_to_tex
@@ -67,6 +67,7 @@ def jekyll_post(ctx, body, tags, env, date, block=""):
 def render_jekyll(d, lang="en", lr=None, env=ENV, date=None, static=False):
     """A Jekyll post: front matter, the stepper (unless ``static``), then the Markdown with the
     figures inline."""
+    static = static or not drawn(d)          # the stepper walks the drawn graph
     ctx, figs, body, _ = _markdown(d, lang, "jekyll", lr, env, "inline", steps=not static)
     tags = ["backpropagation", "chain-rule"] + [op for op, _ in figures.activations_used(d)]
     if static:
@@ -88,6 +89,7 @@ def html_body(d, lang, lr, env, steps=False):
 def render_html(d, lang="en", lr=None, env=ENV, static=False):
     """One self-contained HTML page: the stepper (unless ``static``), math as MathML, figures
     inline."""
+    static = static or not drawn(d)          # the stepper walks the drawn graph
     ctx, body = html_body(d, lang, lr, env, steps=not static)
     ctx["body"] = body
     ctx["stepper"] = "" if static else stepper.stepper_block(d, lang, env=env)
@@ -106,7 +108,8 @@ def render_tex(d, lang="en", lr=None, env=ENV, static=False):
     lr = learning_rate(d.model, lr)
     figs, layout = make_figures(d, lr, lang)
     ctx["graph_picture"] = env.get_template("graph.tex.j2").render(
-        L=layout, value_colour=figures.VALUE_COLOUR[1:], grad_colour=figures.GRAD_COLOUR[1:])
+        L=layout, value_colour=figures.VALUE_COLOUR[1:],
+        grad_colour=figures.GRAD_COLOUR[1:]) if layout is not None else ""
     ctx["tex_figures"] = []
     files = {}
     for fig in figs:
