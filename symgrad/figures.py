@@ -278,6 +278,9 @@ def loss_curve_figure(d, name, lr, steps, fmt, lang="en"):
 _CURVES = {}
 
 
+CURVE_FINE_NODES = 500      # graphs up to this size get the fine loss curve (every catalog model)
+
+
 def _loss_curve_figure(d, name, lr, steps, fmt, lang):
     plt = _pyplot()
     path = descent_path(d, name, lr, steps)
@@ -286,9 +289,11 @@ def _loss_curve_figure(d, name, lr, steps, fmt, lang):
     span = max(hi - lo, 1.0)
     lo, hi = lo - 0.6 * span, hi + 0.6 * span
     order = d.graph.topological_order()
+    # one forward pass per point of the curve: a big graph gets a coarser (still smooth) curve
+    points = 240 if len(order) <= CURVE_FINE_NODES else 60
     xs, ys = [], []
-    for i in range(241):
-        w = lo + (hi - lo) * i / 240
+    for i in range(points + 1):
+        w = lo + (hi - lo) * i / points
         try:
             values, _ = forward_pass(d.graph, dict(d.point, **{name: w}), order)
         except (DomainError, OverflowError, ValueError, ZeroDivisionError):

@@ -208,7 +208,12 @@ def split_math(latex, first, rest):
 def _cuts(atoms, candidates, first, rest):
     """Greedy row breaks: each row as long as it may be, cut at the best candidate that fits."""
     cuts, start, limit = [], 0, first
-    while sum(a.width for a in atoms[start:]) > limit:
+    # width of atoms[i:] for every i, summed once: re-summing the rest at each row would make a
+    # 10,000-factor chain-rule product quadratic
+    rest_width = [0.0] * (len(atoms) + 1)
+    for i in range(len(atoms) - 1, -1, -1):
+        rest_width[i] = rest_width[i + 1] + atoms[i].width
+    while rest_width[start] > limit:
         fits, used = [], 0.0
         for i in range(start, len(atoms)):
             if i in candidates and i > start and used <= limit:
