@@ -2,7 +2,7 @@
 
 A :class:`Derivation` is plain data: the graph, the point, the forward rows,
 the backward steps and the gradients. Views (the terminal text, JSON, the
-documents of ``render.py``) read it; none of them differentiates anything.
+documents of the ``render`` package) read it; none of them differentiates anything.
 """
 
 import math
