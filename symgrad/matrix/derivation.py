@@ -14,6 +14,7 @@ from ..jsonout import dumps, json_number
 from ..names import split_names
 from ..summary import short_repr
 from .codegen import compile_matrix
+from .dimensions import dimension_checks
 from .sweep import latex_name, reverse_sweep
 
 SMALL = 64          # arrays with at most this many entries are written out in JSON and text
@@ -81,6 +82,12 @@ class MatrixDerivation:
         return {n: gates for n, gates in self.sweep.parts.items() if len(gates) > 1}
 
     @property
+    def dimension_checks(self):
+        """One :class:`~symgrad.matrix.dimensions.DimensionCheck` per backward step: why its
+        product has the order it has (in English and Korean)."""
+        return dimension_checks(self)
+
+    @property
     def source(self):
         return self.compiled.source
 
@@ -105,8 +112,9 @@ class MatrixDerivation:
             "steps": [{"gate": s.gate, "op": s.op, "input": s.input,
                        "gate_shape": list(s.gate_shape), "input_shape": list(s.input_shape),
                        "upstream": s.upstream, "rule": s.rule.text,
-                       "downstream": s.downstream.text, "downstream_latex": s.downstream.latex}
-                      for s in self.steps],
+                       "downstream": s.downstream.text, "downstream_latex": s.downstream.latex,
+                       "dimension_check": check.to_json()}
+                      for s, check in zip(self.steps, self.dimension_checks, strict=True)],
             "accumulations": self.accumulations,
         }
 
@@ -137,26 +145,64 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
                             float(value), grads, compiled, target or model.name, catalog)
 
 
+def _shape(s):
+    """2×3; a vector as NumPy writes its shape, (3,); a number is a "scalar"."""
+    if not s:
+        return "scalar"
+    return f"({s[0]},)" if len(s) == 1 else "×".join(map(str, s))
+
+
 def format_matrix_derivation(d):
-    shape = lambda s: "×".join(map(str, s)) or "scalar"   # noqa: E731
     lines = [f"{d.target}: matrix-level derivation of {d.output} (value {d.value:.6g})", "",
              "Inputs:"]
-    lines += [f"  {n:<8} {shape(d.shapes[n])}" for n in d.inputs]
-    lines += ["", "Forward (one line per matrix gate):"]
-    lines += [f"  {r.name} = {r.formula.text}    [{shape(r.shape)}, {r.label}]" for r in d.forward]
-    lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream):"]
-    for s in d.steps:
-        lines.append(f"  {s.gate} ({s.label}) → {s.input} [{shape(s.input_shape)}]: "
+    for n in d.inputs:
+        lines.append(f"  {n:<8} {_shape(d.shapes[n])}")
+        lines += array_lines(d.arrays[n], "      ")
+    lines += ["", "Forward (one line per matrix gate, with its shape):"]
+    lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape)}, {r.label}]"
+              for r in d.forward]
+    lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream; then the dimension check):"]
+    for s, check in zip(d.steps, d.dimension_checks, strict=True):
+        lines.append(f"  {s.gate} ({s.label}) → {s.input} [{_shape(s.input_shape)}]: "
                      f"G = {s.upstream};  rule {s.rule.text};  "
                      f"∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
+        lines += wrap("shapes: " + check.sentence("en"), "      ")
     for node, gates in d.accumulations.items():
         lines.append(f"  {node} is read by {', '.join(gates)}: its gradients add")
     lines += ["", "Gradients:"]
     for w in d.wrt:
         g = d.gradients[w]
         lines.append(f"  ∂{d.output}/∂{w} = {d.formulas[w]}    "
-                     f"[{shape(np.shape(g))}, ‖·‖ = {np.linalg.norm(g):.6g}]")
+                     f"[{_shape(np.shape(g))}, ‖·‖ = {np.linalg.norm(g):.6g}]")
+        lines += array_lines(g, "      ")
     return "\n".join(lines)
+
+
+def array_lines(a, indent):
+    """A small array (at most SMALL entries) written out, one row per line; a larger one as its
+    shape and norm."""
+    a = np.asarray(a, dtype=float)
+    if a.size > SMALL:
+        return [f"{indent}({_shape(a.shape)} array, norm {np.linalg.norm(a):.6g}: not written "
+                f"out above {SMALL} entries)"]
+    if a.ndim == 0:
+        return [f"{indent}= {float(a):.6g}"]
+    rows = a.reshape(1, -1) if a.ndim == 1 else a.reshape(a.shape[0], -1)
+    cells = [[f"{v:.6g}" for v in row] for row in rows]
+    width = max(len(c) for row in cells for c in row)
+    return [f"{indent}[{'  '.join(c.rjust(width) for c in row)}]" for row in cells]
+
+
+def wrap(text, indent, width=100):
+    """``text`` broken at spaces into lines of at most ``width`` characters after ``indent``."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(indent) + len(line) + 1 + len(word) > width:
+            lines.append(indent + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [indent + line] if line else lines
 
 
 def _array(a):

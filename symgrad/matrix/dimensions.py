@@ -123,6 +123,8 @@ class DimensionCheck:
             "other_shape": list(self.other_shape) if self.other_shape is not None else None,
             "products_that_fit": [self.product_math(c).text for c in self.fitting],
             "chosen": self.product_math(self.chosen).text if self.chosen is not None else None,
+            "chosen_shapes": [list(self.chosen.left.shape), list(self.chosen.right.shape),
+                              list(self.chosen.shape)] if self.chosen is not None else None,
             "shapes_decide": self.shapes_decide if self.kind == "matmul" else None,
             "summed_axes": list(self.axes),
             "en": self.sentence("en"),
