@@ -106,6 +106,10 @@ class DimensionCheck:
     axes: tuple = ()                 # broadcast axes (of the gate's shape) summed over
     vectors: bool = False            # a matrix product with a vector (n,): read as a row/column
     pieces: dict = field(default_factory=dict, repr=False)   # name -> Math
+    labels: dict = field(default_factory=dict)   # lang -> the gate's label (documents: Korean)
+
+    def label_in(self, lang):
+        return self.labels.get(lang, self.label)
 
     @property
     def shapes_decide(self):
@@ -345,6 +349,8 @@ def _simple(latex):
 
 
 # --- the sentences --------------------------------------------------------------------------------
+# symbols: math in the documents (pdflatex has no ⊙ outside math)
+ODOT, ARROW, TIMES = Math("⊙", r"\odot"), Math("→", r"\to"), Math("×", r"\times")
 VECTOR_NOTE = {
     "en": " (In a product a vector is read as NumPy reads it: a column on the right, a row on "
           "the left.)",
@@ -413,28 +419,28 @@ def _ko_summed(c, s):
 
 
 def _scalar_sentence(c, lang, s):
-    p = c.pieces
+    p, label = c.pieces, c.label_in(lang)
     return {
         "en": f"{s(p['target'])} and the upstream {s(p['G'])} are both numbers: the "
-              f"{c.label} gate multiplies the upstream by its local gradient, {s(p['rule'])}.",
+              f"{label} gate multiplies the upstream by its local gradient, {s(p['rule'])}.",
         "ko": f"{s(p['target'])}의 값도, `upstream gradient` {s(p['G'])}의 값도 숫자 하나입니다. "
-              f"이 `gate`({c.label})는 `upstream gradient`에 자기 `local gradient`를 곱할 "
+              f"이 `gate`({label})는 `upstream gradient`에 자기 `local gradient`를 곱할 "
               f"뿐이며, 식으로 쓰면 {s(p['rule'])}입니다.",
     }[lang]
 
 
 def _elementwise_sentence(c, lang, s):
-    p = c.pieces
+    p, label = c.pieces, c.label_in(lang)
     return {
         "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}, the same "
-              f"as the upstream {s(p['G'])}: the {c.label} gate works entry by entry, so each "
+              f"as the upstream {s(p['G'])}: the {label} gate works entry by entry, so each "
               f"entry of the upstream meets the local gradient of the same entry (a Hadamard "
-              f"product ⊙, no transpose, no sum): {s(p['rule'])}.",
+              f"product {s(ODOT)}, no transpose, no sum): {s(p['rule'])}.",
         "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
               f"모양이고, `upstream gradient` {s(p['G'])}의 모양과도 같습니다. 이 `gate`"
-              f"({c.label})는 원소별로 계산하므로, `upstream gradient`의 각 원소에 같은 자리의 "
-              f"`local gradient`를 곱하면 됩니다. 전치도 합도 없는 원소별 곱(⊙, Hadamard "
-              f"곱)이며, 식으로 쓰면 {s(p['rule'])}입니다.",
+              f"({label})는 원소별로 계산하므로, `upstream gradient`의 각 원소에 같은 자리의 "
+              f"`local gradient`를 곱하면 됩니다. 전치도 합도 없는 원소별 곱({s(ODOT)}, "
+              f"Hadamard 곱)이며, 식으로 쓰면 {s(p['rule'])}입니다.",
     }[lang]
 
 
@@ -457,7 +463,7 @@ def _broadcast_sentence(c, lang, s):
               f"upstream {s(p['G'])} is {s(p['gshape'])}: {s(p['input'])} was broadcast along "
               f"axis {axes} of the gate, so each of its entries was used {s(p['count'])} times "
               f"and its gradient sums the upstream over axis {axes}: {s(p['rule'])}, "
-              f"{s(p['gshape'])} → {s(p['ishape'])}.",
+              f"{s(p['gshape'])} {s(ARROW)} {s(p['ishape'])}.",
         "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
               f"모양이어야 하지만 `upstream gradient` {s(p['G'])}의 모양은 {s(p['gshape'])}"
               f"입니다. {s(p['input'])}의 값은 `gate`의 {axes}번 축을 따라 `broadcast`되어 "
@@ -481,15 +487,15 @@ def _transpose_sentence(c, lang, s):
 
 
 def _reduction_sentence(c, lang, s):
-    p = c.pieces
+    p, label = c.pieces, c.label_in(lang)
     return {
         "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}, while the "
               f"upstream {s(p['G'])} is a single number: every entry of {s(p['input'])} went "
-              f"into the {c.label}, so the upstream number is spread over every entry, each "
+              f"into the {label}, so the upstream number is spread over every entry, each "
               f"times its own local gradient: {s(p['rule'])}, {s(p['ishape'])}.",
         "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
               f"모양이어야 하는데, `upstream gradient` {s(p['G'])}의 값은 숫자 하나입니다. "
-              f"{s(p['input'])}의 모든 원소가 이 계산({c.label})에 들어갔으므로, 이 숫자를 모든 "
+              f"{s(p['input'])}의 모든 원소가 이 계산({label})에 들어갔으므로, 이 숫자를 모든 "
               f"원소에 퍼뜨리고 원소마다 자기 `local gradient`를 곱합니다. 식으로 쓰면 "
               f"{s(p['rule'])}이고, 모양은 {s(p['ishape'])}입니다.",
     }[lang]
@@ -512,11 +518,13 @@ def _rows_sentence(c, lang, s):
     p = c.pieces
     return {
         "en": f"{s(p['target'])} has the shape of the scores {s(p['input'])}, "
-              f"{s(p['ishape'])} (samples × classes); the loss has one value per sample, so "
-              f"the upstream {s(p['G'])} has one number per row ({s(p['gshape'])}), and each "
-              f"multiplies its own row of the local gradient: {s(p['rule'])}.",
+              f"{s(p['ishape'])} (samples {s(TIMES)} classes); the loss has one value per "
+              f"sample, so the upstream {s(p['G'])} has one number per row "
+              f"({s(p['gshape'])}), and each multiplies its own row of the local gradient: "
+              f"{s(p['rule'])}.",
         "ko": f"{s(p['target'])}의 모양은 점수 {s(p['input'])}의 모양과 같은 "
-              f"{s(p['ishape'])} 모양(샘플 × 클래스)이어야 합니다. 손실은 샘플마다 값이 하나라서 "
+              f"{s(p['ishape'])} 모양(샘플 {s(TIMES)} 클래스)이어야 합니다. 손실은 샘플마다 "
+              f"값이 하나라서 "
               f"`upstream gradient` {s(p['G'])}에는 행마다 숫자가 하나씩 있고"
               f"({s(p['gshape'])}), 각 숫자가 `local gradient`의 자기 행에 곱해집니다. 식으로 "
               f"쓰면 {s(p['rule'])}입니다.",
