@@ -4,12 +4,19 @@ import re
 
 import numpy as np
 
+from ..derivation import derive
+from ..matrix.dimensions import dimension_checks
+from ..matrix.expand import scalar_point, scalar_program
 from ..matrix.sweep import latex_name as matrix_latex_name
 from ..optimizers import sgd_step
 from .context import learning_rate
-from .escape import clean_math, tex_num, upright_names
+from .escape import clean_math, prose_to_tex, tex_num, upright_names
 from .korean import ro_particle
 from .prose import Prose, description_of, errata_of, gate_label, title_of
+
+SMALL = 64            # an array with at most this many entries is written out in full
+CHAIN_ENTRIES = 200   # a model with at most this many scalar entries shows one entry's chain
+CHAIN_PATHS = 6       # at most this many paths of that chain are written out
 
 
 def shape_tex(shape, lang="en"):
@@ -72,7 +79,12 @@ def matrix_context(d, lang, fmt, lr=None):
         "forward": [{"name_tex": latex_name(r.name), "label": gate_label(r.label, prose.langs),
                      "formula": upright(r.formula.latex, d), "shape": shape_tex(r.shape, lang)}
                     for r in d.forward],
-        "steps": [step_entry(d, s, out_tex) for s in d.steps],
+        "steps": [step_entry(d, s, out_tex, check, prose)
+                  for s, check in zip(d.steps, checks_for(d, prose), strict=True)],
+        "values": [value_entry(n, d.arrays[n]) for n in d.inputs],
+        "gradient_values": [value_entry(w, d.gradients[w], partial_tex(out_tex, w))
+                            for w in d.wrt],
+        "chain": scalar_chain(d, out_tex, prose),
         "accumulations": [{"node_tex": latex_name(n), "gates": ", ".join(f"`{g}`" for g in gates),
                            "count": len(gates)} for n, gates in d.accumulations.items()],
         "gradients": [gradient_entry(d, w, out_tex) for w in d.wrt],
@@ -85,12 +97,47 @@ def matrix_context(d, lang, fmt, lr=None):
     }
 
 
-def step_entry(d, s, out_tex):
-    """One vector-Jacobian step: the gate, the input it sends to, the rule and the result."""
+def checks_for(d, prose):
+    """The dimension checks of the steps, with the documents' names and gate labels."""
+    checks = dimension_checks(d, name_tex=lambda n: upright(latex_name(n), d))
+    for check in checks:
+        check.labels = {lang: gate_label(check.label, (lang,)) for lang in prose.langs}
+    return checks
+
+
+def in_format(text, prose):
+    return prose_to_tex(text) if prose.fmt == "tex" else text
+
+
+def step_entry(d, s, out_tex, check, prose):
+    """One vector-Jacobian step: the gate, the input it sends to, the rule, the result and the
+    dimension check (one paragraph per language)."""
     return {"gate_tex": latex_name(s.gate), "input_tex": latex_name(s.input), "label": s.label,
             "rule": upright(s.rule.latex, d), "downstream": upright(s.downstream.latex, d),
             "upstream": partial_tex(out_tex, s.gate), "target": partial_tex(out_tex, s.input),
-            "shared": s.input in d.accumulations}
+            "shared": s.input in d.accumulations,
+            "check": "\n\n".join(in_format(check.sentence(lang, math=True), prose)
+                                   for lang in prose.langs)}
+
+
+def array_tex(a):
+    """A small array as a LaTeX bmatrix (a vector as a column, as the products read it), a
+    number as itself; None for an array of more than SMALL entries."""
+    a = np.asarray(a, dtype=float)
+    if a.size > SMALL:
+        return None
+    if a.ndim == 0:
+        return tex_num(float(a))
+    rows = a.reshape(-1, 1) if a.ndim == 1 else a.reshape(a.shape[0], -1)
+    body = r" \\ ".join(" & ".join(tex_num(v) for v in row) for row in rows)
+    return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
+
+
+def value_entry(name, a, head=None):
+    """An input or a gradient at the point: written out, or its shape and norm."""
+    a = np.asarray(a, dtype=float)
+    return {"head": head or latex_name(name), "tex": array_tex(a), "shape": shape_tex(a.shape),
+            "norm": tex_num(float(np.linalg.norm(a)))}
 
 
 def gradient_entry(d, w, out_tex):
@@ -99,3 +146,52 @@ def gradient_entry(d, w, out_tex):
             "formula": upright(d.latex_formulas[w], d),
             "norm": tex_num(float(np.linalg.norm(d.gradients[w]))),
             "shape": shape_tex(np.shape(d.gradients[w]))}
+
+
+def _entry_tex(entry, where):
+    """A scalar entry (``W1_0_1``) of the expansion as the matrix layer's name with its index:
+    W_{1}[0,1]."""
+    node, index = where[entry]
+    return latex_name(node) + (f"[{','.join(map(str, index))}]" if index else "")
+
+
+def scalar_chain(d, out_tex, prose):
+    """For a model of at most CHAIN_ENTRIES scalar entries: one entry of the first parameter
+    derived by the scalar engine on the entry-by-entry expansion (matrix/expand.py), which knows
+    nothing of the matrix rules, with its chain of local gradients and the matrix formula's value
+    at that entry. None for a larger model (or without a parameter)."""
+    model = d.model
+    if not d.wrt or sum(int(np.prod(model.nodes[n].shape)) for n in d.sweep.order) > CHAIN_ENTRIES:
+        return None
+    w = d.wrt[0]
+    shape = np.shape(d.gradients[w])
+    if not model.nodes[w].is_input or 0 in shape:
+        return None
+    index = tuple(min(1, n - 1) if i == len(shape) - 1 else 0 for i, n in enumerate(shape))
+    program, entries = scalar_program(model)
+    where = {str(e): (node, idx) for node, arr in entries.items()
+             for idx, e in np.ndenumerate(np.asarray(arr, dtype=object))}
+    entry = str(np.asarray(entries[w], dtype=object)[index])
+    output = str(np.asarray(entries[model.output], dtype=object).ravel()[0])
+    sd = derive(program, at=scalar_point(model, d.arrays), wrt=[entry], output=output)
+    paths = sd.chain_paths(entry) or []
+    terms = []
+    for path in paths[:CHAIN_PATHS]:
+        factors = sd.named_factors(path)[::-1]
+        terms.append({"symbols": r" \cdot ".join(
+            rf"\frac{{\partial {_entry_tex(b, where)}}}{{\partial {_entry_tex(a, where)}}}"
+            for a, b, _ in factors),
+            "numbers": r" \cdot ".join(tex_num(v, paren=True) for _, _, v in factors)})
+    value = float(sd.gradients[entry])
+    matrix_value = float(np.asarray(d.gradients[w])[index])
+    index_text = "(" + ", ".join(map(str, index)) + ")"
+    target = "$" + partial_tex(out_tex, w) + "$"
+    key = "p_chain_equal" if np.isclose(value, matrix_value, rtol=1e-9, atol=1e-12) else \
+        "p_chain_differ"
+    return {"entry_tex": _entry_tex(entry, where), "terms": terms, "paths": len(paths),
+            "more": len(paths) > CHAIN_PATHS, "value": tex_num(value),
+            "lhs": rf"\frac{{\partial {out_tex}}}{{\partial {_entry_tex(entry, where)}}}",
+            "intro": prose.say("p_chain", entry="$" + _entry_tex(entry, where) + "$",
+                               out="$" + out_tex + "$", count=len(paths)),
+            "verdict": prose.say(key, value="$" + tex_num(value) + "$", index=index_text,
+                                 target=target, matrix="$" + tex_num(matrix_value) + "$")}
