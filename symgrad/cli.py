@@ -161,6 +161,9 @@ def _add_render(sub):
     p.add_argument("--templates", metavar="DIR", help="use your own copies of the templates")
     p.add_argument("--static", action="store_true",
                    help="no stepper (html and jekyll pages step through the passes by default)")
+    p.add_argument("--matrix", action="store_true",
+                   help=f"for the catalog models with a matrix form ({MATRIX_FORMS}): the "
+                   "matrix-level document, with the shapes and a dimension check at every step")
     p.set_defaults(run=run_render)
 
 
@@ -262,6 +265,9 @@ def run_render(args):
     if args.all:
         if args.target:
             raise InputError("give either TARGET or --all, not both")
+        if args.matrix:
+            raise InputError("--matrix goes with one TARGET, not --all (the gallery already "
+                             "has the matrix-level documents)")
         if args.format == "jekyll":     # every catalog model as a dated post, for _posts/
             paths = render_posts(args.out, lang=args.lang, templates=args.templates,
                                  date=args.date)
@@ -274,7 +280,7 @@ def run_render(args):
                          "catalog id) or --all")
     doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
                 at=_joined(args.at), wrt=_joined(args.wrt), output=args.output, lr=args.lr,
-                date=args.date, static=args.static)
+                date=args.date, static=args.static, matrix=args.matrix)
     paths = write_document(doc, args.out)
     extra = ""
     if doc.files:

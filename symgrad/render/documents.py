@@ -15,10 +15,11 @@ LANGS = ("en", "ko", "both")
 
 
 def build(target, format="md", lang="en", templates=None, at=None, wrt=None, output=None, lr=None,
-          date=None, show_progress=True, *, static: bool = False):
+          date=None, show_progress=True, *, static: bool = False, matrix: bool = False):
     """The :class:`Document` (text and figure files) of ``target`` in one format and language.
 
     ``static``: no stepper (the HTML page and the Jekyll post have one by default).
+    ``matrix``: a catalog model's matrix form, derived at matrix level (as ``derive --matrix``).
 
     ``date`` (``YYYY-MM-DD``) dates a Jekyll post (default: $SOURCE_DATE_EPOCH's day, else today).
     A build that takes more than two seconds shows its stage on stderr when that is a terminal
@@ -32,7 +33,7 @@ def build(target, format="md", lang="en", templates=None, at=None, wrt=None, out
     with progress(2, f"render {format}", delay=DELAY if show_progress else None) as bar:
         bar.step("deriving")
         d = target if isinstance(target, (Derivation, MatrixDerivation)) else \
-            derive(target, at=at, wrt=wrt, output=output)
+            derive(target, at=at, wrt=wrt, output=output, matrix=matrix)
         bar.advance()
         bar.step("writing the document")
         dated = {"date": date} if format == "jekyll" else {}
