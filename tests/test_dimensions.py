@@ -3,10 +3,14 @@ product the sentence names, computed with NumPy on the actual arrays in the stat
 stated shape and equals the gradient by central finite differences."""
 
 import itertools
+import json
+import os
 import re
+import subprocess
 
 import numpy as np
 import pytest
+from test_mathjax import CONVERT, HAVE_MATHJAX, MATHJAX, NODE, REQUIRED, formulas_of
 
 import symgrad
 from symgrad.matrix import MatrixModel, relu, sum_
@@ -164,3 +168,22 @@ def test_large_arrays_are_shape_and_norm():
     norm = f"{np.linalg.norm(d.arrays['w1']):.6g}"
     assert re.search(r"w_\{1\} &= 1000 \\times 100, \\quad \\lVert\\cdot\\rVert = " +
                      re.escape(norm[:5]), text)
+
+
+def test_the_new_latex_converts_in_mathjax(tmp_path):
+    """Every formula of the matrix-level documents (checks, arrays, scalar chain) in MathJax 3."""
+    if not HAVE_MATHJAX and not REQUIRED:
+        pytest.skip(f"node or mathjax-full in {MATHJAX} is missing")
+    formulas = []
+    for target in ["relu-2layer", "svm-total", "sigmoid-3layer", "softmax-ce", "relu-3layer"]:
+        formulas += formulas_of(build(target, "md", "both", matrix=True).text, target)
+    assert len(formulas) > 300
+    script = tmp_path / "convert.js"
+    script.write_text(CONVERT, encoding="utf-8")
+    env = dict(os.environ, NODE_PATH=str(MATHJAX / "node_modules"))
+    run = subprocess.run([NODE or "node", str(script)], input=json.dumps(formulas),
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)
+    assert result["errors"] == [], result["errors"][:3]
+    assert result["converted"] == len(formulas)
