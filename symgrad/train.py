@@ -29,7 +29,7 @@ import numpy as np
 from . import jsonout
 from .compile import compile as compile_target
 from .data import load_data
-from .derivation import parse_point
+from .point import parse_point
 from .errors import InputError, SymgradError
 from .optimizers import make_optimizer
 from .penalties import add_matrix_penalty, add_penalty, check_regularization
