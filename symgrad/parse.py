@@ -46,8 +46,8 @@ _AUG_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast
 _FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
 _OTHER_OPS = {
     ast.BitXor: ("^", "use ** for powers (x**2); ^ is not a power in Python"),
-    ast.MatMult: ("@", ("'@' is the matrix product: matrix syntax is not supported yet in the "
-                       "scalar language; only + - * / ** are allowed")),
+    ast.MatMult: ("@", ("'@' is the matrix product: symgrad.parse reads scalar programs only "
+                       "(derive, compile, train, render and check read matrix programs)")),
     ast.FloorDiv: ("//", "floor division '//' is not supported; only + - * / ** are allowed"),
     ast.Mod: ("%", "the remainder '%' is not supported; only + - * / ** are allowed"),
     ast.BitOr: ("|", "use abs(x) for |x|; only + - * / ** are allowed"),
@@ -388,8 +388,8 @@ class _Builder:
         """The refusal of ``a.b``: the NumPy or matrix habit behind it, if there is one."""
         attr = node.attr
         if attr in _MATRIX_ATTRIBUTES:
-            return self.error(f"matrix syntax ('.{attr}', '@') is not supported yet in the scalar "
-                              "language", node)
+            return self.error(f"matrix syntax ('.{attr}', '@') belongs to matrix programs: "
+                              "symgrad.parse reads scalar programs only", node)
         module = node.value.id if isinstance(node.value, ast.Name) else None
         if module in _MODULES and attr in _NUMBERS:
             return self.error(f"write the number {_NUMBERS[attr]} for {module}.{attr}", node)

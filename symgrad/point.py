@@ -102,6 +102,8 @@ def _array(text, name):
                 raise fail(f"{quote(token)} is not a finite number")
             return number
         pos += 1
+        if pos < len(tokens) and tokens[pos] == "]":
+            raise fail("an empty list has no entries")
         items = []
         while True:
             items.append(read(depth + 1))

@@ -148,7 +148,7 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
 
 # Text that may be a matrix program (checked before any parsing: a scalar expression never
 # loads the matrix engine); symgrad.matrix.program decides.
-_MATRIX_HINT = re.compile(r"@|\.\s*T\b|^\s*[A-Za-z]\w*\s*:|"
+_MATRIX_HINT = re.compile(r"@|\.\s*(?:T\b|dot|sum|mean|transpose)|^\s*[A-Za-z]\w*\s*:|"
                           r"\b(?:sum|mean|l1|l2|sumsq|softmax_ce|hinge)\s*\(", re.M)
 
 

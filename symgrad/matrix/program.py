@@ -52,6 +52,7 @@ _HABITS = {"dot": "write A @ B for the matrix product", "sum": "write sum(A) (or
            "maximum": "write max(A, 0)", "minimum": "write min(A, 0)",
            "square": "write A**2", "matmul": "write A @ B", "outer": "write a @ b.T"}
 _MODULES = {"np", "numpy", "torch", "jnp", "jax", "F", "tf", "math"}
+_METHODS = {"T", "dot", "sum", "mean", "transpose"}
 
 
 def is_matrix_program(text):
@@ -63,8 +64,8 @@ def is_matrix_program(text):
     for node in ast.walk(module):
         if isinstance(node, (ast.BinOp, ast.AugAssign)) and isinstance(node.op, ast.MatMult):
             return True
-        if isinstance(node, ast.Attribute) and node.attr == "T":
-            return True
+        if isinstance(node, ast.Attribute) and node.attr in _METHODS:
+            return True         # A.T, and NumPy methods the reader refuses with their fix
         if isinstance(node, ast.AnnAssign):
             return True
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -82,8 +83,14 @@ def parse_matrix(text, shapes=None, output=None, name="program"):
     """
     source, module = read_program(text)
     reader = _Reader(source, module, dict(shapes or {}), name)
-    for stmt in module.body:
-        if not isinstance(stmt, ast.AnnAssign):
+    body = [stmt for stmt in module.body if not isinstance(stmt, ast.AnnAssign)]
+    if len(body) == 1 and isinstance(body[0], ast.Expr):
+        # an expression ('sum((W @ x)**2)'): its value is called f, as in the scalar language
+        base = next((c for c in ("f", "out", "output") if c not in reader.taken), "f")
+        reader.stmt = body[0]
+        reader.assign(base, lambda: reader.expr(body[0].value, base))
+    else:
+        for stmt in body:
             reader.statement(stmt)
     return reader.finish(output)
 
@@ -312,8 +319,7 @@ class _Reader:
             if module in _MODULES and func.attr in FUNCTIONS:
                 raise self.error(f"write {func.attr}(...): symgrad's functions are called by "
                                  f"name, without '{module}.'", node)
-            raise self.error(_HABITS.get(func.attr) or "only calls of symgrad's functions by "
-                             "name are allowed", node)
+            raise self.error(self.method_habit(func, node), node)
         if not isinstance(func, ast.Name):
             raise self.error("only calls of symgrad's functions by name are allowed", node)
         fname = func.id
@@ -333,6 +339,17 @@ class _Reader:
                 value = self.combine(fname, [value, a], node)
             return self.combine(fname, [value, args[-1]], node, name)
         return self.apply(FUNCTIONS[fname], fname, args, keywords, node, name)
+
+    def method_habit(self, func, node):
+        """The fix for a NumPy method call (``x.dot(w1)`` -> ``x @ w1``)."""
+        obj = segment(self.text, func.value, self.lines)
+        obj = obj if isinstance(func.value, (ast.Name, ast.Attribute, ast.Call)) else f"({obj})"
+        first = segment(self.text, node.args[0], self.lines) if node.args else "B"
+        fixes = {"dot": f"write {obj} @ {first} for the matrix product",
+                 "sum": f"write sum({obj})", "mean": f"write mean({obj})",
+                 "transpose": f"write {obj}.T"}
+        return (fixes.get(func.attr) or _HABITS.get(func.attr)
+                or "only calls of symgrad's functions by name are allowed")
 
     def reduction(self, fname, args, keywords, node, name):
         unknown = set(keywords) - {"axis"}
