@@ -51,8 +51,9 @@ TARGET_HELP = ("a catalog id (see 'symgrad list'; any case), a program file, or 
 # tests/test_habits.py checks it against the catalog.
 MATRIX_FORMS = ("sigmoid-3layer, relu-2layer, relu-3layer, linear-collapse, svm-total, "
                 "softmax-ce, mlp-2layer")
-AT_HELP = ("the point, e.g. x=-2,y=5,z=-4 (a minus sign − counts as -); repeat --at to add names "
-           "(--at x=-2 --at y=5); a name given twice is an error")
+AT_HELP = ("the point, e.g. x=-2,y=5,z=-4 (a minus sign − counts as -); arrays as nested lists "
+           "(W=[[0.1,0.5],[-0.3,0.8]],x=[0.2,0.4]) or NumPy files (W=@w1.npy); repeat --at to "
+           "add names (--at x=-2 --at y=5); a name given twice is an error")
 
 
 def build_parser():
@@ -198,16 +199,19 @@ def _joined(values):
 # loads the renderer's Jinja2 and Matplotlib, nor the checker; see benchmarks/startup.py.
 def run_derive(args):
     from .derivation import derive
+    from .point import parse_point, shapes_of
     from .target import resolve
 
     verb = "compiled" if args.format == "python" else "derived"
-    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb)
+    at = parse_point(_joined(args.at)) if args.at else {}
+    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb,
+                      shapes=shapes_of(at))
     if args.format == "python":
         from .compile import compile as compile_target
 
         print(compile_target(problem, wrt=_joined(args.wrt)).source)
         return 0
-    d = derive(problem, at=_joined(args.at), wrt=_joined(args.wrt))
+    d = derive(problem, at=at, wrt=_joined(args.wrt))
     print(d.to_json_text() if args.format == "json" else str(d))
     return 0
 

@@ -58,7 +58,7 @@ from .target import resolve
 from .terminal import progress
 
 
-def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (symgrad.compile is the API)
+def compile(target, wrt=None, backend="numpy", output=None, shapes=None):   # noqa: A001 (the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
 
     ``target``: an expression, a program, a file, a catalog id, a :class:`~symgrad.graph.Graph`, a
@@ -66,6 +66,8 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
     theirs) or a :class:`~symgrad.target.Problem` already resolved.
     Scalar-symbol models broadcast over arrays of samples: the loss and every gradient have the
     broadcast shape of the inputs (one value per sample). Matrix models take arrays of their shapes.
+    ``shapes``: input name -> shape, for a matrix program's inputs that it does not declare
+    (``symgrad.compile("f = sum((X @ w - y)**2)", shapes={"X": (64, 3), "w": (3,), "y": (64,)})``).
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
@@ -75,7 +77,7 @@ def compile(target, wrt=None, backend="numpy", output=None):   # noqa: A001 (sym
         except ImportError:
             raise InputError("backend 'jax' needs JAX installed (pip install jax)") from None
     wrt = split_names(wrt)
-    problem = resolve(target, output=output, verb="compiled")
+    problem = resolve(target, output=output, verb="compiled", shapes=shapes)
     if problem.is_matrix:
         return compile_matrix(problem.model, wrt=wrt, backend=backend)
     graph = problem.graph

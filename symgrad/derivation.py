@@ -5,19 +5,17 @@ the backward steps and the gradients. Views (the terminal text, JSON, the
 documents of the ``render`` package) read it; none of them differentiates anything.
 """
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy
 
 from .backward import derive_graph, symbolic_adjoints
-from .errors import InputError, quote
 from .exprsize import larger_than, tree_size
 from .graph import Graph
-from .io import parse_number
 from .jsonout import dumps, json_number
 from .names import check_wrt, split_names
+from .point import check_point, parse_point, shapes_of
 from .summary import short_repr
 from .target import resolve
 from .terminal import format_derivation
@@ -305,7 +303,8 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     form at matrix level instead of the scalar program.
     """
     wrt = split_names(wrt)
-    problem = resolve(target, output=output, matrix=matrix, verb="derived")
+    at = parse_point(at) if isinstance(at, str) else dict(at or {})
+    problem = resolve(target, output=output, matrix=matrix, verb="derived", shapes=shapes_of(at))
     if problem.is_matrix:
         # lazy: the matrix engine (and its code generation) loads only for matrix problems
         from .matrix import derive_matrix
@@ -314,7 +313,7 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
                              catalog=problem.entry)
     graph = problem.graph
     point = dict(problem.defaults)
-    point.update(parse_point(at) if isinstance(at, str) else (at or {}))
+    point.update(at)
     order = graph.topological_order()
     inputs = [n for n in order if graph.nodes[n].is_input]
     point = check_point(point, inputs, set(graph.inputs))
@@ -326,59 +325,3 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
                       problem.label, problem.slug)
 
 
-def check_point(point, inputs, names):
-    """Check a point against the graph's inputs: every input has a finite value, no unknown
-    names."""
-    missing = [n for n in inputs if n not in point]
-    if missing:
-        given = ",".join(f"{n}=..." for n in missing)
-        raise InputError(f"no value for input{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}; give {'them' if len(missing) > 1 else 'it'} "
-                         f"with --at {given}")
-    unknown = [k for k in point if k not in names]
-    if unknown:
-        raise InputError(f"--at names {', '.join(map(quote, unknown))}, which "
-                         f"{'are' if len(unknown) > 1 else 'is'} not an input "
-                         f"(inputs: {', '.join(inputs)})")
-    out = {}
-    for k, v in point.items():
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise InputError(f"value of {quote(k)} is not a number: {quote(v)}") from None
-        if not math.isfinite(f):
-            raise InputError(f"value of {quote(k)} must be a finite number, got {quote(v)}")
-        out[k] = f
-    return out
-
-
-def parse_point(text):
-    """``"x=-2,y=5,z=-4"`` -> {"x": -2.0, "y": 5.0, "z": -4.0}; numbers only, nothing is evaluated.
-
-    A minus sign U+2212 (``x=−2``, pasted from a document) is read as '-'. The CLI joins repeated
-    ``--at`` options with commas, so ``--at x=1 --at y=2`` is ``"x=1,y=2"``; a name given twice
-    (in one ``--at`` or in two) is an error rather than a silent choice of one value.
-    """
-    point = {}
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name or not value:
-            raise InputError(f"--at item {quote(item)} is not of the form name=number "
-                             f"(e.g. --at x=-2,y=5)")
-        try:
-            number = parse_number(value)
-        except ValueError:
-            raise InputError(f"--at value {quote(value)} of {quote(name)} "
-                             f"is not a number") from None
-        if not math.isfinite(number):
-            raise InputError(f"--at value of {quote(name)} must be a finite number, "
-                             f"got {quote(value)}")
-        if name in point:
-            raise InputError(f"--at gives {quote(name)} twice ({point[name]:g} and "
-                             f"{quote(value)}); give each input once")
-        point[name] = number
-    return point

@@ -46,8 +46,8 @@ _AUG_OPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast
 _FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
 _OTHER_OPS = {
     ast.BitXor: ("^", "use ** for powers (x**2); ^ is not a power in Python"),
-    ast.MatMult: ("@", ("'@' is the matrix product: matrix syntax is not supported yet in the "
-                       "scalar language; only + - * / ** are allowed")),
+    ast.MatMult: ("@", ("'@' is the matrix product: symgrad.parse reads scalar programs only "
+                       "(derive, compile, train, render and check read matrix programs)")),
     ast.FloorDiv: ("//", "floor division '//' is not supported; only + - * / ** are allowed"),
     ast.Mod: ("%", "the remainder '%' is not supported; only + - * / ** are allowed"),
     ast.BitOr: ("|", "use abs(x) for |x|; only + - * / ** are allowed"),
@@ -75,6 +75,20 @@ _REFUSED = {
 
 def parse(text, output=None):
     """Parse an expression or a program into a :class:`Graph`."""
+    source, module = read_program(text)
+    builder = _Builder(source, module)
+    body = module.body
+    if len(body) == 1 and isinstance(body[0], ast.Expr):
+        builder.expression(body[0].value)
+    else:
+        for stmt in body:
+            builder.statement(stmt)
+    return builder.finish(output)
+
+
+def read_program(text):
+    """The normalised :class:`Source` of ``text`` and its checked ``ast`` module: every bound
+    and character check of the language, shared by the scalar and the matrix reader."""
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_TEXT:
@@ -82,17 +96,10 @@ def parse(text, output=None):
                          f"the limit is {MAX_TEXT:,})")
     source = normalise(text)
     module = _parse_module(source)
-    builder = _Builder(source, module)
-    body = module.body
-    if not body:
+    if not module.body:
         what = "is empty" if not source.code.strip() else "has only comments and blank lines"
         raise ParseError(f"there is nothing to derive: the text {what}")
-    if len(body) == 1 and isinstance(body[0], ast.Expr):
-        builder.expression(body[0].value)
-    else:
-        for stmt in body:
-            builder.statement(stmt)
-    return builder.finish(output)
+    return source, module
 
 
 # --- bounds before and after ast.parse ------------------------------------------------------
@@ -160,8 +167,8 @@ def _check_tree(module, source):
             raise LimitError(f"the input has more than {MAX_AST_NODES:,} syntax nodes")
         if depth > MAX_DEPTH:
             raise LimitError(f"the expression is nested more than {MAX_DEPTH} levels deep",
-                             _segment(source.code, node), getattr(node, "lineno", None),
-                             source.col(getattr(node, "lineno", None), _col(node)))
+                             segment(source.code, node), getattr(node, "lineno", None),
+                             source.col(getattr(node, "lineno", None), column(node)))
         family = _FAMILY.get(type(node.op)) if isinstance(node, ast.BinOp) else None
         for child in ast.iter_child_nodes(node):
             flat = (family is not None and child is node.left and isinstance(child, ast.BinOp)
@@ -169,7 +176,7 @@ def _check_tree(module, source):
             stack.append((child, depth if flat else depth + 1))
 
 
-def _segment(text, node, lines=None):
+def segment(text, node, lines=None):
     """The source text of ``node`` (``lines``: the text already split, for speed on long
     programs)."""
     if lines is None or getattr(node, "lineno", None) is None:
@@ -181,7 +188,7 @@ def _segment(text, node, lines=None):
     return chunk[node.col_offset: end].decode("utf-8", errors="replace")
 
 
-def _col(node):
+def column(node):
     off = getattr(node, "col_offset", None)
     return None if off is None else off + 1
 
@@ -228,8 +235,8 @@ class _Builder:
 
     def error(self, message, node, cls=ParseError, at=None):
         """The error for ``node``; ``at``: a (line, column) inside it to point at instead."""
-        line, col = at or (getattr(node, "lineno", None), _col(node))
-        return cls(message, _segment(self.text, node, self.lines), line, self.source.col(line, col))
+        line, col = at or (getattr(node, "lineno", None), column(node))
+        return cls(message, segment(self.text, node, self.lines), line, self.source.col(line, col))
 
     # statements -------------------------------------------------------------
     def expression(self, tree):
@@ -237,7 +244,7 @@ class _Builder:
         self.assign(base, lambda: self.expr(tree, base), tree)
 
     def statement(self, stmt):
-        self.line = _segment(self.text, stmt, self.lines)
+        self.line = segment(self.text, stmt, self.lines)
         if isinstance(stmt, ast.Assign):
             if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
                 raise self.error("assign to exactly one plain name, as in 'c = a + b'", stmt)
@@ -381,8 +388,8 @@ class _Builder:
         """The refusal of ``a.b``: the NumPy or matrix habit behind it, if there is one."""
         attr = node.attr
         if attr in _MATRIX_ATTRIBUTES:
-            return self.error(f"matrix syntax ('.{attr}', '@') is not supported yet in the scalar "
-                              "language", node)
+            return self.error(f"matrix syntax ('.{attr}', '@') belongs to matrix programs: "
+                              "symgrad.parse reads scalar programs only", node)
         module = node.value.id if isinstance(node.value, ast.Name) else None
         if module in _MODULES and attr in _NUMBERS:
             return self.error(f"write the number {_NUMBERS[attr]} for {module}.{attr}", node)
@@ -405,7 +412,7 @@ class _Builder:
             return sympy.Integer(value)
         if not math.isfinite(value):
             raise self.error(_too_large("more than 1.8e308"), node, LimitError)
-        if value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", _segment(self.text, node,
+        if value == 0.0 and re.search(r"[1-9]", re.split(r"[eE]", segment(self.text, node,
                                                                          self.lines))[0]):
             raise self.error("the number is too small for floating point: it would be 0 "
                              "(the smallest is about 5e-324)", node, LimitError)
@@ -416,7 +423,7 @@ class _Builder:
         if isinstance(func, ast.Attribute):
             module = func.value.id if isinstance(func.value, ast.Name) else None
             if module in _MODULES and func.attr in FUNCTIONS:
-                called = _segment(self.text, node, self.lines).removeprefix(f"{module}.")
+                called = segment(self.text, node, self.lines).removeprefix(f"{module}.")
                 raise self.error(f"write {quote(called)}: symgrad's functions are called by name, "
                                  f"without '{module}.'", node)
             if func.attr in _MATRIX_ATTRIBUTES:

@@ -45,6 +45,7 @@ class Problem:
     learning_rate: float = None     # the step size the catalog's post uses, if any
     program: str = None             # the program text the graph was parsed from (for with_output)
     path: str = None                # the program file the target named, if it named one
+    shapes: dict = None             # a matrix program's input shapes from the user's values
 
     @property
     def slug(self):
@@ -79,6 +80,9 @@ class Problem:
         if output is None:
             return self
         if self.is_matrix:
+            if self.program is not None and self.entry is None:       # a matrix program
+                return replace(self, model=_parse_matrix(self.program, self.shapes, output,
+                                                         self.model.name))
             _check_matrix_output(self.model, output, verb)
             return self
         if self.program is None:            # a Graph given directly: it has its output already
@@ -86,7 +90,7 @@ class Problem:
         return replace(self, graph=parse(self.program, output=output))
 
 
-def resolve(target, output=None, matrix=False, verb="derived", catalog_only=False):
+def resolve(target, output=None, matrix=False, verb="derived", catalog_only=False, shapes=None):
     """Turn a TARGET (plus ``--output`` and ``--matrix``) into a :class:`Problem`.
 
     Order: a :class:`Problem` passes through; a Graph or MatrixModel is taken as it is; a string
@@ -95,6 +99,9 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     ``verb``: what the command does, for the one message about ``output`` of a matrix model
     (``"derived"``, ``"compiled"``, ``"trained"``).
     ``catalog_only``: ``target`` must be a catalog id (a claims file's ``model = ...``).
+    ``shapes``: input name -> shape of the values the user gives (``--at``, ``--data``): program
+    text with matrix syntax (``@``, ``.T``, ``sum(...)``, a declaration ``W: [2, 2]``), or given
+    an array for an input, is a matrix program, and its shapes come from these.
     """
     if isinstance(target, Problem):
         if matrix and not target.is_matrix:
@@ -127,8 +134,37 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     program = read_text_file(path, "program file") if path is not None else target
     if path is None:
         _refuse_near_miss(target)
+    shapes = dict(shapes or {})
+    if _MATRIX_HINT.search(program) or any(shapes.values()):
+        name = _slug(os.path.splitext(os.path.basename(path))[0] if path else "program")
+        model = _parse_matrix(program, shapes, output, name, force=any(shapes.values()))
+        if model is not None:
+            return Problem(MATRIX, target, model=model, wrt=tuple(model.params) or None,
+                           data_inputs=tuple(model.data), program=program, path=path,
+                           shapes=shapes)
     return Problem(SCALAR, target, graph=_parse_target(target, program, output), program=program,
                    path=path)
+
+
+# Text that may be a matrix program (checked before any parsing: a scalar expression never
+# loads the matrix engine); symgrad.matrix.program decides.
+_MATRIX_HINT = re.compile(r"@|\.\s*(?:T\b|dot|sum|mean|transpose)|^\s*[A-Za-z]\w*\s*:|"
+                          r"\b(?:sum|mean|l1|l2|sumsq|softmax_ce|hinge)\s*\(", re.M)
+
+
+def _parse_matrix(program, shapes, output, name, force=True):
+    """The MatrixModel of a matrix program (None when ``program`` turns out to be scalar text
+    and no input was given an array)."""
+    # lazy: the matrix engine loads only for matrix programs
+    from .matrix.program import is_matrix_program, parse_matrix
+
+    if not force and not is_matrix_program(program):
+        return None
+    return parse_matrix(program, shapes, output, name)
+
+
+def _slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40].strip("-") or "program"
 
 
 def _catalog():

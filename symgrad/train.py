@@ -29,10 +29,10 @@ import numpy as np
 from . import jsonout
 from .compile import compile as compile_target
 from .data import load_data
-from .derivation import parse_point
 from .errors import InputError, SymgradError
 from .optimizers import make_optimizer
 from .penalties import add_matrix_penalty, add_penalty, check_regularization
+from .point import parse_point
 from .target import resolve
 from .train_plot import check_plot_path, plot_loss
 
