@@ -179,6 +179,14 @@ def elementwise(op):
             raise SymgradError(f"the scalar rule of {op!r} gives {len(locals_)} local gradients "
                                f"for {n} differentiable arguments")
         bindings = (*zip(_PLACEHOLDERS, ctx.args, strict=False), (_OUT, ctx.out))
+        # a whole-number constant argument (the 2 of q**2) goes into the local gradient as a
+        # number, so SymPy can simplify 2·q^(2 − 1) to 2·q; other constants stay names (SymPy
+        # would print 0.5 as 0.500000000000000)
+        constants = [_constant(a) for a in ctx.args]
+        numbers = {p: sympy.Integer(int(v))
+                   for p, v in zip(_PLACEHOLDERS, constants, strict=False)
+                   if v is not None and v.is_integer() and abs(v) < 2 ** 53}
+        locals_ = tuple(sympy.sympify(local).xreplace(numbers) for local in locals_)
         grads = []
         for local, shape_ in zip(locals_, ctx.shapes, strict=True):
             if local == 1:
@@ -191,6 +199,16 @@ def elementwise(op):
         return tuple(grads)
 
     return MatrixRule(n, n, shape, forward, vjp, scalar.label)
+
+
+def _constant(formula):
+    """The number a constant argument stands for (``Name("2.0", "2", "2")``), or None."""
+    if not isinstance(formula, Name) or formula.code_name.isidentifier():
+        return None
+    try:
+        return float(formula.code_name)
+    except ValueError:
+        return None
 
 
 # --- reductions, the matrix product and the losses -----------------------------------------
