@@ -198,10 +198,11 @@ def reduction_model(fn, shape, axis):
 
 
 @pytest.mark.parametrize("name", ["sum", "mean"])
+@pytest.mark.parametrize("ndim", [1, 2, 3])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_axis_reductions_match_numpy(name, seed):
-    rng = np.random.default_rng(100 + seed)
-    shape = tuple(random_dims(rng, int(rng.integers(1, 4))))
+def test_axis_reductions_match_numpy(name, ndim, seed):
+    rng = np.random.default_rng(100 + 10 * ndim + seed)
+    shape = tuple(random_dims(rng, ndim))
     for axis in range(-len(shape), len(shape)):
         model = reduction_model(sum_ if name == "sum" else mean, shape, axis)
         assert model.nodes["s"].params == (axis % len(shape),)       # normalised

@@ -11,7 +11,11 @@ Each :class:`MatrixRule` says, once, how an operation
 The rules of the matrix operations sit in one literal table below, e.g.
 
     matmul   out = A·B      dA = G·Bᵀ        dB = Aᵀ·G        (bilinear: one rule per side)
+             out = A·b      dA = G·bᵀ        db = Aᵀ·G        (b a vector: np.outer(G, b))
+             out = a·B      da = B·G         dB = a·Gᵀ        (a a vector: np.outer(a, G))
+             out = a·b      da = G·b         db = G·a         (two vectors: a number)
     sum      out = Σ A      dA = G·𝟙
+    sum      out = Σ₀ A     dA = 𝟙·Gᵀ                         (axis=0: G repeated along axis 0)
     sigmoid  out = σ(Z)     dZ = G ⊙ out ⊙ (1 − out)
 
 Elementwise operations do not get rules of their own here: every primitive of
