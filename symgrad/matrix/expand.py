@@ -70,12 +70,12 @@ def _entries(node, args, shape):
     op = node.op
     indices = list(itertools.product(*(range(n) for n in shape)))
     if op == "matmul":
-        a, b = args
-        for i, j in indices:
-            yield (i, j), " + ".join(f"{a[i, k]}*{b[k, j]}" for k in range(a.shape[1]))
+        yield from _matmul_entries(*args, indices)
     elif op == "transpose":
-        for i, j in indices:
-            yield (i, j), f"{args[0][j, i]}"
+        for index in indices:
+            yield index, f"{args[0][index[::-1]]}"
+    elif op in ("sum", "mean") and node.params:
+        yield from _axis_entries(op, args[0], node.params[0], indices)
     elif op in ("sum", "mean", "sumsq", "l1", "l2"):
         items = list(args[0].ravel())
         term = {"sum": "{}", "mean": "{}", "sumsq": "{}**2", "l2": "{}**2", "l1": "abs({})"}[op]
@@ -95,6 +95,25 @@ def _entries(node, args, shape):
     else:
         for index in indices:
             yield index, _scalar_entry(node, [_at(a, index, shape) for a in args])
+
+
+def _matmul_entries(a, b, indices):
+    """NumPy's four cases of ``a @ b``: an output index is the row of ``a`` (if ``a`` is a
+    matrix) followed by the column of ``b`` (if ``b`` is a matrix); k runs along the shared
+    dimension."""
+    for index in indices:
+        row, col = index[:a.ndim - 1], index[a.ndim - 1:]
+        yield index, " + ".join(f"{a[(*row, k)]}*{b[(k, *col)]}" for k in range(b.shape[0]))
+
+
+def _axis_entries(op, a, axis, indices):
+    """``sum``/``mean`` along ``axis``: output entry ``index`` adds the entries of ``a`` that
+    have ``index`` with one more index, k, inserted at ``axis``."""
+    axis = axis % a.ndim
+    n = a.shape[axis]
+    for index in indices:
+        total = " + ".join(f"{a[(*index[:axis], k, *index[axis:])]}" for k in range(n))
+        yield index, f"({total}) / {n}" if op == "mean" else total
 
 
 def _scalar_entry(node, entries):

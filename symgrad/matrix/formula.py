@@ -221,6 +221,43 @@ class SumOver(Atom):
 
 
 @dataclass(frozen=True)
+class Outer(Expr):
+    """The outer product of two vectors, ``np.outer(left, right)`` (a matrix product with a 1-D
+    operand sends one back). Vectors are columns in text and LaTeX, so it reads left·rightᵀ,
+    as the textbook writes ∂f/∂W = ∂f/∂q·xᵀ."""
+
+    left: Expr
+    right: Expr
+
+    def as_product(self):
+        return MatMul(self.left, Transpose(self.right))
+
+    def compound(self, fmt):
+        return fmt != "code" and self.as_product().compound(fmt)
+
+
+@dataclass(frozen=True)
+class Expand(Expr):
+    """``value`` (the gradient of an axis reduction) repeated along ``axis`` back to ``shape``,
+    divided by ``count`` (the axis length for a mean, 1 for a sum).
+
+    For a matrix, with vectors as columns: 𝟙·Gᵀ along axis 0 (every row gets G), G·𝟙ᵀ along
+    axis 1 (every column gets G); other ranks read ``broadcast(G, axis=k)``."""
+
+    value: Expr
+    shape: tuple
+    axis: int
+    count: int = 1
+
+    @property
+    def one(self):
+        return self.value.one and self.count == 1
+
+    def compound(self, fmt):
+        return not (fmt == "code" and self.count == 1)
+
+
+@dataclass(frozen=True)
 class Entrywise(Expr):
     """A scalar SymPy expression applied entry by entry; ``bindings`` maps its placeholder
     symbols to the formulas (names of the model) they stand for."""
@@ -337,6 +374,12 @@ class FormulaPrinter:
             return self.operand(shown.arg)                  # (Aᵀ)ᵀ = A
         return self.operand(e.arg) + self.transposed
 
+    def outer(self, e, transposed, times):
+        """left·rightᵀ (text and LaTeX): the right factor's own parentheses are enough before
+        the ᵀ, and a left factor of ones is left out as in every product."""
+        right = self.operand(e.right) + transposed
+        return right if left_out(e.left, self.fmt) else f"{self.operand(e.left)}{times}{right}"
+
     def _print_ChainRule(self, e):
         if left_out(e.upstream, self.fmt):
             return self.doprint(e.local)
@@ -360,7 +403,13 @@ def _sum_axes(from_shape, to_shape):
     if not to_shape:
         return None, False, ""
     axis = axes[0] if len(axes) == 1 else tuple(axes)
-    return axis, all(a < lead for a in axes), "rows" if axes == [0] else f"axes {axis}"
+    if axes == [0]:
+        where = "rows"
+    elif axes == [1] and len(from_shape) == 2:
+        where = "columns"                  # a (N, 1) column against a (N, H) matrix
+    else:
+        where = f"axis {axis}" if len(axes) == 1 else f"axes {axis}"
+    return axis, all(a < lead for a in axes), where
 
 
 class TextPrinter(FormulaPrinter):
@@ -375,6 +424,19 @@ class TextPrinter(FormulaPrinter):
 
     def _print_Over(self, e):
         return f"{self.operand(e.value)}/{e.count}"
+
+    def _print_Outer(self, e):
+        return self.outer(e, "ᵀ", "·")
+
+    def _print_Expand(self, e):
+        if e.value.one:
+            spread = "𝟙"
+        elif len(e.shape) == 2:
+            g = self.operand(e.value)
+            spread = f"𝟙·{g}ᵀ" if e.axis == 0 else f"{g}·𝟙ᵀ"
+        else:
+            spread = f"broadcast({self.doprint(e.value)}, axis={e.axis})"
+        return spread if e.count == 1 else f"{spread}/{e.count}"
 
     def _print_SumOver(self, e):
         where = _sum_axes(e.from_shape, e.to_shape)[2]
@@ -409,6 +471,20 @@ class LatexFormulaPrinter(FormulaPrinter):
 
     def _print_Over(self, e):
         return rf"\frac{{{self.operand(e.value)}}}{{{e.count}}}"
+
+    def _print_Outer(self, e):
+        return self.outer(e, r"^{\top}", " ")
+
+    def _print_Expand(self, e):
+        if e.value.one:
+            spread = r"\mathbf{1}"
+        elif len(e.shape) == 2:
+            g = self.operand(e.value)
+            spread = (rf"\mathbf{{1}} {g}^{{\top}}" if e.axis == 0
+                      else rf"{g} \mathbf{{1}}^{{\top}}")
+        else:
+            spread = rf"\operatorname{{broadcast}}_{{{e.axis}}}\left({self.doprint(e.value)}\right)"
+        return spread if e.count == 1 else rf"\frac{{1}}{{{e.count}}} {spread}"
 
     def _print_SumOver(self, e):
         where = _sum_axes(e.from_shape, e.to_shape)[2]
@@ -446,6 +522,17 @@ class CodePrinter(FormulaPrinter):
 
     def _print_Transpose(self, e):
         return self.operand(e.arg) + ".T"
+
+    def _print_Outer(self, e):
+        return f"np.outer({self.doprint(e.left)}, {self.doprint(e.right)})"
+
+    def _print_Expand(self, e):
+        # np.repeat, not np.broadcast_to: a gradient is handed to the caller, who may update it
+        # in place, and a broadcast view is read-only (and every row of it is one memory row)
+        value = self.doprint(e.value) if e.count == 1 else \
+            f"{self.operand(e.value)} / {float(e.count)!r}"
+        return (f"np.repeat(np.expand_dims({value}, {e.axis}), {e.shape[e.axis]}, "
+                f"axis={e.axis})")
 
     def _print_Rows(self, e):
         return self.operand(e.arg) + "[:, None]"

@@ -9,10 +9,12 @@ the table is therefore a matrix operation too, with no edit here.
 
 import inspect
 
+import numpy as np
+
 from ..errors import SymgradError
 from ..rules import RULES
 from .model import Var, op
-from .rules import MATRIX_RULES
+from .rules import MATRIX_RULES, ShapeMismatch
 
 # Primitives written with operators on Var (model.py), not called by name.
 OPERATORS = ("add", "sub", "div", "neg", "identity", "pow")
@@ -68,9 +70,36 @@ def _structural(name, nargs):
     return apply
 
 
-sum_, mean, sumsq, l1, l2, transpose = (_structural(n, 1) for n in
-                                        ("sum", "mean", "sumsq", "l1", "l2", "transpose"))
+sumsq, l1, l2, transpose = (_structural(n, 1) for n in ("sumsq", "l1", "l2", "transpose"))
 matmul = _structural("matmul", 2)
+
+
+def _reduction(name):
+    """``sum_`` or ``mean``: of every entry (``axis=None``), or along one axis, as NumPy's."""
+    def apply(a, axis=None, out=None):
+        params = () if axis is None else (_normalised_axis(name, a, axis),)
+        return op(name, a, params=params, out=out)
+    apply.__name__ = apply.__qualname__ = "sum_" if name == "sum" else name
+    apply.__doc__ = (f"The {name} of every entry of ``a`` (a number), or with ``axis=k`` along "
+                     f"axis k (negative counts from the end), as np.{name}(a, axis=k).")
+    return apply
+
+
+def _normalised_axis(name, a, axis):
+    """``axis`` as a non-negative int for ``a``; a number that is no axis of it is refused in one
+    line naming the shape (the rule checks again, for models built with :func:`op`)."""
+    shown = a.name if isinstance(a, Var) else repr(a)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise SymgradError(f"{name}({shown}, axis={axis!r}): the axis must be an integer")
+    axis = int(axis)
+    shape = a.shape if isinstance(a, Var) else ()
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeMismatch(f"{name}({shown}, axis={axis}): axis {axis} is out of range for "
+                            f"{shown} of shape {tuple(shape)}")
+    return axis % len(shape)
+
+
+sum_, mean = _reduction("sum"), _reduction("mean")
 
 
 def log(a, out=None):

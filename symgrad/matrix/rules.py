@@ -11,7 +11,11 @@ Each :class:`MatrixRule` says, once, how an operation
 The rules of the matrix operations sit in one literal table below, e.g.
 
     matmul   out = A·B      dA = G·Bᵀ        dB = Aᵀ·G        (bilinear: one rule per side)
+             out = A·b      dA = G·bᵀ        db = Aᵀ·G        (b a vector: np.outer(G, b))
+             out = a·B      da = B·G         dB = a·Gᵀ        (a a vector: np.outer(a, G))
+             out = a·b      da = G·b         db = G·a         (two vectors: a number)
     sum      out = Σ A      dA = G·𝟙
+    sum      out = Σ₀ A     dA = 𝟙·Gᵀ                         (axis=0: G repeated along axis 0)
     sigmoid  out = σ(Z)     dZ = G ⊙ out ⊙ (1 − out)
 
 Elementwise operations do not get rules of their own here: every primitive of
@@ -33,12 +37,14 @@ from .formula import (
     Call,
     ChainRule,
     Entrywise,
+    Expand,
     Hadamard,
     Infix,
     MatMul,
     Name,
     Neg,
     Ones,
+    Outer,
     Over,
     Rows,
     Spelling,
@@ -84,14 +90,24 @@ def broadcast_shape(shapes, names, op):
 
 
 def matmul_shape(shapes, names, params=()):
-    (a, b), (na, nb) = shapes, names
-    if len(a) != 2 or len(b) != 2:
-        raise ShapeMismatch(f"matmul {na}·{nb}: both operands must be matrices, "
-                            f"got shapes {a} and {b}")
-    if a[1] != b[0]:
+    """NumPy's ``@``: (m,n)@(n,p) → (m,p), (m,n)@(n,) → (m,), (n,)@(n,p) → (p,), (n,)@(n,) → ().
+
+    A number is refused as NumPy refuses it (``*`` scales); so is an operand of 3 or more
+    dimensions (NumPy would multiply stacks of matrices, which the rules here do not cover)."""
+    (a, b), (na, nb) = [tuple(s) for s in shapes], names
+    for name, shape in ((na, a), (nb, b)):
+        if not shape:
+            raise ShapeMismatch(f"matmul {na}@{nb}: {name} is a number (shape ()); "
+                                f"use * to scale a matrix")
+        if len(shape) > 2:
+            raise ShapeMismatch(f"matmul {na}@{nb}: {name} has {len(shape)} dimensions "
+                                f"(shape {shape}); @ takes matrices and vectors only")
+    inner_a = f"columns of {na}" if len(a) == 2 else f"length of {na}"
+    inner_b = f"rows of {nb}" if len(b) == 2 else f"length of {nb}"
+    if a[-1] != b[0]:
         raise ShapeMismatch(f"matmul {na}·{nb}: shapes {a} and {b} do not fit "
-                            f"(columns of {na}, {a[1]}, ≠ rows of {nb}, {b[0]})")
-    return (a[0], b[1])
+                            f"({inner_a}, {a[-1]}, ≠ {inner_b}, {b[0]})")
+    return a[:-1] + b[1:]
 
 
 def rows_loss_shape(shapes, names, op):
@@ -167,6 +183,14 @@ def elementwise(op):
             raise SymgradError(f"the scalar rule of {op!r} gives {len(locals_)} local gradients "
                                f"for {n} differentiable arguments")
         bindings = (*zip(_PLACEHOLDERS, ctx.args, strict=False), (_OUT, ctx.out))
+        # a whole-number constant argument (the 2 of q**2) goes into the local gradient as a
+        # number, so SymPy can simplify 2·q^(2 − 1) to 2·q; other constants stay names (SymPy
+        # would print 0.5 as 0.500000000000000)
+        constants = [_constant(a) for a in ctx.args]
+        numbers = {p: sympy.Integer(int(v))
+                   for p, v in zip(_PLACEHOLDERS, constants, strict=False)
+                   if v is not None and v.is_integer() and abs(v) < 2 ** 53}
+        locals_ = tuple(sympy.sympify(local).xreplace(numbers) for local in locals_)
         grads = []
         for local, shape_ in zip(locals_, ctx.shapes, strict=True):
             if local == 1:
@@ -181,10 +205,24 @@ def elementwise(op):
     return MatrixRule(n, n, shape, forward, vjp, scalar.label)
 
 
+def _constant(formula):
+    """The number a constant argument stands for (``Name("2.0", "2", "2")``), or None."""
+    if not isinstance(formula, Name) or formula.code_name.isidentifier():
+        return None
+    try:
+        return float(formula.code_name)
+    except ValueError:
+        return None
+
+
 # --- reductions, the matrix product and the losses -----------------------------------------
 # How the functions of the non-elementwise rules are written (code, text, LaTeX).
 SUM = Spelling("np.sum({0})", "sum({0})", r"\sum {0}")
 MEAN = Spelling("np.mean({0})", "mean({0})", r"\operatorname{{mean}} {0}")
+SUM_AXIS = Spelling("np.sum({0}, axis={1})", "sum({0}, axis={1})",
+                    r"\textstyle\sum_{{\text{{axis }}{1}}} {0}")
+MEAN_AXIS = Spelling("np.mean({0}, axis={1})", "mean({0}, axis={1})",
+                     r"\operatorname{{mean}}_{{\text{{axis }}{1}}} {0}")
 SUMSQ = Spelling("np.sum(np.square({0}))", "sum({0}²)", r"\sum {0}^{{2}}")
 L1 = Spelling("np.sum(np.abs({0}))", "‖{0}‖₁", r"\lVert {0} \rVert_1")
 L2 = Spelling("np.sum(np.square({0}))", "‖{0}‖²", r"\lVert {0} \rVert_2^2")
@@ -221,8 +259,63 @@ def _size(shape):
 
 
 def _matmul_vjp(ctx):
+    """Bilinear: one rule per side, for each of NumPy's four cases. A 1-D operand is a column
+    in the formulas (text and LaTeX), so a vector's gradient against a vector is an outer
+    product, written G·xᵀ and computed by np.outer (one BLAS-level call, no loop)."""
     a, b = ctx.args
-    return MatMul(ctx.G, Transpose(b)), MatMul(Transpose(a), ctx.G)
+    ndim = (len(ctx.shapes[0]), len(ctx.shapes[1]))
+    if ndim == (2, 2):                        # out = A·B
+        return MatMul(ctx.G, Transpose(b)), MatMul(Transpose(a), ctx.G)
+    if ndim == (2, 1):                        # out = A·b, a vector: dA = G·bᵀ, db = Aᵀ·G
+        return Outer(ctx.G, b), MatMul(Transpose(a), ctx.G)
+    if ndim == (1, 2):                        # out = aᵀ·B, a vector: da = B·G, dB = a·Gᵀ
+        return MatMul(b, ctx.G), Outer(a, ctx.G)
+    return Times(ctx.G, b), Times(ctx.G, a)   # out = aᵀ·b, a number: da = G·b, db = G·a
+
+
+def reduction_axis(params, shape):
+    """The axis of a sum or mean (``params == (axis,)``) made non-negative, or None for the sum
+    of every entry (``params == ()``)."""
+    if not params:
+        return None
+    axis = params[0]
+    return axis + len(shape) if axis < 0 else axis
+
+
+def _reduction_shape(op):
+    def shape(shapes, names, params):
+        (a,), (na,) = [tuple(s) for s in shapes], names
+        if not params:
+            return ()
+        axis = params[0]
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ShapeMismatch(f"{op}({na}, axis={axis!r}): the axis must be an integer")
+        if not -len(a) <= axis < len(a):
+            raise ShapeMismatch(f"{op}({na}, axis={axis}): axis {axis} is out of range for "
+                                f"{na} of shape {a}")
+        axis = reduction_axis(params, a)
+        return a[:axis] + a[axis + 1:]
+    return shape
+
+
+def _reduction_forward(whole, along):
+    def forward(args, params):
+        if not params:
+            return Call(whole, args)
+        return Call(along, (*args, Name(str(params[0]), str(params[0]), str(params[0]))))
+    return forward
+
+
+def _reduction_vjp(mean):
+    """G sent back to every entry that was summed: 𝟙·G for the sum of everything, G repeated
+    along the axis for an axis sum; a mean divides by the number of entries it averaged."""
+    def vjp(ctx):
+        shape = tuple(ctx.shapes[0])
+        axis = reduction_axis(ctx.params, shape)
+        if axis is None or len(shape) == 1:   # every entry summed: the vjp is one number G
+            return (Ones(shape, Over(ctx.G, _size(shape)) if mean else ctx.G),)
+        return (Expand(ctx.G, shape, axis, shape[axis] if mean else 1),)
+    return vjp
 
 
 def _log_sigmoid_vjp(ctx):
@@ -248,11 +341,11 @@ MATRIX_RULES = {
     "transpose": MatrixRule(1, 1, _transposed_shape, lambda args, params: Transpose(args[0]),
                             lambda ctx: (Transpose(ctx.G),), "transpose"),
     # --- reductions to a number ----------------------------------------------------------------
-    "sum": MatrixRule(1, 1, _scalar_shape, _call(SUM),
-                      lambda ctx: (Ones(tuple(ctx.shapes[0]), ctx.G),), "sum"),
-    "mean": MatrixRule(1, 1, _scalar_shape, _call(MEAN),
-                       lambda ctx: (Ones(tuple(ctx.shapes[0]), Over(ctx.G, _size(ctx.shapes[0]))),),
-                       "mean"),
+    # params: () sums every entry, (axis,) sums along one axis (as NumPy's axis=)
+    "sum": MatrixRule(1, 1, _reduction_shape("sum"), _reduction_forward(SUM, SUM_AXIS),
+                      _reduction_vjp(mean=False), "sum"),
+    "mean": MatrixRule(1, 1, _reduction_shape("mean"), _reduction_forward(MEAN, MEAN_AXIS),
+                       _reduction_vjp(mean=True), "mean"),
     "sumsq": MatrixRule(1, 1, _scalar_shape, _call(SUMSQ),
                         lambda ctx: (Times(TWO, ctx.G, ctx.args[0]),), "sum of squares"),
     "l1": MatrixRule(1, 1, _scalar_shape, _call(L1),
