@@ -93,7 +93,7 @@ HOSTILE = [
     ("x if y else z", "conditional expressions are not allowed"),
     ("x < y", "comparisons are not allowed"),
     ("x and y", "'and'/'or' are not allowed"),
-    ("x @ y", "only + - * / ** are allowed"),
+    ("x @ y", "symgrad.parse reads scalar programs only"),
     ("x // y", "only + - * / ** are allowed"),
     ("~x", "only unary + and - are allowed"),
     ("import os", "statements are not allowed"),
