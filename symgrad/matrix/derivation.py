@@ -209,9 +209,11 @@ def _array(a):
     a = np.asarray(a)
     if a.size > SMALL:
         return {"shape": list(a.shape), "norm": json_number(np.linalg.norm(a))}
-    if a.ndim <= 1:
-        return [json_number(v) for v in a.ravel()]
-    return [[json_number(v) for v in row] for row in a.reshape(a.shape[0], -1)]
+    if a.ndim == 0:
+        return json_number(a)                   # a number stays a number
+    if a.ndim == 1:
+        return [json_number(v) for v in a]
+    return [_array(row) for row in a]           # nested lists, one level per axis
 
 
 __all__ = ["MatrixDerivation", "derive_matrix", "latex_name"]
