@@ -35,6 +35,7 @@ class MatrixDerivation:
     compiled: object = field(default=None, repr=False)
     target: str = ""
     catalog: object = None            # the catalog Model, when the target was an id
+    given: tuple = ()                 # the inputs whose values the user gave (the rest: defaults)
 
     def _repr_markdown_(self):
         view = JUPYTER_VIEWS.get("markdown")
@@ -46,6 +47,14 @@ class MatrixDerivation:
 
     def __repr__(self):
         return short_repr(self)        # the dataclass repr would print every array
+
+    @property
+    def drawn(self):
+        """Inputs of a model without default arrays that got none from the user: their values
+        are drawn at random (standard normal, seed 0), and the documents say so."""
+        if self.model.defaults is not None:
+            return []
+        return [n for n in self.inputs if n not in self.given]
 
     @property
     def output(self):
@@ -142,7 +151,8 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
     sweep = reverse_sweep(model, wrt)
     value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
     return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
-                            float(value), grads, compiled, target or model.name, catalog)
+                            float(value), grads, compiled, target or model.name, catalog,
+                            tuple(n for n in compiled.inputs if n in (at or {})))
 
 
 def _shape(s):
@@ -156,7 +166,8 @@ def format_matrix_derivation(d):
     lines = [f"{d.target}: matrix-level derivation of {d.output} (value {d.value:.6g})", "",
              "Inputs:"]
     for n in d.inputs:
-        lines.append(f"  {n:<8} {_shape(d.shapes[n])}")
+        drawn = "    (not given: random standard normal, seed 0)" if n in d.drawn else ""
+        lines.append(f"  {n:<8} {_shape(d.shapes[n])}{drawn}")
         lines += array_lines(d.arrays[n], "      ")
     lines += ["", "Forward (one line per matrix gate, with its shape):"]
     lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape)}, {r.label}]"

@@ -148,8 +148,8 @@ class MatrixModel:
         return lines
 
     def default_arrays(self, seed=0):
-        if self.defaults is None:
-            rng = np.random.default_rng(seed)
+        if self.defaults is None:           # standard normal, reproducible: seed 0 unless given
+            rng = np.random.default_rng(0 if seed is None else seed)
             return {n: rng.standard_normal(self.nodes[n].shape) for n in self.inputs}
         return self.defaults(seed)
 

@@ -189,7 +189,8 @@ def prose_to_tex(text):
 
 
 
-_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+# (a word already inside \mathrm{...} is left as it is)
+_WORD = re.compile(r"(?<![\\A-Za-z])(?<!\\mathrm\{)[A-Za-z]{2,}(?![A-Za-z])")
 
 
 def upright_names(latex, names):

@@ -73,7 +73,7 @@ def matrix_context(d, lang, fmt, lr=None):
         "text": prose.text, "model_id": model.id if model is not None else "",
         "seeds": ", ".join(model.seeds) if model is not None else "",
         "description": description,
-        "out_tex": out_tex, "value": tex_num(d.value),
+        "out_tex": out_tex, "value": tex_num(d.value), "where": where_computed(d, prose),
         "shapes": [{"name_tex": latex_name(n), "shape": shape_tex(d.shapes[n], lang),
                     "role": "param" if n in d.wrt else "data"} for n in d.inputs],
         "forward": [{"name_tex": latex_name(r.name), "label": gate_label(r.label, prose.langs),
@@ -95,6 +95,21 @@ def matrix_context(d, lang, fmt, lr=None):
                                ", ".join(model.seeds) if model is not None else ""),
         "errata": errata_of(model, prose.langs) if model is not None else [],
     }
+
+
+def where_computed(d, prose):
+    """Per language: the arrays the numbers are computed at (defaults, given, or drawn)."""
+    drawn = d.drawn
+    if d.model.defaults is not None:
+        partial = d.given and len(d.given) < len(d.inputs)
+        key = "matrix_where_partial" if partial else \
+            "matrix_where_given" if d.given else "matrix_where_default"
+    elif not drawn:
+        key = "matrix_where_given"
+    else:
+        key = "matrix_where_drawn" if len(drawn) == len(d.inputs) else "matrix_where_mixed"
+    names = ", ".join(f"${upright(latex_name(n), d)}$" for n in drawn)
+    return {lang: prose.raw(key, lang, names=names) for lang in prose.langs}
 
 
 def checks_for(d, prose):
