@@ -190,8 +190,8 @@ def _array_shape(fields, key, value, at):
     inner = [_array_shape(fields, key, item, (*at, i)) for i, item in enumerate(value)]
     for i, s in enumerate(inner):
         if s != inner[0]:
-            fields.fail(key, f"{key!r} is not rectangular: {list((*at, 0))} has shape "
-                             f"{inner[0]}, {list((*at, i))} has shape {s}")
+            fields.fail(key, f"{key!r} is not rectangular: its row {list((*at, 0))} has shape "
+                             f"{inner[0]} but row {list((*at, i))} has shape {s}")
     return (len(value), *inner[0])
 
 

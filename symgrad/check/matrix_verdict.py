@@ -170,7 +170,8 @@ def derivation_of(model, c):
         rule = f"{c.value} is an input (its value is given under [at])"
     else:
         row = next(r for r in d.forward if r.name == c.value)
-        rule = f"{c.value} = {row.formula.text}, of shape {shape_text(row.shape)}"
+        rule = f"{c.value} = {row.formula.text}, " + (f"of shape {shape_text(row.shape)}"
+                                                       if row.shape else "a number")
     if c.kind == "after_steps":
         steps = f"{c.steps} step{'s' if c.steps > 1 else ''}"
         return (f"{steps} w ← w − {c.lr:g} × ∂{model.output}/∂w on {', '.join(c.params)}, "

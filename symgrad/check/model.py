@@ -14,7 +14,7 @@ from ..errors import DomainError, InputError, ParseError, SymgradError, printabl
 from ..optimizers import sgd_step
 from ..point import shapes_of
 from ..target import PROGRAM_SUFFIXES, resolve
-from .claims import TARGET_KEYS, Fields, read_bounded
+from .claims import TARGET_KEYS, Fields, read_bounded, show
 from .matrix_model import MatrixClaimsModel
 
 
@@ -135,6 +135,10 @@ class ClaimsModel:
             if name not in inputs:
                 at_fields.fail(name, f"{name!r} is given, but it is not an input "
                                      f"(inputs: {', '.join(self.graph.inputs)})")
+            if isinstance(at[name], np.ndarray):
+                at_fields.fail(name, f"{name!r} is an array of shape {at[name].shape}, but the "
+                                     f"{_kind_of(self)} is scalar: give a number (arrays apply "
+                                     f"to matrix programs)")
         self.point = {**{k: float(v) for k, v in resolved.defaults.items() if k in inputs}, **at}
         self.at_line = lay.headers.get(("at",))
         self._anc, self._derivations, self._paths, self._compiled = {}, {}, {}, {}
@@ -256,10 +260,10 @@ def resolve_names(model, claims):
     u = model.user_name
     for c in claims:
         if c.is_array:
-            raise InputError(f"{c.at('equals')}: 'equals' is an array of shape "
-                             f"{c.equals.shape}, but the {_kind_of(model)} is scalar: every "
-                             f"value and gradient is a number (arrays apply to matrix "
-                             f"programs, with @, .T or sum(...), or array values under [at])")
+            raw = show(c.fields.raw("equals"), c.equals.tolist())
+            raise InputError(f"{c.at('equals')}: 'equals' must be a number, got {raw}: the "
+                             f"{_kind_of(model)} is scalar (arrays are for matrix programs: "
+                             f"with @, .T or sum(...), or array values under [at])")
         what = repr(c.key)
         if c.kind == "gradient":
             c.of = model.output if c.of is None else model.node(c, c.of, what, c.key)
