@@ -69,6 +69,7 @@ def _resolve_target(path, data, lay, shapes):
             try:
                 problem = resolve(from_file, shapes=shapes)
             except SymgradError as exc:
+                _refuse_unknown_shape(exc, path, lay)
                 raise InputError(f"{where}: program file {quote(target)}: {_short(exc)}") from None
         else:
             problem = resolve(target, catalog_only=key == "model", shapes=shapes)
@@ -92,8 +93,23 @@ def _resolve_target(path, data, lay, shapes):
             raise
         raise InputError(f"{where}: {key}: {exc}") from None
     except SymgradError as exc:
+        _refuse_unknown_shape(exc, path, lay)
         raise InputError(f"{where}: {key}: {exc}") from None
     return problem
+
+
+# symgrad.matrix.program's message for an input without a shape; in a claims file the shape comes
+# from the value under [at], so the message says that instead of its --at advice.
+_UNKNOWN_SHAPE = re.compile(r"the shape of '([A-Za-z]\w*)' is not known")
+
+
+def _refuse_unknown_shape(exc, path, lay):
+    m = _UNKNOWN_SHAPE.match(str(exc))
+    if m:
+        line = lay.headers.get(("at",))
+        name, at = m.group(1), f", line {line}" if line else ""
+        raise InputError(f"{printable(os.fspath(path))}{at}: no value for input {name} of the "
+                         f"matrix program; add it under [at] (as {name} = [[...]])") from None
 
 
 def _matrix_output(problem, output, path, lay):
