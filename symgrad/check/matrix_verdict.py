@@ -237,7 +237,7 @@ def diagnose(model, c, result):
     if correct.ndim == 2 and not np.array_equal(correct.T, correct):
         candidates.append(("transpose", correct.T,
                            f"the gradient in the transposed layout, ({g})ᵀ ({layout})",
-                           f"행렬 `gradient`를 전치해서 ({g})ᵀ를 {g} 자리에 적"))
+                           f"행렬 `gradient`를 전치해서 ({g})ᵀ를 {g} 자리에 적으"))
     candidates.append(("sign", -correct, f"the sign of the whole gradient {g} lost",
                        f"{g} 전체의 부호를 반대로 하"))
     if correct.ndim == 2:
