@@ -306,3 +306,10 @@ def test_cli_and_example_file(capsys):
     assert "6 of 7" not in out and "1 of 7 claims fail" in out
     assert "diagnosis: the claimed array is what you get with the gradient in the transposed " \
            "layout" in out
+
+
+def test_a_number_claimed_for_an_array_fails_naming_the_shape(tmp_path, capsys):
+    p = write(tmp_path, LINEAR + claim("gradient", "W", "0.5"))
+    assert main(["check", str(p)]) == 1
+    out = capsys.readouterr().out
+    assert "∂f/∂W = 0.5: FAILS: a number is claimed, but ∂f/∂W has shape (2, 2)" in out

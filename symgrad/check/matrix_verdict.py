@@ -80,6 +80,8 @@ class ArrayClaimResult(ClaimResult):
         head = f"  claim {self.number}{where} {self.quantity} = {shown}: "
         if self.holds:
             return head + f"holds ({shape_text(self.shape)}, {self._tol_text()})"
+        if self.shapes_differ and not self.claimed_shape:
+            return head + f"FAILS: a number is claimed, but {self.quantity} has shape {self.shape}"
         if self.shapes_differ:
             return head + (f"FAILS: the claimed array has shape {tuple(self.claimed_shape)}, "
                            f"but {self.quantity} has shape {tuple(self.shape)}")
