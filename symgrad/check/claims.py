@@ -18,6 +18,8 @@ except ImportError:  # Python 3.10
 import os
 import stat
 
+import numpy as np
+
 from ..errors import InputError, printable, quote
 from ..target import MAX_FILE_BYTES
 from .toml_lines import scan
@@ -30,6 +32,7 @@ TABLE_KEYS = ("local", "upstream", "downstream")
 CLAIM_KEYS = {"value", "gradient", "after_steps", "lr", "params", "equals", "tol", "note",
               *TABLE_KEYS}
 MAX_STEPS = 1000          # after_steps is refused above this (each step is a full derivation)
+MAX_DIMS = 4              # an array in [at] or `equals` has at most this many dimensions
 # A decimal number as TOML writes one (also accepted inside quotes: equals = "0.237400").
 NUMBER = re.compile(r"[+-]?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d[\d_]*)?")
 
@@ -52,8 +55,8 @@ class Claim:
     line: int
     kind: str                 # "value" | "gradient" | "after_steps" | "local" | "downstream"
     where: str                # "FILE, line N (claim i)" for messages
-    equals: float
-    tol: float
+    equals: object            # a float, or an ndarray for a claim about an array
+    tol: object               # a float, or an ndarray of per-entry tolerances (array claims)
     note: str = ""
     value: str = None         # node names, once resolved against the graph
     of: str = None
@@ -70,13 +73,17 @@ class Claim:
         """Where the claim's ``key`` is, for messages."""
         return self.fields.where(key) if self.fields else self.where
 
+    @property
+    def is_array(self):
+        return isinstance(self.equals, np.ndarray)
+
 
 @dataclass
 class ClaimsFile:
     """A parsed and validated claims file; nothing derived yet."""
     path: object
     data: dict                # the TOML as parsed
-    at: dict                  # the [at] point: name -> float
+    at: dict                  # the [at] point: name -> float, or ndarray for an array value
     claims: list              # of Claim, in file order
     layout: object            # toml_lines.Layout: lines of headers and keys
 
@@ -144,6 +151,23 @@ class Fields:
                            f"got {show(self.raw(key), value)}")
         return x
 
+    def number_or_array(self, key):
+        """A number, or a rectangular array of numbers (TOML arrays of arrays) as a float
+        ndarray."""
+        if not isinstance(self.data[key], list):
+            return self.number(key)
+        value = self.data[key]
+        entries, shape = [], _array_shape(self, key, value, ())
+        _flatten(value, entries)
+        numbers = []
+        for index, entry in zip(np.ndindex(*shape), entries, strict=True):
+            x = as_number(entry)
+            if x is None or not math.isfinite(x):
+                what = "a number" if x is None else "a finite number"
+                self.fail(key, f"{key!r}{list(index)} must be {what}, got {show(None, entry)}")
+            numbers.append(x)
+        return np.array(numbers, dtype=float).reshape(shape)
+
     def name(self, key, value=None, what=None):
         value = self.data[key] if value is None else value
         if not isinstance(value, str) or not value.strip():
@@ -153,6 +177,30 @@ class Fields:
 
 
 MAX_NESTING = 50          # arrays and tables nested deeper than this are refused
+
+
+def _array_shape(fields, key, value, at):
+    """The shape of a rectangular nested list, or a one-line error naming the ragged row."""
+    if not isinstance(value, list):
+        return ()
+    if len(at) >= MAX_DIMS:
+        fields.fail(key, f"{key!r}: arrays have at most {MAX_DIMS} dimensions")
+    if not value:
+        fields.fail(key, f"{key!r}{list(at) if at else ''}: an empty list has no entries")
+    inner = [_array_shape(fields, key, item, (*at, i)) for i, item in enumerate(value)]
+    for i, s in enumerate(inner):
+        if s != inner[0]:
+            fields.fail(key, f"{key!r} is not rectangular: its row {list((*at, 0))} has shape "
+                             f"{inner[0]} but row {list((*at, i))} has shape {s}")
+    return (len(value), *inner[0])
+
+
+def _flatten(value, out):
+    if isinstance(value, list):
+        for item in value:
+            _flatten(item, out)
+    else:
+        out.append(value)
 
 
 def read_bounded(path, what="file"):
@@ -219,16 +267,19 @@ def validate_claim(path, lay, i, c, line):
             _unknown_key(f, key, CLAIM_KEYS, "claim")
     if "equals" not in c:
         f.fail(None, "missing key 'equals' (the number the post claims)")
-    equals = f.number("equals")
+    equals = f.number_or_array("equals")
     if "tol" in c:
         tol = f.number("tol", minimum=0)
+    elif isinstance(equals, np.ndarray):
+        tol = _entry_tolerances(f.raw("equals"), c["equals"], equals.shape)
     else:
         tol = tolerance_of(_literal(f.raw("equals"), c["equals"]))
     note = c.get("note", "")
     if not isinstance(note, str):
         f.fail("note", f"'note' must be a string in quotes, got {show(f.raw('note'), note)}")
     claim = Claim(i, line, "value", f.where(), equals, tol, note.strip(), fields=f)
-    claim.decimals = _decimals(_literal(f.raw("equals"), c["equals"]))
+    if not isinstance(equals, np.ndarray):
+        claim.decimals = _decimals(_literal(f.raw("equals"), c["equals"]))
     if "after_steps" in c:
         return _after_steps_claim(f, c, claim)
     return _value_or_gradient_claim(f, c, claim)
@@ -333,6 +384,17 @@ def _literal(raw, value):
     return repr(value) if isinstance(value, (int, float)) else repr(float(value))
 
 
+def _entry_tolerances(raw, value, shape):
+    """Each entry's tolerance from its printed digits: the numbers of the array as written in the
+    file when they can be located (one per entry), else the shortest repr of each."""
+    entries = []
+    _flatten(value, entries)
+    written = NUMBER.findall(re.sub(r"#[^\n]*", "", raw)) if raw is not None else []
+    if len(written) != len(entries):
+        written = [_literal(None, e) for e in entries]
+    return np.array([tolerance_of(w) for w in written], dtype=float).reshape(shape)
+
+
 def load_claims(path):
     """Parse and validate the claims file at ``path``. Nothing is derived yet."""
     data, text = _read(path)
@@ -350,9 +412,10 @@ def load_claims(path):
             top.fail(key, f"{key!r} must be a non-empty string, "
                           f"got {show(top.raw(key), data[key])}")
     if "at" in data and not isinstance(data["at"], dict):
-        top.fail("at", "'at' must be a table: a line [at], then name = number lines")
+        top.fail("at", "'at' must be a table: a line [at], then name = number lines "
+                       "(or name = [[...]] for an array)")
     at_fields = Fields(path, lay, ("at",), data.get("at", {}), lay.headers.get(("at",)), "[at]")
-    at = {k: at_fields.number(k) for k in data.get("at", {})}
+    at = {k: at_fields.number_or_array(k) for k in data.get("at", {})}
     claims = data.get("claim", [])
     if not isinstance(claims, list):
         top.fail("claim", "'claim' must be an array of tables: "

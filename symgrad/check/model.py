@@ -12,8 +12,10 @@ from ..compile import compile as compile_graph
 from ..derivation import derive
 from ..errors import DomainError, InputError, ParseError, SymgradError, printable, quote
 from ..optimizers import sgd_step
+from ..point import shapes_of
 from ..target import PROGRAM_SUFFIXES, resolve
-from .claims import TARGET_KEYS, Fields, read_bounded
+from .claims import TARGET_KEYS, Fields, read_bounded, show
+from .matrix_model import MatrixClaimsModel
 
 
 def _program_file(path, target, where):
@@ -53,8 +55,10 @@ def _short(exc):
     return text
 
 
-def _resolve_target(path, data, lay):
-    """The file's program, model or expression as a resolved problem (``output`` applied)."""
+def _resolve_target(path, data, lay, shapes):
+    """The file's program, model or expression as a resolved problem (``output`` applied).
+    ``shapes``: the shapes of the [at] values; an array there makes the program a matrix program
+    (as ``--at`` does)."""
     key = next(k for k in TARGET_KEYS if k in data)
     target = data[key]
     line = lay.keys.get(((), key))
@@ -63,16 +67,20 @@ def _resolve_target(path, data, lay):
     try:
         if from_file is not None:
             try:
-                problem = resolve(from_file)
+                problem = resolve(from_file, shapes=shapes)
             except SymgradError as exc:
+                _refuse_unknown_shape(exc, path, lay)
                 raise InputError(f"{where}: program file {quote(target)}: {_short(exc)}") from None
         else:
-            problem = resolve(target, catalog_only=key == "model")
-        if problem.is_matrix:
-            raise InputError(f"{where}: {target!r} is a matrix model; claims files check scalar "
-                             f"models (try symgrad check --gradcheck {target})")
+            problem = resolve(target, catalog_only=key == "model", shapes=shapes)
+        if problem.is_matrix and problem.program is None:
+            raise InputError(f"{where}: {target!r} is a matrix model of the catalog; claims files "
+                             f"check scalar models and matrix programs (try symgrad check "
+                             f"--gradcheck {target})")
         output = data.get("output")
-        if output is not None:
+        if output is not None and problem.is_matrix:
+            problem = _matrix_output(problem, output, path, lay)
+        elif output is not None:
             g = problem.graph
             if output not in g.variables and output not in g.nodes:
                 known = ", ".join(n for n in g.nodes if n not in g.unnamed)
@@ -85,17 +93,54 @@ def _resolve_target(path, data, lay):
             raise
         raise InputError(f"{where}: {key}: {exc}") from None
     except SymgradError as exc:
+        _refuse_unknown_shape(exc, path, lay)
         raise InputError(f"{where}: {key}: {exc}") from None
     return problem
+
+
+# symgrad.matrix.program's message for an input without a shape; in a claims file the shape comes
+# from the value under [at], so the message says that instead of its --at advice.
+_UNKNOWN_SHAPE = re.compile(r"the shape of '([A-Za-z]\w*)' is not known")
+
+
+def _refuse_unknown_shape(exc, path, lay):
+    m = _UNKNOWN_SHAPE.match(str(exc))
+    if m:
+        line = lay.headers.get(("at",))
+        name, at = m.group(1), f", line {line}" if line else ""
+        raise InputError(f"{printable(os.fspath(path))}{at}: no value for input {name} of the "
+                         f"matrix program; add it under [at] (as {name} = [[...]])") from None
+
+
+def _matrix_output(problem, output, path, lay):
+    """A matrix program differentiated at the file's ``output`` (a variable of it)."""
+    oline = lay.keys.get(((), "output"))
+    try:
+        return problem.with_output(output)
+    except SymgradError as exc:
+        raise InputError(f"{path}{f', line {oline}' if oline else ''}: output: {exc}") from None
+
+
+def claims_model(claims_file):
+    """The model of a claims file: a :class:`ClaimsModel` for a scalar program, model or
+    expression, a :class:`~.matrix_model.MatrixClaimsModel` for a matrix program."""
+    shapes = shapes_of(claims_file.at)
+    resolved = _resolve_target(claims_file.path, claims_file.data, claims_file.layout, shapes)
+    if resolved.is_matrix:
+        return MatrixClaimsModel(claims_file, resolved)
+    return ClaimsModel(claims_file, resolved)
 
 
 class ClaimsModel:
     """The file's graph and point; derivations cached by (output, point)."""
 
-    def __init__(self, claims_file):
+    is_matrix = False
+
+    def __init__(self, claims_file, resolved=None):
         path, at, lay = claims_file.path, claims_file.at, claims_file.layout
-        resolved = _resolve_target(path, claims_file.data, lay)
-        self.path = path
+        if resolved is None:
+            resolved = _resolve_target(path, claims_file.data, lay, shapes_of(at))
+        self.path, self.data = path, claims_file.data
         self.graph = resolved.graph
         self.output = self.graph.output
         # creation order is topological
@@ -106,6 +151,10 @@ class ClaimsModel:
             if name not in inputs:
                 at_fields.fail(name, f"{name!r} is given, but it is not an input "
                                      f"(inputs: {', '.join(self.graph.inputs)})")
+            if isinstance(at[name], np.ndarray):
+                at_fields.fail(name, f"{name!r} is an array of shape {at[name].shape}, but the "
+                                     f"{_kind_of(self)} is scalar: give a number (arrays apply "
+                                     f"to matrix programs)")
         self.point = {**{k: float(v) for k, v in resolved.defaults.items() if k in inputs}, **at}
         self.at_line = lay.headers.get(("at",))
         self._anc, self._derivations, self._paths, self._compiled = {}, {}, {}, {}
@@ -201,6 +250,10 @@ class ClaimsModel:
         return self.derivation(claim.value, point, claim.where).values[claim.value]
 
 
+def _kind_of(model):
+    return next((k for k in ("program", "expression", "model") if k in model.data), "program")
+
+
 def _resolve_edge(model, c):
     """A local or downstream claim names an edge: a gate and one of its arguments."""
     u, what = model.user_name, repr(c.key)
@@ -222,6 +275,11 @@ def resolve_names(model, claims):
     """Each claim's names resolved to nodes of the model's graph (and its report label set)."""
     u = model.user_name
     for c in claims:
+        if c.is_array:
+            raw = show(c.fields.raw("equals"), c.equals.tolist())
+            raise InputError(f"{c.at('equals')}: 'equals' must be a number, got {raw}: the "
+                             f"{_kind_of(model)} is scalar (arrays are for matrix programs: "
+                             f"with @, .T or sum(...), or array values under [at])")
         what = repr(c.key)
         if c.kind == "gradient":
             c.of = model.output if c.of is None else model.node(c, c.of, what, c.key)

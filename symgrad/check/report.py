@@ -23,6 +23,17 @@ class ClaimResult:
     diagnosis: object = None  # the known mistake that gives the claimed number (diagnosis.py)
     searched: str = ""        # failing claims without a diagnosis: "no single known mistake …"
 
+    def headline(self):
+        """The claim's line in the text report (array claims: see matrix_verdict.py)."""
+        where = f" (line {self.line})" if self.line else ""
+        verdict = "holds" if self.holds else "FAILS"
+        return (f"  claim {self.number}{where} {self.quantity} = {self.claimed:.15g}: {verdict} "
+                f"(correct {shown_correct(self)}, tol {self.tol:g})")
+
+    def extra_lines(self):
+        """(label, text) lines shown first under a failing claim (array claims: the array)."""
+        return []
+
     def to_json(self):
         """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
@@ -74,16 +85,14 @@ class Report:
 
 
 def _claim_lines(c):
-    where = f" (line {c.line})" if c.line else ""
-    verdict = "holds" if c.holds else "FAILS"
-    lines = [f"  claim {c.number}{where} {c.quantity} = {c.claimed:.15g}: {verdict} "
-             f"(correct {shown_correct(c)}, tol {c.tol:g})"]
+    lines = [c.headline()]
     if not c.holds:
         diagnosis = c.diagnosis.explanation if c.diagnosis is not None else c.searched
         if c.diagnosis is not None and c.diagnosis.also:
             diagnosis += f" (so does: {'; '.join(c.diagnosis.also[:3])})"
-        for label, text in (("derivation", c.derivation), ("first divergence", c.divergence),
-                            ("diagnosis", diagnosis), ("remark", c.remark), ("note", c.note)):
+        for label, text in (*c.extra_lines(), ("derivation", c.derivation),
+                            ("first divergence", c.divergence), ("diagnosis", diagnosis),
+                            ("remark", c.remark), ("note", c.note)):
             if text:
                 lines.append(f"    {label}: {printable(' '.join(text.split()))}")
     return lines

@@ -4,7 +4,8 @@ from .arithmetic import derivation_of
 from .claims import load_claims
 from .diagnosis import diagnose, none_found
 from .divergence import first_divergence, wrong_point_remark
-from .model import ClaimsModel, resolve_names
+from .matrix_verdict import check_matrix_claims
+from .model import claims_model, resolve_names
 from .report import ClaimResult, FileReport, Report
 
 
@@ -12,7 +13,9 @@ def check_file(path):
     """Check the claims file at ``path``: every claim validated first, then derived."""
     claims_file = load_claims(path)
     claims = claims_file.claims
-    model = ClaimsModel(claims_file)
+    model = claims_model(claims_file)
+    if model.is_matrix:
+        return check_matrix_claims(model, claims_file)
     resolve_names(model, claims)
     results = {}
     for c in claims:

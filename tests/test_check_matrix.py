@@ -1,0 +1,315 @@
+"""Claims files with arrays, for matrix programs: every correct value is checked against NumPy
+written by hand in this file and against central finite differences, never against symgrad."""
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symgrad.check import check
+from symgrad.cli import main
+from symgrad.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples/claims/matrix_linear_layer.toml"
+
+W = np.array([[0.1, 0.5], [-0.3, 0.8]])
+X = np.array([[0.2], [0.4]])
+LINEAR = 'program = """\nq = W @ x\nf = sum(q**2)\n"""\n[at]\nW = %s\nx = %s\n' % (
+    W.tolist(), X.tolist())
+
+
+def toml_array(a, digits=10):
+    """An array as a TOML array of arrays, each entry printed with ``digits`` decimals."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}f}"
+    return "[" + ", ".join(toml_array(row, digits) for row in a) + "]"
+
+
+def write(tmp_path, text, name="claims.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def claim(key, name, equals, extra=""):
+    value = f'"{name}"' if isinstance(name, str) else json.dumps(name)
+    return f"[[claim]]\n{key} = {value}\nequals = {equals}\n{extra}"
+
+
+def fd_gradient(f, arrays, name, h=1e-6):
+    """Central finite differences of the scalar f(**arrays) with respect to arrays[name]."""
+    grad = np.zeros_like(arrays[name])
+    for index in np.ndindex(*arrays[name].shape):
+        up = {k: v.copy() for k, v in arrays.items()}
+        down = {k: v.copy() for k, v in arrays.items()}
+        up[name][index] += h
+        down[name][index] -= h
+        grad[index] = (f(**up) - f(**down)) / (2 * h)
+    return grad
+
+
+def linear_loss(W, x):
+    return float(np.sum((W @ x) ** 2))
+
+
+# hand-written NumPy: q = W x, f = Σ q², ∂f/∂q = 2q, ∂f/∂W = 2q xᵀ, ∂f/∂x = Wᵀ 2q
+Q = W @ X
+DQ = 2 * Q
+DW = DQ @ X.T
+DX = W.T @ DQ
+
+
+def test_linear_layer_right_claims_hold_and_match_numpy_and_fd(tmp_path):
+    text = LINEAR + "".join([
+        claim("value", "q", toml_array(Q)), claim("value", "f", f"{np.sum(Q**2):.10f}"),
+        claim("upstream", "q", toml_array(DQ)), claim("gradient", "W", toml_array(DW)),
+        claim("gradient", ["f", "x"], toml_array(DX))])
+    report = check(str(write(tmp_path, text)))
+    assert report.ok, str(report)
+    results = report.files[0].claims
+    np.testing.assert_allclose(results[0].correct, Q, rtol=1e-14)
+    assert results[1].correct == pytest.approx(np.sum(Q ** 2), rel=1e-14)
+    np.testing.assert_allclose(results[2].correct, DQ, rtol=1e-14)
+    np.testing.assert_allclose(results[3].correct, DW, rtol=1e-14)
+    np.testing.assert_allclose(results[4].correct, DX, rtol=1e-14)
+    arrays = {"W": W.copy(), "x": X.copy()}
+    np.testing.assert_allclose(results[3].correct, fd_gradient(linear_loss, arrays, "W"),
+                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(results[4].correct, fd_gradient(linear_loss, arrays, "x"),
+                               rtol=1e-7, atol=1e-9)
+    assert "∂f/∂W = [[" in str(report) and "holds (2×2" in str(report)
+
+
+def test_wrong_entry_is_named_by_index_with_the_correct_array(tmp_path):
+    wrong = DW.copy()
+    wrong[1, 0] += 0.01
+    p = write(tmp_path, LINEAR + claim("gradient", "W", toml_array(wrong, 6)))
+    report = check(str(p))
+    assert not report.ok
+    text = str(report)
+    head = next(line for line in text.splitlines() if "claim 1" in line)
+    m = re.search(r"FAILS at ∂f/∂W\[1, 0\]: claimed (\S+), correct (\S+) \(tol 5e-07\)", head)
+    assert m, head
+    assert float(m.group(1)) == pytest.approx(wrong[1, 0], abs=1e-12)
+    assert float(m.group(2)) == pytest.approx(DW[1, 0], abs=1e-6)
+    shown = re.search(r"correct: (\[\[.*\]\])", text).group(1)
+    np.testing.assert_allclose(np.array(json.loads(shown)), DW, rtol=1e-5)
+    r = report.files[0].claims[0]
+    assert r.wrong == [(1, 0)]
+    assert "∂f/∂W = ∂f/∂q·xᵀ" in r.derivation
+    assert r.diagnosis is None and "no single known mistake" in r.searched
+
+
+def test_first_of_several_wrong_entries_in_numpy_order(tmp_path):
+    wrong = DW.copy()
+    wrong[1, 1] += 1
+    wrong[0, 1] -= 1
+    report = check(str(write(tmp_path, LINEAR + claim("gradient", "W", toml_array(wrong)))))
+    text = str(report)
+    assert "FAILS at ∂f/∂W[0, 1]" in text
+    assert "wrong entries: 2 of 4: [0, 1] claimed" in text and "; [1, 1] claimed" in text
+
+
+def test_transposed_gradient_is_diagnosed_as_transpose(tmp_path):
+    p = write(tmp_path, LINEAR + claim("gradient", "W", toml_array(DW.T)))
+    r = check(str(p)).files[0].claims[0]
+    assert not r.holds
+    assert r.diagnosis is not None and r.diagnosis.kind == "transpose"
+    np.testing.assert_allclose(r.diagnosis.reproduced, DW.T, rtol=1e-14)
+    assert "transposed layout" in r.diagnosis.explanation
+    assert "전치" in r.diagnosis.explanation_ko and r.diagnosis.explanation_ko.endswith("니다.")
+
+
+def test_transposed_gradient_of_a_non_square_matrix_fails_on_its_shape(tmp_path):
+    report = check(str(EXAMPLE))
+    r = report.files[0].claims[-1]
+    W2 = np.array([[0.1, 0.5, -0.2], [-0.3, 0.8, 0.4]])
+    x2, b2 = np.array([[0.2], [0.4], [-1.0]]), np.array([[0.1], [-0.2]])
+    dW2 = 2 * (W2 @ x2 + b2) @ x2.T
+    np.testing.assert_allclose(r.correct, dW2, rtol=1e-14)
+    assert r.claimed_shape == (3, 2) and r.shape == (2, 3)
+    assert r.diagnosis.kind == "transpose"
+    head = [line for line in str(report).splitlines() if "claim 7" in line][0]
+    assert head.endswith("FAILS: the claimed array has shape (3, 2), but ∂f/∂W has shape (2, 3)")
+    assert [c.holds for c in report.files[0].claims] == [True] * 6 + [False]
+
+
+def test_diagnosis_stays_silent_for_other_wrong_arrays(tmp_path):
+    symmetric_wrong = DW + np.array([[0.0, 0.3], [0.3, 0.0]])
+    for wrong in (DW * 2, symmetric_wrong, DW.T + 0.01):
+        p = write(tmp_path, LINEAR + claim("gradient", "W", toml_array(wrong)))
+        r = check(str(p)).files[0].claims[0]
+        assert not r.holds and r.diagnosis is None, (wrong, r.diagnosis)
+    # values are not gradients: a transposed value claim is not a backprop mistake
+    p = write(tmp_path, 'program = "P = W @ W\\nf = sum(P)"\n[at]\nW = %s\n' % W.tolist()
+              + claim("value", "P", toml_array((W @ W).T)))
+    r = check(str(p)).files[0].claims[0]
+    assert not r.holds and r.diagnosis is None
+
+
+def test_lost_sign_is_diagnosed(tmp_path):
+    r = check(str(write(tmp_path, LINEAR + claim("gradient", "x", toml_array(-DX))))).files[0]
+    assert r.claims[0].diagnosis.kind == "sign"
+
+
+def softmax_numpy(Xb, Wb, Yb):
+    """Mean cross-entropy of softmax(X W) against one-hot Y, and its gradients, by hand."""
+    S = Xb @ Wb
+    P = np.exp(S - S.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    loss = float(np.mean(-np.sum(Yb * np.log(P), axis=1)))
+    dS = (P - Yb) / len(Xb)
+    return loss, Wb.T, dS, Xb.T @ dS, dS @ Wb.T
+
+
+def test_softmax_classifier_on_a_batch(tmp_path):
+    rng = np.random.default_rng(3)
+    Xb, Wb = rng.normal(size=(5, 3)), rng.normal(size=(3, 4))
+    Yb = np.eye(4)[[0, 2, 1, 3, 2]]
+    loss, _, dS, dW, dX = softmax_numpy(Xb, Wb, Yb)
+    text = ('program = """\nS = X @ W\nL = softmax_ce(S, Y)\nf = mean(L)\n"""\n[at]\n'
+            f"X = {toml_array(Xb, 17)}\nW = {toml_array(Wb, 17)}\nY = {Yb.tolist()}\n"
+            + claim("value", "f", f"{loss:.9f}") + claim("gradient", "W", toml_array(dW))
+            + claim("gradient", "X", toml_array(dX)) + claim("upstream", "S", toml_array(dS))
+            + claim("gradient", "W", toml_array(dW.T)))
+    report = check(str(write(tmp_path, text)))
+    results = report.files[0].claims
+    assert [r.holds for r in results] == [True, True, True, True, False]
+    assert results[-1].diagnosis.kind == "transpose"
+
+    def f(X, W):
+        return softmax_numpy(X, W, Yb)[0]
+    arrays = {"X": Xb.copy(), "W": Wb.copy()}
+    np.testing.assert_allclose(results[1].correct, fd_gradient(f, arrays, "W"), atol=1e-8)
+    np.testing.assert_allclose(results[2].correct, fd_gradient(f, arrays, "X"), atol=1e-8)
+    np.testing.assert_allclose(results[3].correct, dS, rtol=1e-12)
+    # the labels are data: they are not differentiated
+    bad = write(tmp_path, text + claim("gradient", "Y", "0"), "labels.toml")
+    with pytest.raises(InputError, match=r"line \d+ \(claim 6\): 'Y' holds the labels"):
+        check(str(bad))
+
+
+def test_after_steps_on_arrays_matches_a_hand_written_loop(tmp_path):
+    Wk = W.copy()
+    for _ in range(3):
+        Wk = Wk - 0.1 * (2 * (Wk @ X) @ X.T)
+    text = LINEAR + (f'[[claim]]\nafter_steps = 3\nlr = 0.1\nparams = ["W"]\nvalue = "W"\n'
+                     f"equals = {toml_array(Wk)}\n"
+                     f'[[claim]]\nafter_steps = 3\nlr = 0.1\nparams = ["W"]\nvalue = "f"\n'
+                     f"equals = {linear_loss(Wk, X):.12f}\n")
+    report = check(str(write(tmp_path, text)))
+    assert report.ok, str(report)
+    np.testing.assert_allclose(report.files[0].claims[0].correct, Wk, rtol=1e-13)
+
+
+def test_large_arrays_show_shape_norm_and_capped_wrong_entries(tmp_path):
+    rng = np.random.default_rng(0)
+    A, v = rng.normal(size=(10, 10)), rng.normal(size=(10, 1))
+    dA = 2 * (A @ v) @ v.T
+    wrong = dA.copy()
+    wrong[2:4, :] += 1.0                  # 20 wrong entries
+    text = ('program = "q = A @ v\\nf = sum(q**2)"\n[at]\n'
+            f"A = {toml_array(A, 17)}\nv = {toml_array(v, 17)}\n"
+            + claim("gradient", "A", toml_array(wrong)))
+    report = check(str(write(tmp_path, text)))
+    out = str(report)
+    assert "∂f/∂A = a 10×10 array: FAILS at ∂f/∂A[2, 0]" in out
+    assert f"correct: shape 10×10, norm {np.linalg.norm(dA):.6g}" in out
+    assert "wrong entries: 20 of 100: [2, 0] claimed" in out and "; and 12 more" in out
+    listed = next(line for line in out.splitlines() if "wrong entries:" in line)
+    assert listed.count(" claimed ") == 8
+
+
+def test_number_claims_of_single_numbers_and_one_by_one_outputs(tmp_path):
+    row, col = np.array([[0.5, -1.0]]), np.array([[2.0], [3.0]])
+    text = ('program = "f = r @ c"\n[at]\n'
+            f"r = {row.tolist()}\nc = {col.tolist()}\n"
+            + claim("value", "f", "-2") + claim("value", "f", "[[-2]]")
+            + claim("gradient", "c", "[[0.5], [-1]]"))
+    report = check(str(write(tmp_path, text)))
+    assert report.ok, str(report)
+
+
+def test_json_has_nested_lists_and_is_strict(tmp_path, capsys):
+    wrong = DW.copy()
+    wrong[0, 0] = 7
+    p = write(tmp_path, LINEAR + claim("gradient", "W", toml_array(DW))
+              + claim("gradient", "W", toml_array(wrong)) + claim("value", "f", "1"))
+    assert main(["check", str(p), "--format", "json"]) == 1
+    out = capsys.readouterr().out
+
+    def refuse(name):
+        raise AssertionError(f"non-strict JSON constant {name}")
+    data = json.loads(out, parse_constant=refuse)
+    first, second, third = data["files"][0]["claims"]
+    assert first["holds"] and np.allclose(first["correct"], DW) and first["shape"] == [2, 2]
+    assert second["wrong"][0]["index"] == [0, 0] and second["wrong"][0]["claimed"] == 7
+    assert second["claimed"][0][0] == 7 and np.allclose(second["correct"], DW)
+    assert third["correct"] == pytest.approx(np.sum(Q ** 2))
+
+
+@pytest.mark.parametrize("body, fragment, line", [
+    ("W = [[0.1, 0.5], [-0.3]]\nx = [[0.2], [0.4]]\n", "'W' is not rectangular", 6),
+    ('W = [[0.1, "a"], [-0.3, 0.8]]\nx = [[0.2], [0.4]]\n', "'W'[0, 1] must be a number", 6),
+    ("W = [[0.1, 0.5], [-0.3, 0.8]]\n", "no value for input x", 5),
+    ("W = [[0.1, 0.5], [-0.3, 0.8]]\nx = [[0.2], [0.4]]\nz = [1.0]\n",
+     "'z' is given, but it is not an input", 8),
+    ("W = [[0.1, 0.5], [-0.3, 0.8]]\nx = [[0.2], [0.4], [1.0]]\n", "do not fit", 1),
+])
+def test_refusals_are_one_line_naming_the_line(tmp_path, capsys, body, fragment, line):
+    text = 'program = """\nq = W @ x\nf = sum(q**2)\n"""\n[at]\n' + body + \
+        claim("value", "f", "1")
+    p = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        check(str(p))
+    assert fragment in str(info.value) and str(info.value).startswith(f"{p}, line {line}")
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (claim("local", ["q", "W"], "1"), "'local' claims name an edge of a scalar graph"),
+    (claim("gradient", ["q", "W"], "1"), "'q' has shape [2, 1]"),
+    (claim("gradient", "V", "1"), "'gradient' names 'V', which is not a node"),
+])
+def test_claim_refusals(tmp_path, capsys, extra, fragment):
+    p = write(tmp_path, LINEAR + extra)
+    assert main(["check", str(p)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1 and "line 9 (claim 1)" in err
+
+
+def test_scalar_files_refuse_arrays(tmp_path, capsys):
+    p = write(tmp_path, 'expression = "x*y"\n[at]\nx = 1\ny = 2\n' + claim("value", "f", "[1, 2]"))
+    assert main(["check", str(p)]) == 2
+    assert "'equals' must be a number, got [1, 2]: the expression is scalar" in \
+        capsys.readouterr().err
+    p = write(tmp_path, 'model = "circuit-xyz"\n[at]\nx = [1.0, 2.0]\n' + claim("value", "f", "1"))
+    assert main(["check", str(p)]) == 2
+    assert "line 3 ([at]): 'x' is an array of shape (2,)" in capsys.readouterr().err
+
+
+def test_a_scalar_program_given_arrays_is_checked_elementwise(tmp_path):
+    a, b = np.array([[1.0, 2.0]]), np.array([[3.0, -4.0]])
+    text = (f'program = "f = sum(x*y)"\n[at]\nx = {a.tolist()}\ny = {b.tolist()}\n'
+            + claim("value", "f", f"{np.sum(a * b):g}") + claim("gradient", "x", b.tolist()))
+    assert check(str(write(tmp_path, text))).ok
+
+
+def test_cli_and_example_file(capsys):
+    assert main(["check", str(EXAMPLE)]) == 1
+    out = capsys.readouterr().out
+    assert "6 of 7" not in out and "1 of 7 claims fail" in out
+    assert "diagnosis: the claimed array is what you get with the gradient in the transposed " \
+           "layout" in out
+
+
+def test_a_number_claimed_for_an_array_fails_naming_the_shape(tmp_path, capsys):
+    p = write(tmp_path, LINEAR + claim("gradient", "W", "0.5"))
+    assert main(["check", str(p)]) == 1
+    out = capsys.readouterr().out
+    assert "∂f/∂W = 0.5: FAILS: a number is claimed, but ∂f/∂W has shape (2, 2)" in out
