@@ -336,7 +336,14 @@ def _literal(raw, value):
 def load_claims(path):
     """Parse and validate the claims file at ``path``. Nothing is derived yet."""
     data, text = _read(path)
-    lay = scan(text)
+    return claims_from_data(path, data, scan(text))
+
+
+def claims_from_data(path, data, lay=None):
+    """Validate claims already parsed into ``data`` (the TOML's tables); ``path`` names them in
+    messages. Without a layout (claims made in code, such as the catalog's errata), no line is
+    known, and a number's printed digits come from ``equals`` given as a string ("0.237479")."""
+    lay = scan("") if lay is None else lay
     top = Fields(path, lay, (), data, None, "")
     for key in data:
         if key not in FILE_KEYS:

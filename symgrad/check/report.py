@@ -5,6 +5,8 @@ from ..errors import printable
 from ..jsonout import dumps, json_number
 from .arithmetic import shown_correct
 
+_TEXT_ONLY = ("searched_ko", "divergence_ko", "remark_ko", "search")
+
 
 @dataclass
 class ClaimResult:
@@ -22,10 +24,18 @@ class ClaimResult:
     line: int = None          # line of the claim's [[claim]] header in the file
     diagnosis: object = None  # the known mistake that gives the claimed number (diagnosis.py)
     searched: str = ""        # failing claims without a diagnosis: "no single known mistake …"
+    # The Korean of the sentences above, for the text report in Korean (``check --lang ko``).
+    # They are not in the JSON, which keeps its English fields (and diagnosis.explanation_ko).
+    searched_ko: str = ""
+    divergence_ko: str = ""
+    remark_ko: str = ""
+    search: object = None     # the diagnosis.Search, for how many mistakes were tried
 
     def to_json(self):
         """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
+        for key in _TEXT_ONLY:
+            del data[key]
         for key in ("claimed", "correct", "tol"):
             data[key] = json_number(data[key])
         data["diagnosis"] = None

@@ -2,7 +2,7 @@
 for each failing claim, the arithmetic of its correct value and where the error first appears."""
 from .arithmetic import derivation_of
 from .claims import load_claims
-from .diagnosis import diagnose, none_found
+from .diagnosis import diagnose, none_found, none_found_ko
 from .divergence import first_divergence, wrong_point_remark
 from .model import ClaimsModel, resolve_names
 from .report import ClaimResult, FileReport, Report
@@ -10,7 +10,12 @@ from .report import ClaimResult, FileReport, Report
 
 def check_file(path):
     """Check the claims file at ``path``: every claim validated first, then derived."""
-    claims_file = load_claims(path)
+    return check_claims(load_claims(path))
+
+
+def check_claims(claims_file):
+    """Check a validated :class:`~.claims.ClaimsFile` (from a file, or made in code)."""
+    path = claims_file.path
     claims = claims_file.claims
     model = ClaimsModel(claims_file)
     resolve_names(model, claims)
@@ -27,8 +32,9 @@ def check_file(path):
             r.divergence = first_divergence(model, c, claims, results)
             r.remark = wrong_point_remark(model, c, claims, results)
             search = diagnose(model, c, claims, results)
-            r.diagnosis = search.diagnosis
-            r.searched = "" if search.diagnosis is not None else none_found(c, search)
+            r.diagnosis, r.search = search.diagnosis, search
+            if search.diagnosis is None:
+                r.searched, r.searched_ko = none_found(c, search), none_found_ko(c, search)
     return FileReport(str(path), claims_file.title, [results[c.number] for c in claims])
 
 
