@@ -34,6 +34,11 @@ class Erratum:
     claim: dict = field(default_factory=dict)
     at: str = ""
 
+    def to_json(self):
+        # the fields `symgrad list --format json` documents (README); the claim is for the check
+        return {"quantity": self.quantity, "published": self.published, "correct": self.correct,
+                "explanation": self.explanation, "explanation_ko": self.explanation_ko}
+
     def __post_init__(self):
         # The claim must state the published number itself, or the diagnosis would explain
         # another number than the one the table prints.
@@ -94,7 +99,7 @@ class Model:
             "output": self.graph().output if self.has_program else self.matrix.output,
             "defaults": self.defaults,
             "points": self.points, "published": self.published, "learning_rate": self.learning_rate,
-            "errata": [dict(e.__dict__) for e in self.errata], "notes": self.notes,
+            "errata": [e.to_json() for e in self.errata], "notes": self.notes,
             "program": self.program, "matrix": self.has_matrix_form,
         }
 
