@@ -62,6 +62,7 @@ class Claim:
     lr: float = 0.0
     params: tuple = ()
     label: str = ""           # the quantity as shown in the report
+    label_ko: str = ""        # the same in Korean, where it has words ("1번 갱신한 뒤의 w9")
     key: str = "gradient"     # the key naming a gradient's nodes (for messages)
     decimals: int = None      # decimals of `equals` as written (None: not located)
     fields: object = field(default=None, repr=False)

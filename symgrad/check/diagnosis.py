@@ -42,6 +42,7 @@ class Diagnosis:
     # you get with …"); not in the JSON, whose explanation already says it
     mistake: str = ""         # completes "what you get with …"
     mistake_ko: str = ""      # a verb stem that takes 면
+    also_ko: list = field(default_factory=list)
 
     def to_json(self):
         return {"kind": self.kind, "gate": self.gate or None, "explanation": self.explanation,
@@ -90,9 +91,12 @@ class _Hits:
         also = list(dict.fromkeys(
             "+".join(m.kind for m in ms) + "".join(f" at {u(m.gate)}" for m in ms if m.gate)
             for ms, _ in rest))
+        also_ko = list(dict.fromkeys(
+            "+".join(m.kind for m in ms) + "".join(f"(`gate` {u(m.gate)})" for m in ms if m.gate)
+            for ms, _ in rest))
         return Search(Diagnosis(kind, gate, f"the claimed {claimed} is what you get with {en}",
                                 f"{ko}면 주장한 값({claimed})이 그대로 나옵니다.", value, also,
-                                en, ko),
+                                en, ko, also_ko),
                       self.tried, *partial)
 
 

@@ -24,13 +24,17 @@ def check_claims(claims_file):
         correct = model.evaluate(c)
         holds = abs(c.equals - correct) <= c.tol
         results[c.number] = ClaimResult(c.number, c.kind, c.label, c.equals, correct, c.tol, holds,
-                                        note=c.note, line=c.line)
+                                        note=c.note, line=c.line, quantity_ko=c.label_ko)
     for c in claims:
         r = results[c.number]
         if not r.holds:
             r.derivation = derivation_of(model, c)
             r.divergence = first_divergence(model, c, claims, results)
             r.remark = wrong_point_remark(model, c, claims, results)
+            # the Korean text report's sentences (not in the JSON); the numbers are the same
+            r.derivation_ko = derivation_of(model, c, "ko")
+            r.divergence_ko = first_divergence(model, c, claims, results, "ko")
+            r.remark_ko = wrong_point_remark(model, c, claims, results, "ko")
             search = diagnose(model, c, claims, results)
             r.diagnosis, r.search = search.diagnosis, search
             if search.diagnosis is None:
