@@ -181,6 +181,9 @@ def _add_check(sub):
                    help="the point for --gradcheck; " + AT_HELP)
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
+    p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
+                   help="the text report in English, Korean (한국어), or both, claim by claim "
+                   "(default en); JSON always has both (explanation, explanation_ko)")
     p.set_defaults(run=run_check)
 
 
@@ -308,7 +311,7 @@ def run_check(args):
     if not args.files:
         raise InputError("check: give claims FILE(s) or --gradcheck TARGET")
     report = check(args.files)
-    print(report_json(report) if args.format == "json" else report)
+    print(report_json(report) if args.format == "json" else report.text(args.lang))
     return 0 if report.ok else 1
 
 

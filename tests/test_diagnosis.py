@@ -181,7 +181,8 @@ def test_docs_homework_output_is_what_the_command_prints(monkeypatch, capsys):
     text = (root / "docs/check.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```console\n\$ symgrad (check [^\n#]*?)(?:  # exit 1)?\n(.*?)```", text,
                         flags=re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3       # the text report, the same in Korean, and the JSON
+    assert any("--lang ko" in command for command, _ in blocks)
     monkeypatch.chdir(root)
     for command, shown in blocks:
         assert main(command.split()[0:]) == 1

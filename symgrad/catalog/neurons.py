@@ -108,6 +108,8 @@ E = diff**2
                            "그대로 계산하면 0.237479가 아니라 0.229918이 나온다. "
                            "`∂E/∂w9`가 약 −0.0997261이므로 "
                            "한 번의 `SGD` 갱신으로 w9는 약 0.0299만큼만 커진다.",
+            claim={"after_steps": 1, "lr": W9_STEP_LR, "params": ["w9"], "value": "w9",
+                   "equals": "0.237479"},
         ),
         Erratum(
             quantity="ŷ after the w9 update",
@@ -118,6 +120,8 @@ E = diff**2
             explanation_ko="글의 0.618723은 잘못 계산된 w9 = 0.237479로 구한 값이다. 올바른 "
                            "w9 = 0.229918을 쓰고 나머지 가중치는 그대로 두면 "
                            "출력 `ŷ`은 0.617420이다.",
+            claim={"after_steps": 1, "lr": W9_STEP_LR, "params": ["w9"], "value": "st3_out",
+                   "equals": "0.618723"},
         ),
         Erratum(
             quantity="error after the w9 update",
@@ -129,6 +133,9 @@ E = diff**2
             explanation_ko="잘못된 `ŷ` = 0.618723에서 나온 값이다. "
                            "올바른 w9로 다시 계산하면 오차는 (0.9 − 0.617420)² = 0.079851이다. "
                            "글의 말대로 오차가 0.0828006보다 줄어든다는 결론은 그대로 맞다.",
+            # the post truncates: (0.9 − 0.618723)² = 0.0791167 -> 0.079116 (see seed002_net.toml)
+            claim={"after_steps": 1, "lr": W9_STEP_LR, "params": ["w9"], "value": "E",
+                   "equals": "0.079116", "tol": 1e-6},
         ),
     ),
     notes="x1 = 20, x2 = 1 are the inputs the post's printed values imply (its figure is not in "

@@ -17,13 +17,35 @@ _MATRIX_FORMS = {}    # id -> function returning the model's MatrixModel (see ma
 
 @dataclass(frozen=True)
 class Erratum:
-    """A number a seed post printed wrongly."""
+    """A number a seed post printed wrongly, and the claim it makes in machine-readable form.
+
+    ``claim`` is one ``[[claim]]`` table of a claims file (docs/check.md) about the model, with
+    ``equals`` written as the post printed it, in quotes ("0.237479"), so that its tolerance is
+    half a unit of the last printed digit; ``at`` names one of the model's ``points`` (the default
+    point when empty). ``symgrad.check.errata`` checks it and searches for the mistake behind it
+    with the same search as ``symgrad check``; the documents' errata sections show what it finds.
+    """
 
     quantity: str        # what it is, e.g. "w9 after one SGD step (lr 0.3)"
     published: float     # what the post printed
     correct: float       # what symgrad computes
     explanation: str     # why the post's number is wrong (one or two sentences, English)
     explanation_ko: str = ""
+    claim: dict = field(default_factory=dict)
+    at: str = ""
+
+    def to_json(self):
+        # the fields `symgrad list --format json` documents (README); the claim is for the check
+        return {"quantity": self.quantity, "published": self.published, "correct": self.correct,
+                "explanation": self.explanation, "explanation_ko": self.explanation_ko}
+
+    def __post_init__(self):
+        # The claim must state the published number itself, or the diagnosis would explain
+        # another number than the one the table prints.
+        equals = self.claim.get("equals")
+        if not isinstance(equals, str) or float(equals) != self.published:
+            raise ValueError(f"erratum {self.quantity!r}: its claim's equals must be the "
+                             f"published {self.published!r} in quotes, got {equals!r}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +99,7 @@ class Model:
             "output": self.graph().output if self.has_program else self.matrix.output,
             "defaults": self.defaults,
             "points": self.points, "published": self.published, "learning_rate": self.learning_rate,
-            "errata": [e.__dict__ for e in self.errata], "notes": self.notes,
+            "errata": [e.to_json() for e in self.errata], "notes": self.notes,
             "program": self.program, "matrix": self.has_matrix_form,
         }
 

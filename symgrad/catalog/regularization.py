@@ -23,11 +23,14 @@ _WHY_KO = ("글은 x = [1, 1, 1, 1]을 써서 {computed}, 즉 `R(x − W)`를 �
 
 
 def _erratum(kind, vector, published, correct, computed, term):
+    """The erratum of R at the post's point ``vector``; its claim is R's value there, with the
+    post's number as printed (``3``, ``2.25``)."""
     text = dict(computed=computed, term=term, correct=f"R({vector}) = {correct:g}")
     return Erratum(
         quantity=f"{kind} R({vector}) with {vector} = {_describe(vector)}",
         published=published, correct=correct,
         explanation=_WHY.format(**text), explanation_ko=_WHY_KO.format(**text),
+        claim={"value": "R", "equals": f"{published:g}"}, at=vector,
     )
 
 

@@ -59,17 +59,19 @@ def _fold(graph, expr, limit=160):
     return expr
 
 
-def _value_derivation(model, d, name):
+def _value_derivation(model, d, name, lang="en"):
     """``st21 = sigmoid(st11*w5 + st12*w7) = sigmoid(0.997762*0.6 + 0.989013*0.4) = 0.729929``."""
     node = model.graph.nodes[name]
     shown = model.user_name(name)
     if node.is_input:
+        if lang == "ko":
+            return f"{shown}: 입력이며 파일의 점에서 값은 {res(d.values[name])}입니다"
         return f"{shown} is an input: {res(d.values[name])} at the file's point"
     text = sympy.sstr(_fold(model.graph, model.graph.nodes[name].expr))
     return f"{shown} = {text} = {_substitute(text, d.values)} = {res(d.values[name])}"
 
 
-def _gradient_derivation(model, d, of, wrt):
+def _gradient_derivation(model, d, of, wrt, lang="en"):
     """The chain product of ∂of/∂wrt from the derivation's steps: path by path, upstream × local."""
     u = model.user_name
     total = d.adjoints.get(wrt, 0.0)
@@ -78,6 +80,8 @@ def _gradient_derivation(model, d, of, wrt):
         return f"{head} = 1"
     paths = d.chain_paths(wrt, limit=CHAIN_PATHS) if wrt in d.values else []
     if paths == []:
+        if lang == "ko":
+            return f"{u(wrt)}: {u(of)}의 계산에 쓰이지 않으므로 {head} = 0입니다"
         return f"{u(wrt)} does not feed {u(of)}: {head} = 0"
     if paths is None:          # more than CHAIN_PATHS paths: one term per gate that reads wrt
         steps = [s for s in d.steps if s.input == wrt]
@@ -100,7 +104,7 @@ def _gradient_derivation(model, d, of, wrt):
     return f"{head} = {' + '.join(names)} = {' + '.join(numbers)} = {res(total)}"
 
 
-def _update_derivation(model, c):
+def _update_derivation(model, c, lang="en"):
     """``w9 − 0.3 × ∂E/∂w9 = 0.2 − 0.3 × ((-0.575502) × 0.2374 × 0.729929) = 0.229918``."""
     points = model.path_points(c)
     before = points[c.steps - 1]
@@ -113,14 +117,15 @@ def _update_derivation(model, c):
         factors = list(reversed(d.named_factors(paths[0])))
         if len(factors) > 1:
             gtext = "(" + " × ".join(num(v) for _, _, v in factors) + ")"
-    step = f"step {c.steps} of {c.steps}: " if c.steps > 1 else ""
+    step = "" if c.steps == 1 else f"{c.steps}번 가운데 {c.steps}번째 갱신: " if lang == "ko" \
+        else f"step {c.steps} of {c.steps}: "
     lr = f"{c.lr:g}"
     u = model.user_name
     return (f"{step}{u(p)} − {lr} × ∂{u(out)}/∂{u(p)} = "
             f"{num(before[p])} − {lr} × {gtext} = {res(points[c.steps][p])}")
 
 
-def _edge_derivation(model, c):
+def _edge_derivation(model, c, lang="en"):
     """``local ∂q/∂x = 1 = 1`` or ``∂f/∂q × local ∂q/∂x = (-4) × 1 = -4``."""
     u = model.user_name
     d = model.derivation(model.output, model.point)
@@ -132,20 +137,22 @@ def _edge_derivation(model, c):
         return line
     up = d.adjoints[c.of]
     return (f"∂{u(model.output)}/∂{u(c.of)} × local ∂{u(c.of)}/∂{u(c.wrt)} = {num(up)} × "
-            f"{num(value)} = {res(up * value)}, with {line}")
+            f"{num(value)} = {res(up * value)}{'; 여기서 ' if lang == 'ko' else ', with '}{line}")
 
 
-def derivation_of(model, c):
-    """How claim c's correct value comes about, as one line of arithmetic."""
+def derivation_of(model, c, lang="en"):
+    """How claim c's correct value comes about, as one line of arithmetic (its few words in
+    ``lang``, "en" or "ko")."""
     if c.kind in ("local", "downstream"):
-        return _edge_derivation(model, c)
+        return _edge_derivation(model, c, lang)
     if c.kind == "gradient":
-        return _gradient_derivation(model, model.derivation(c.of, model.point), c.of, c.wrt)
+        return _gradient_derivation(model, model.derivation(c.of, model.point), c.of, c.wrt, lang)
     if c.kind == "after_steps":
         if c.value in c.params:
-            return _update_derivation(model, c)
+            return _update_derivation(model, c, lang)
         point = model.path_points(c)[c.steps]
         moved = ", ".join(f"{model.user_name(p)} = {num(point[p])}" for p in c.params)
-        return f"at {moved} ({c.steps} step{'s' if c.steps > 1 else ''}): " + \
-            _value_derivation(model, model.derivation(c.value, point), c.value)
-    return _value_derivation(model, model.derivation(c.value, model.point), c.value)
+        at = f"{moved}일 때({c.steps}번 갱신한 뒤): " if lang == "ko" else \
+            f"at {moved} ({c.steps} step{'s' if c.steps > 1 else ''}): "
+        return at + _value_derivation(model, model.derivation(c.value, point), c.value, lang)
+    return _value_derivation(model, model.derivation(c.value, model.point), c.value, lang)

@@ -65,6 +65,7 @@ class Claim:
     lr: float = 0.0
     params: tuple = ()
     label: str = ""           # the quantity as shown in the report
+    label_ko: str = ""        # the same in Korean, where it has words ("1번 갱신한 뒤의 w9")
     key: str = "gradient"     # the key naming a gradient's nodes (for messages)
     decimals: int = None      # decimals of `equals` as written (None: not located)
     fields: object = field(default=None, repr=False)
@@ -398,7 +399,14 @@ def _entry_tolerances(raw, value, shape):
 def load_claims(path):
     """Parse and validate the claims file at ``path``. Nothing is derived yet."""
     data, text = _read(path)
-    lay = scan(text)
+    return claims_from_data(path, data, scan(text))
+
+
+def claims_from_data(path, data, lay=None):
+    """Validate claims already parsed into ``data`` (the TOML's tables); ``path`` names them in
+    messages. Without a layout (claims made in code, such as the catalog's errata), no line is
+    known, and a number's printed digits come from ``equals`` given as a string ("0.237479")."""
+    lay = scan("") if lay is None else lay
     top = Fields(path, lay, (), data, None, "")
     for key in data:
         if key not in FILE_KEYS:

@@ -38,6 +38,11 @@ class Diagnosis:
     explanation_ko: str
     reproduced: float         # the number the mistake gives
     also: list = field(default_factory=list)   # other mistakes that give it too
+    # the mistake alone, to be put in another sentence (the errata's "the published X is what
+    # you get with …"); not in the JSON, whose explanation already says it
+    mistake: str = ""         # completes "what you get with …"
+    mistake_ko: str = ""      # a verb stem that takes 면
+    also_ko: list = field(default_factory=list)
 
     def to_json(self):
         return {"kind": self.kind, "gate": self.gate or None, "explanation": self.explanation,
@@ -51,6 +56,7 @@ class Search:
     diagnosis: Diagnosis = None
     tried: int = 0
     partial: str = ""         # what was not tried, when the search was bounded
+    partial_ko: str = ""
 
 
 class _Hits:
@@ -67,9 +73,9 @@ class _Hits:
         if abs(value - self.c.equals) <= self.c.tol and abs(value - self.correct) > self.c.tol:
             self.found.append((mistakes, value))
 
-    def result(self, partial=""):
+    def result(self, partial=("", "")):
         if not self.found:
-            return Search(None, self.tried, partial)
+            return Search(None, self.tried, *partial)
         # A mistake that would also break a step the student got right is a worse explanation
         # than one that leaves those steps alone: those come first (the order is kept otherwise).
         if self.keeps is not None:
@@ -85,9 +91,13 @@ class _Hits:
         also = list(dict.fromkeys(
             "+".join(m.kind for m in ms) + "".join(f" at {u(m.gate)}" for m in ms if m.gate)
             for ms, _ in rest))
+        also_ko = list(dict.fromkeys(
+            "+".join(m.kind for m in ms) + "".join(f"(`gate` {u(m.gate)})" for m in ms if m.gate)
+            for ms, _ in rest))
         return Search(Diagnosis(kind, gate, f"the claimed {claimed} is what you get with {en}",
-                                f"{ko}면 주장한 값({claimed})이 그대로 나옵니다.", value, also),
-                      self.tried, partial)
+                                f"{ko}면 주장한 값({claimed})이 그대로 나옵니다.", value, also,
+                                en, ko, also_ko),
+                      self.tried, *partial)
 
 
 def _between(model, src, dst):
@@ -283,19 +293,21 @@ def _search_steps(model, c, hits, claims, results):
     for u in updates:
         hits.consider((u,), _safe(_walk, model, c, None, u))
     if len(grads) * (len(updates) + 1) * c.steps > SWEEP_BUDGET:
-        return f"the {len(grads)} gradient mistakes were not tried over {c.steps} steps"
+        return (f"the {len(grads)} gradient mistakes were not tried over {c.steps} steps",
+                f"`gradient` 실수 {len(grads)}가지는 {c.steps}번의 갱신에 걸쳐 시도하지 "
+                f"않았습니다")
     for m in grads:
         hits.consider((m,), _safe(_walk, model, c, m, None))
     for m in grads:
         for u in updates:
             hits.consider((m, u), _safe(_walk, model, c, m, u))
-    return ""
+    return "", ""
 
 
 def diagnose(model, c, claims, results):
     """The known mistake that gives failing claim c's number, searched honestly (a Search)."""
     hits = _Hits(model, c, results[c.number].correct)
-    partial = ""
+    partial = ("", "")          # (English, Korean): what a bounded search left out
     if c.kind == "gradient":
         _search_gradient(model, c, hits, claims, results)
     elif c.kind in ("local", "downstream"):
@@ -312,3 +324,10 @@ def none_found(c, search):
     partial = f"; {search.partial}" if search.partial else ""
     return (f"no single known mistake gives {c.equals:.15g} "
             f"({search.tried} tried{partial})")
+
+
+def none_found_ko(c, search, what="주장한 값"):
+    """The same in Korean; ``what`` names the number ("원문 값" for a post's erratum)."""
+    partial = f" {search.partial_ko}." if search.partial_ko else ""
+    return (f"알려진 실수 하나로는 {what}({c.equals:.15g})이 나오지 않습니다"
+            f"(실수 {search.tried}가지를 시도했습니다).{partial}")

@@ -93,13 +93,19 @@ def _pinned(model, held, p):
     return best.get(out)
 
 
-def first_divergence(model, c, claims, results):
-    """The first claim along the chain that fails, for failing claim c ("" when none is known)."""
+def first_divergence(model, c, claims, results, lang="en"):
+    """The first claim along the chain that fails, for failing claim c ("" when none is known),
+    said in ``lang`` ("en" or "ko")."""
+    ko = lang == "ko"
     deps = sorted((o for o in claims if _follows_from(model, c, o)),
                   key=lambda o: _chain_key(model, o))
     failing = [o for o in deps if not results[o.number].holds]
     if failing:
         o, r = failing[0], results[failing[0].number]
+        label = (o.label_ko or o.label) if ko else o.label
+        if ko:
+            return (f"주장 {o.number}({label} = {r.claimed:.15g}, 올바른 값 {shown_correct(r)}). "
+                    f"이 주장은 그 주장에서 이어진 값입니다")
         return (f"claim {o.number} ({o.label} = {r.claimed:.15g}, correct {shown_correct(r)}); "
                 f"this claim follows from it")
     if not deps:
@@ -112,11 +118,20 @@ def first_divergence(model, c, claims, results):
         if chain:
             point = model.path_points(c)[c.steps - 1]
             g = model.derivation(model.output, point).adjoints.get(c.value, 0.0)
+            if ko:
+                return (f"마지막 갱신 계산입니다(맞는 주장 {_numbers(h.number for h in chain)}에 "
+                        f"따르면 {dL} = {g:.6g}입니다)")
             return (f"the final update arithmetic (claims {_numbers(h.number for h in chain)} hold "
                     f"and give {dL} = {g:.6g})")
+        if ko:
+            return (f"찾지 못했습니다. 이 주장의 바탕인 주장({held})은 맞지만 {dL}의 값을 "
+                    f"정하지 못합니다. `gradient`와 갱신 가운데 어디가 틀렸는지 가리려면 "
+                    f"{dL} 값이나 그 연쇄의 인수 하나하나를 주장으로 적으십시오")
         return (f"not located: the claims it follows from hold ({held}) but do not fix "
                 f"{dL}; claim it, or each factor of its chain, to tell the gradient "
                 f"from the update")
+    if ko:
+        return f"이 주장 자체입니다(이 주장의 바탕인 주장은 맞습니다: {held})"
     return f"this claim itself (the claims it follows from hold: {held})"
 
 
@@ -132,7 +147,7 @@ def _numbers(numbers):
                      for a, b in runs)
 
 
-def wrong_point_remark(model, c, claims, results):
+def wrong_point_remark(model, c, claims, results, lang="en"):
     """A value after steps that the post computed from its own wrong parameters."""
     if c.kind != "after_steps" or c.value in c.params:
         return ""
@@ -150,5 +165,7 @@ def wrong_point_remark(model, c, claims, results):
         return ""
     if abs(alt - c.equals) <= c.tol:
         names = ", ".join(f"{model.user_name(o.value)} = {o.equals:.15g}" for o in wrong)
+        if lang == "ko":
+            return f"글에 적힌 잘못된 값({names})으로 계산해야만 맞습니다"
         return f"holds only for the post's wrong {names}"
     return ""

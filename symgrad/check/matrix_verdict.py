@@ -72,7 +72,7 @@ class ArrayClaimResult(ClaimResult):
             digits += 1
         return entry(correct, digits)
 
-    def headline(self):
+    def headline(self, lang="en"):      # array claims: English only for now
         where = f" (line {self.line})" if self.line else ""
         claimed = np.asarray(self.claimed)
         shown = (array_text(claimed) if claimed.size <= SHOWN_IN_FULL

@@ -301,6 +301,7 @@ def resolve_names(model, claims):
                                      f"(inputs: {', '.join(model.graph.inputs)})")
                 params.append(name)
             c.params = tuple(params)
+            c.label_ko = f"{c.steps}번 갱신한 뒤의 {c.label}"
             c.label += f" after {c.steps} step{'s' if c.steps > 1 else ''}"
     names = [model.output] + [n for c in claims for n in (c.value, c.of) if n]
     missing = model.missing_inputs(names)

@@ -5,6 +5,9 @@ from ..errors import printable
 from ..jsonout import dumps, json_number
 from .arithmetic import shown_correct
 
+_TEXT_ONLY = ("quantity_ko", "derivation_ko", "divergence_ko", "searched_ko", "remark_ko",
+              "search")
+
 
 @dataclass
 class ClaimResult:
@@ -22,9 +25,23 @@ class ClaimResult:
     line: int = None          # line of the claim's [[claim]] header in the file
     diagnosis: object = None  # the known mistake that gives the claimed number (diagnosis.py)
     searched: str = ""        # failing claims without a diagnosis: "no single known mistake …"
+    # The Korean of the sentences above, for the text report in Korean (``check --lang ko``).
+    # They are not in the JSON, which keeps its English fields (and diagnosis.explanation_ko).
+    quantity_ko: str = ""
+    derivation_ko: str = ""
+    divergence_ko: str = ""
+    searched_ko: str = ""
+    remark_ko: str = ""
+    search: object = None     # the diagnosis.Search, for how many mistakes were tried
 
-    def headline(self):
-        """The claim's line in the text report (array claims: see matrix_verdict.py)."""
+    def headline(self, lang="en"):
+        """The claim's line in the text report, in ``lang`` (array claims: matrix_verdict.py)."""
+        if lang == "ko":
+            where = f" ({self.line}행)" if self.line else ""
+            verdict = "맞습니다" if self.holds else "틀렸습니다"
+            return (f"  주장 {self.number}{where} {self.quantity_ko or self.quantity} = "
+                    f"{self.claimed:.15g}: {verdict} (올바른 값 {shown_correct(self)}, "
+                    f"허용 오차 {self.tol:g})")
         where = f" (line {self.line})" if self.line else ""
         verdict = "holds" if self.holds else "FAILS"
         return (f"  claim {self.number}{where} {self.quantity} = {self.claimed:.15g}: {verdict} "
@@ -37,6 +54,8 @@ class ClaimResult:
     def to_json(self):
         """The result as JSON data; a non-finite number (a correct value of inf) is a string."""
         data = asdict(self)
+        for key in _TEXT_ONLY:
+            del data[key]
         for key in ("claimed", "correct", "tol"):
             data[key] = json_number(data[key])
         data["diagnosis"] = None
@@ -71,28 +90,59 @@ class Report:
                                          for f in self.files]}
 
     def __str__(self):
+        return self.text("en")
+
+    def text(self, lang="en"):
+        """The report as text in ``lang``: "en", "ko", or "both" (each line in Korean, then in
+        English, as the documents put Korean first)."""
+        langs = ("ko", "en") if lang == "both" else (lang,)
         lines = []
         for f in self.files:
             # a file without a title has its path as title: printed once, not "ok.toml: ok.toml"
             head = printable(f.path)
             lines.append(head if f.title == f.path else f"{head}: {printable(f.title)}")
             for c in f.claims:
-                lines.extend(_claim_lines(c))
+                for lang_ in langs:
+                    lines.extend(_claim_lines(c, lang_))
         total = sum(len(f.claims) for f in self.files)
         n_fail = sum(not c.holds for f in self.files for c in f.claims)
-        lines.append("all claims hold" if not n_fail else f"{n_fail} of {total} claims fail")
+        for lang_ in langs:
+            lines.append(_summary(n_fail, total, lang_))
         return "\n".join(lines)
 
 
-def _claim_lines(c):
-    lines = [c.headline()]
+def _summary(n_fail, total, lang):
+    if lang == "ko":
+        return "모든 주장이 맞습니다" if not n_fail else \
+            f"주장 {total}개 가운데 {n_fail}개가 틀렸습니다"
+    return "all claims hold" if not n_fail else f"{n_fail} of {total} claims fail"
+
+
+# the labels of a failing claim's lines, in the order they are printed
+_LABELS = {"en": ("derivation", "first divergence", "diagnosis", "remark", "note"),
+           "ko": ("계산", "처음 어긋난 곳", "진단", "참고", "메모")}
+
+
+def _diagnosis_text(c, lang):
+    d = c.diagnosis
+    if d is None:
+        return c.searched_ko if lang == "ko" and c.searched_ko else c.searched
+    if lang == "ko":
+        also = f" (같은 값이 나오는 다른 실수: {'; '.join(d.also_ko[:3])})" if d.also_ko else ""
+        return d.explanation_ko + also
+    return d.explanation + (f" (so does: {'; '.join(d.also[:3])})" if d.also else "")
+
+
+def _claim_lines(c, lang="en"):
+    """A claim's verdict line and, when it fails, its explanations, in ``lang`` ("en", "ko")."""
+    lines = [c.headline(lang)]
+    if lang == "ko":
+        texts = (c.derivation_ko or c.derivation, c.divergence_ko or c.divergence,
+                 _diagnosis_text(c, lang), c.remark_ko or c.remark, c.note)
+    else:
+        texts = (c.derivation, c.divergence, _diagnosis_text(c, lang), c.remark, c.note)
     if not c.holds:
-        diagnosis = c.diagnosis.explanation if c.diagnosis is not None else c.searched
-        if c.diagnosis is not None and c.diagnosis.also:
-            diagnosis += f" (so does: {'; '.join(c.diagnosis.also[:3])})"
-        for label, text in (*c.extra_lines(), ("derivation", c.derivation),
-                            ("first divergence", c.divergence), ("diagnosis", diagnosis),
-                            ("remark", c.remark), ("note", c.note)):
+        for label, text in (*c.extra_lines(), *zip(_LABELS[lang], texts, strict=True)):
             if text:
                 lines.append(f"    {label}: {printable(' '.join(text.split()))}")
     return lines

@@ -1,6 +1,7 @@
 """The documents' prose: the i18n strings laid out per language and format, and catalog text
 (titles, errata) in the document's languages."""
 
+from ..check.errata import check_erratum
 from ..terminal import num
 from .environment import strings
 from .escape import prose_to_tex
@@ -78,15 +79,39 @@ def description_of(model, langs):
 
 
 def errata_of(model, langs):
-    """A catalog model's errata for a document: quantities and explanations in each language."""
+    """A catalog model's errata for a document: quantities, explanations and the diagnosis of
+    each published number in each language. The correct value and the diagnosis are recomputed
+    here, by the check of the erratum's claim (``symgrad.check.errata``), not taken from the
+    catalog's text."""
     out = []
     for i, e in enumerate(model.errata, 1):
         quantity = {lang: catalog_text("erratum", f"{model.id}:{i}", e.quantity, lang)
                     for lang in ("en", "ko")}
+        checked = check_erratum(model, i)
         out.append({"quantity": quantity,
                     "item": list(dict.fromkeys(quantity[lang] for lang in langs)),
-                    "published": num(e.published), "correct": num(e.correct),
+                    "published": num(e.published), "correct": num(checked.correct),
                     "explanation": {"en": e.explanation,
-                                    "ko": polite_ko(e.explanation_ko or e.explanation)}})
+                                    "ko": polite_ko(e.explanation_ko or e.explanation)},
+                    "diagnosis": {lang: erratum_diagnosis(checked, lang)
+                                  for lang in ("en", "ko")}})
     return out
 
+
+def erratum_diagnosis(result, lang):
+    """What the mistake search says about a published number (a check's ClaimResult), in
+    ``lang``: the known mistake that gives it, or that no single one does ("" if it holds)."""
+    if result.holds:
+        return ""
+    claimed = f"{result.claimed:.15g}"
+    d = result.diagnosis
+    if d is not None:
+        return strings()["p_erratum_found"][lang].format(
+            claimed=claimed, mistake=d.mistake if lang == "en" else d.mistake_ko)
+    search = result.search
+    mistakes = f"{search.tried} mistake{'s' if search.tried != 1 else ''}"
+    text = strings()["p_erratum_none"][lang].format(claimed=claimed, tried=search.tried,
+                                                    mistakes=mistakes)
+    partial = search.partial if lang == "en" else search.partial_ko
+    # a bounded search says what it left out, as a sentence of its own
+    return f"{text} {partial[:1].upper()}{partial[1:]}." if partial else text
