@@ -194,7 +194,7 @@ def _search_gradient(model, c, hits, claims, results):
         m = Mistake("transpose", c.wrt, f"the gradient in the transposed layout (∂{u(c.of)}/∂"
                     f"{u(other)} written for ∂{u(c.of)}/∂{u(c.wrt)})",
                     f"행렬 `gradient`를 전치해서 ∂{u(c.of)}/∂{u(other)} 값을 "
-                    f"∂{u(c.of)}/∂{u(c.wrt)} 자리에 적")
+                    f"∂{u(c.of)}/∂{u(c.wrt)} 자리에 적으")
         hits.consider((m,), wrong_adjoints(comp, None)[other])
     for m, fwd, sweep, d in _rounding_variants(model, c, claims, results):
         pinned = _safe(computation, model.graph, c.of, model.point, fwd, d)
