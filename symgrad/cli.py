@@ -224,8 +224,14 @@ def run_list(args):
 
 def run_train(args):
     """``symgrad train``: train, print (text or JSON), optionally plot."""
-    from .train import check_params_path, check_plot_path, format_result, plot_loss, save_params
-    from .train import train
+    from .train import (
+        check_params_path,
+        check_plot_path,
+        format_result,
+        plot_loss,
+        save_params,
+        train,
+    )
 
     # a bad file name fails before the training, not after
     if args.plot:

@@ -30,7 +30,7 @@ from . import jsonout
 from .compile import compile as compile_target
 from .data import check_params_path, read_data, save_params, select_columns
 from .errors import InputError, SymgradError
-from .matrix.derivation import SMALL as SMALL_ARRAY      # as derive's JSON: larger is shape + norm
+from .matrix.derivation import SMALL as SMALL_ARRAY  # as derive's JSON: larger is shape + norm
 from .optimizers import make_optimizer
 from .penalties import add_matrix_penalty, add_penalty, check_regularization
 from .point import parse_point, shapes_of
@@ -77,7 +77,8 @@ class TrainResult:
     def to_json(self):
         """Plain data (README: "JSON output of train"); NaN/inf become the strings "nan"/"inf".
         An array parameter is nested lists when it has at most SMALL_ARRAY entries, else
-        ``{"shape": [...], "norm": ...}``, as in derive's JSON (``--save-params`` keeps them all)."""
+        ``{"shape": [...], "norm": ...}``, as in derive's JSON (``--save-params`` keeps every
+        entry)."""
         return {
             "history": [jsonout.json_number(v) for v in self.history],
             "final_loss": jsonout.json_number(self.final_loss),
