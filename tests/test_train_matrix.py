@@ -3,7 +3,9 @@ w1=@w1.npy`` against the seed's own loops written by hand in NumPy, the ``.npz``
 ``--save-params``, and every refusal (one line, exit 2)."""
 
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -273,3 +275,21 @@ def test_an_input_without_a_value_is_named():
     x, y, w1, w2 = seed_004_data(np.random.default_rng(15), n=4, d_in=3, h=2, d_out=2)
     with pytest.raises(SymgradError, match=r"no value for input y; give it with --at y=\.\.\."):
         train("y: [4, 2]\n" + SEED_004, at={"x": x, "w1": w1, "w2": w2}, params="w1,w2")
+
+
+# --- the example files of docs/matrix-train.md ---------------------------------------------------
+def test_example_data_script_reproduces_the_committed_files(tmp_path):
+    folder = Path(__file__).resolve().parent.parent / "examples" / "matrix"
+    subprocess.run([sys.executable, str(folder / "seed004_data.py"), str(tmp_path)], check=True,
+                   timeout=60)
+    for name in ("seed004_w1.npy", "seed004_w2.npy"):
+        np.testing.assert_array_equal(np.load(tmp_path / name), np.load(folder / name))
+    with np.load(tmp_path / "seed004_data.npz") as made, \
+            np.load(folder / "seed004_data.npz") as committed:
+        assert sorted(made.files) == sorted(committed.files) == ["x", "y"]
+        for name in made.files:
+            np.testing.assert_array_equal(made[name], committed[name])
+    # and the program is the one this file tests
+    program = (folder / "seed004_net.sg").read_text()
+    assert [line for line in program.splitlines() if not line.startswith("#")] == \
+        SEED_004.splitlines()
