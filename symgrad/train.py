@@ -7,7 +7,10 @@ the mean of the per-sample loss over the step's batch (the full data unless a
 batch size is given; minibatches are reshuffled at every epoch). Without data
 the point (``at`` plus the model's defaults) is the single sample. Parameters
 that are not listed keep their values. Matrix models (``symgrad.matrix``) compute
-their own batch loss (seed 004's Σ(ŷ − y)²) over whole arrays of fixed shapes.
+their own batch loss (seed 004's Σ(ŷ − y)²) over whole arrays of fixed shapes; a
+matrix program (``h = sigmoid(x @ w1)`` ...) is built for the shapes of the ``at`` and
+``data`` arrays, the data's rows are its batch, and its own reduction is the loss
+(docs/matrix-train.md).
 
 Regularization is added to the *model*, not to the update rule: the penalty
 gates (``λ·Σw²``, ``λ·Σ|w|``, ``λ·Σ(β·w² + |w|)``) are appended to the graph (or
@@ -101,7 +104,8 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
 
     ``model``: a catalog id, an expression, a program (text or file), a Graph, a matrix model or
     a :class:`~symgrad.target.Problem`, as for ``derive``.
-    ``data``: a CSV/``.npz`` path or a dict name -> array (one value per sample along axis 0).
+    ``data``: a CSV/``.npz`` path or a dict name -> array (one value per sample along axis 0;
+    for a matrix program, whole arrays whose rows are the batch).
     ``at``: starting values and fixed inputs (dict or ``"w=1,b=0"``), over the model's defaults.
     ``params``: the names to update (list or ``"w,b"``; default: the model's parameters), or a
     dict name -> starting value.
@@ -126,8 +130,9 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
     pristine = copy.deepcopy(opt)           # the probe runs of a divergence hint start from it
     schedule = _Schedule(setup.n_samples, steps, epochs, batch_size, seed)
     if setup.matrix and schedule.shuffle and setup.shapes:
-        raise InputError(f"the matrix model {setup.label!r} has fixed shapes, so it trains on the "
-                         f"full batch of {setup.n_samples} rows; drop --batch-size")
+        what = "program" if problem.program is not None else "model"
+        raise InputError(f"the matrix {what} {setup.label!r} has fixed shapes, so it trains on "
+                         f"the full batch of {setup.n_samples} rows; drop --batch-size")
     settings = {
         "target": setup.label, "model": setup.model_id, "loss": setup.loss_name,
         "params": list(setup.params), **opt.settings(),

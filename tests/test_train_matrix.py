@@ -268,7 +268,7 @@ def test_batch_size_is_refused_for_a_matrix_program(run_cli, tmp_path):
     write_seed_files(tmp_path, np.random.default_rng(14), n=4, d_in=3, h=2, d_out=2)
     code, out, err = run_cli(*seed_argv(tmp_path, "--batch-size", "2"))
     assert (code, out) == (2, "") and err.count("\n") == 1
-    assert "full batch of 4 rows; drop --batch-size" in err
+    assert "the matrix program" in err and "full batch of 4 rows; drop --batch-size" in err
 
 
 def test_an_input_without_a_value_is_named():
