@@ -132,6 +132,8 @@ def _add_train(sub):
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve (.png or .svg)")
+    p.add_argument("--save-params", metavar="FILE.npz",
+                   help="write the trained parameters to FILE.npz (np.load reads them back)")
     p.set_defaults(run=run_train)
 
 
@@ -228,21 +230,34 @@ def run_list(args):
 
 def run_train(args):
     """``symgrad train``: train, print (text or JSON), optionally plot."""
-    from .train import check_plot_path, format_result, plot_loss, train
+    from .train import (
+        check_params_path,
+        check_plot_path,
+        format_result,
+        plot_loss,
+        save_params,
+        train,
+    )
 
+    # a bad file name fails before the training, not after
     if args.plot:
-        check_plot_path(args.plot)          # a bad file name fails before the training, not after
+        check_plot_path(args.plot)
+    if args.save_params:
+        check_params_path(args.save_params)
     result = train(args.target, data=args.data, at=_joined(args.at), params=_joined(args.params),
                    optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, steps=args.steps,
                    batch_size=args.batch_size, regularization=_regularization(args), seed=args.seed)
     if args.plot:
         plot_loss(result, args.plot)
+    if args.save_params:
+        save_params(result.params, args.save_params)
     if args.format == "json":
         print(result.to_json_text())
     else:
         print(format_result(result))
-        if args.plot:
-            print(f"wrote {args.plot}")
+        for written in (args.plot, args.save_params):
+            if written:
+                print(f"wrote {printable(written)}")
     return 0
 
 

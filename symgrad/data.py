@@ -1,4 +1,5 @@
-"""Training data: a CSV file with a header naming the model's inputs, or a ``.npz`` of arrays.
+"""Training data: a CSV file with a header naming the model's inputs, or a ``.npz`` of arrays;
+and the trained parameters written back as ``.npz`` (``train --save-params``).
 
 :func:`load_data` returns the columns as float arrays, one value (CSV) or one
 row (``.npz``, any trailing shape) per sample along the first axis. Every
@@ -16,7 +17,7 @@ from collections import Counter
 import numpy as np
 
 from .errors import InputError, quote
-from .io import parse_number, read_bounded, shown_path
+from .io import parse_number, read_bounded, shown_path, write_atomic
 
 MAX_DATA_BYTES = 200_000_000      # the file as stored, and an .npz's arrays once decompressed
 LISTED_COLUMNS = 8                # a message lists this many column names, then "… (N in all)"
@@ -29,17 +30,30 @@ def load_data(source, needed=(), usable=None):
     ``usable``: names the model can take from data; other columns are ignored
     (``None`` keeps every column). All returned arrays have the same length.
     """
+    label, columns = read_data(source)
+    return select_columns(label, columns, needed, usable)
+
+
+def read_data(source):
+    """``(label, {name: float ndarray})``: every array of ``source`` (a path, or a dict name ->
+    array-like), unchecked against a model; ``label`` names it in messages. ``train`` reads the
+    data once, first, because a matrix program's shapes come from its arrays."""
     if isinstance(source, dict):
         label = "data"
-        columns = {str(k): _as_array(v, label, str(k)) for k, v in source.items()}
-    else:
-        label = shown_path(source)
-        columns = _read_file(os.fspath(source), label)
+        return label, {str(k): _as_array(v, label, str(k)) for k, v in source.items()}
+    label = shown_path(source)
+    return label, _read_file(os.fspath(source), label)
+
+
+def select_columns(label, columns, needed=(), usable=None):
+    """The columns a model takes (``needed`` and ``usable`` as for :func:`load_data`), checked
+    to be present and of one length."""
     missing = [n for n in needed if n not in columns]
     if missing:
         plural = "s" if len(missing) > 1 else ""
-        raise InputError(f"{label}: no column{plural} {', '.join(map(repr, missing))} for the "
-                         f"model's input{plural} (columns: {_listed(columns)})")
+        what = "array" if label.lower().endswith(".npz") else "column"
+        raise InputError(f"{label}: no {what}{plural} {', '.join(map(repr, missing))} for the "
+                         f"model's input{plural} ({what}s: {_listed(columns)})")
     if usable is not None:
         kept = {k: v for k, v in columns.items() if k in usable}
         if not kept:
@@ -175,3 +189,36 @@ def _as_array(value, label, name):
 def _first_line(exc):
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+# --- the trained parameters, written back ------------------------------------------------------
+def check_params_path(path):
+    """Refuse a ``--save-params`` file that could not be written, before any training: it must
+    end in .npz (``np.savez`` would silently add the suffix, and ``np.load`` needs it), must not
+    be a folder, and no part of its folder may be an existing file."""
+    text = os.fspath(path)
+    shown = shown_path(text)
+    if not text.lower().endswith(".npz") or os.path.basename(text).lower() == ".npz":
+        raise InputError(f"--save-params {shown}: the file must end in .npz")
+    if os.path.isdir(text):
+        raise InputError(f"--save-params {shown}: is a folder; give a file name ending in .npz")
+    folder = os.path.dirname(os.path.abspath(text))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise InputError(f"--save-params {shown}: {shown_path(folder)} is a file, not a folder")
+
+
+def save_params(params, path):
+    """Write ``params`` (name -> number or array) to ``path`` as ``.npz``, atomically: ``np.load``
+    gives each back under its name (a number as an array of shape ())."""
+    check_params_path(path)
+    buffer = io.BytesIO()
+    # What np.savez does, written out: np.savez(file, **params) fails for a parameter that is
+    # itself named 'file'.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, value in params.items():
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, np.asarray(value, dtype=float),
+                                          allow_pickle=False)
+    write_atomic(path, buffer.getvalue())

@@ -90,7 +90,8 @@ class Problem:
         return replace(self, graph=parse(self.program, output=output))
 
 
-def resolve(target, output=None, matrix=False, verb="derived", catalog_only=False, shapes=None):
+def resolve(target, output=None, matrix=False, verb="derived", catalog_only=False, shapes=None,
+            data_shapes=None):
     """Turn a TARGET (plus ``--output`` and ``--matrix``) into a :class:`Problem`.
 
     Order: a :class:`Problem` passes through; a Graph or MatrixModel is taken as it is; a string
@@ -102,6 +103,9 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     ``shapes``: input name -> shape of the values the user gives (``--at``, ``--data``): program
     text with matrix syntax (``@``, ``.T``, ``sum(...)``, a declaration ``W: [2, 2]``), or given
     an array for an input, is a matrix program, and its shapes come from these.
+    ``data_shapes``: name -> shape of the data arrays (``train --data``): a matrix program takes
+    the shapes ``shapes`` does not give from them; a scalar program ignores them (its data
+    columns hold one number per sample, so their shapes never make it a matrix program).
     """
     if isinstance(target, Problem):
         if matrix and not target.is_matrix:
@@ -137,7 +141,9 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     shapes = dict(shapes or {})
     if _MATRIX_HINT.search(program) or any(shapes.values()):
         name = _slug(os.path.splitext(os.path.basename(path))[0] if path else "program")
-        model = _parse_matrix(program, shapes, output, name, force=any(shapes.values()))
+        force = any(shapes.values())
+        shapes = {**dict(data_shapes or {}), **shapes}
+        model = _parse_matrix(program, shapes, output, name, force=force)
         if model is not None:
             return Problem(MATRIX, target, model=model, wrt=tuple(model.params) or None,
                            data_inputs=tuple(model.data), program=program, path=path,

@@ -7,7 +7,10 @@ the mean of the per-sample loss over the step's batch (the full data unless a
 batch size is given; minibatches are reshuffled at every epoch). Without data
 the point (``at`` plus the model's defaults) is the single sample. Parameters
 that are not listed keep their values. Matrix models (``symgrad.matrix``) compute
-their own batch loss (seed 004's Σ(ŷ − y)²) over whole arrays of fixed shapes.
+their own batch loss (seed 004's Σ(ŷ − y)²) over whole arrays of fixed shapes; a
+matrix program (``h = sigmoid(x @ w1)`` ...) is built for the shapes of the ``at`` and
+``data`` arrays, the data's rows are its batch, and its own reduction is the loss
+(docs/matrix-train.md).
 
 Regularization is added to the *model*, not to the update rule: the penalty
 gates (``λ·Σw²``, ``λ·Σ|w|``, ``λ·Σ(β·w² + |w|)``) are appended to the graph (or
@@ -28,11 +31,12 @@ import numpy as np
 
 from . import jsonout
 from .compile import compile as compile_target
-from .data import load_data
+from .data import check_params_path, read_data, save_params, select_columns
 from .errors import InputError, SymgradError
+from .matrix.derivation import SMALL as SMALL_ARRAY  # as derive's JSON: larger is shape + norm
 from .optimizers import make_optimizer
 from .penalties import add_matrix_penalty, add_penalty, check_regularization
-from .point import parse_point
+from .point import parse_point, shapes_of
 from .target import resolve
 from .train_plot import check_plot_path, plot_loss
 
@@ -74,7 +78,10 @@ class TrainResult:
     settings: dict = field(default_factory=dict)
 
     def to_json(self):
-        """Plain data (README: "JSON output of train"); NaN/inf become the strings "nan"/"inf"."""
+        """Plain data (README: "JSON output of train"); NaN/inf become the strings "nan"/"inf".
+        An array parameter is nested lists when it has at most SMALL_ARRAY entries, else
+        ``{"shape": [...], "norm": ...}``, as in derive's JSON (``--save-params`` keeps every
+        entry)."""
         return {
             "history": [jsonout.json_number(v) for v in self.history],
             "final_loss": jsonout.json_number(self.final_loss),
@@ -97,7 +104,8 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
 
     ``model``: a catalog id, an expression, a program (text or file), a Graph, a matrix model or
     a :class:`~symgrad.target.Problem`, as for ``derive``.
-    ``data``: a CSV/``.npz`` path or a dict name -> array (one value per sample along axis 0).
+    ``data``: a CSV/``.npz`` path or a dict name -> array (one value per sample along axis 0;
+    for a matrix program, whole arrays whose rows are the batch).
     ``at``: starting values and fixed inputs (dict or ``"w=1,b=0"``), over the model's defaults.
     ``params``: the names to update (list or ``"w,b"``; default: the model's parameters), or a
     dict name -> starting value.
@@ -110,14 +118,21 @@ def train(model, data=None, at=None, params=None, optimizer="sgd", lr=0.01, epoc
     Raises :class:`TrainingDiverged` (exit code 1) when the loss becomes NaN or infinite.
     """
     _check_seed(seed)
-    setup = _Setup.build(resolve(model, output=output, verb="trained"), data, at, params,
-                         regularization, seed)
+    point = parse_point(at) if isinstance(at, str) else dict(at or {})
+    # The data is read first: a matrix program is built for the shapes of its arrays (N rows,
+    # D_in columns, ...) as well as of the --at values; a scalar program ignores their shapes.
+    columns = read_data(data) if data is not None else None
+    data_shapes = None if columns is None else {k: v.shape for k, v in columns[1].items()}
+    problem = resolve(model, output=output, verb="trained", shapes=shapes_of(point),
+                      data_shapes=data_shapes)
+    setup = _Setup.build(problem, data, columns, point, params, regularization, seed)
     opt = make_optimizer(optimizer, lr)
     pristine = copy.deepcopy(opt)           # the probe runs of a divergence hint start from it
     schedule = _Schedule(setup.n_samples, steps, epochs, batch_size, seed)
     if setup.matrix and schedule.shuffle and setup.shapes:
-        raise InputError(f"the matrix model {setup.label!r} has fixed shapes, so it trains on the "
-                         f"full batch of {setup.n_samples} rows; drop --batch-size")
+        what = "program" if problem.program is not None else "model"
+        raise InputError(f"the matrix {what} {setup.label!r} has fixed shapes, so it trains on "
+                         f"the full batch of {setup.n_samples} rows; drop --batch-size")
     settings = {
         "target": setup.label, "model": setup.model_id, "loss": setup.loss_name,
         "params": list(setup.params), **opt.settings(),
@@ -258,21 +273,25 @@ class _Setup:
         self.evaluate, self.graph, self.shapes = None, None, {}
 
     @classmethod
-    def build(cls, problem, data, at, params, regularization, seed=None):
+    def build(cls, problem, data, columns, point, params, regularization, seed=None):
+        """``data``: what the user gave (for the settings); ``columns``: ``read_data(data)``;
+        ``point``: the parsed ``at``."""
         self = cls(problem)
         self.regularization = check_regularization(regularization)
+        if data is not None:
+            self.data_label = "data" if isinstance(data, dict) else os.fspath(data)
         if problem.is_matrix:
-            self._build_matrix(problem, data, at, params, seed)
+            self._build_matrix(problem, columns, point, params, seed)
         else:
-            self._build_scalar(problem, data, at, params)
+            self._build_scalar(problem, columns, point, params)
         return self
 
-    def _build_scalar(self, problem, data, at, params):
+    def _build_scalar(self, problem, columns, point, params):
         """A scalar graph: compiled NumPy code that broadcasts over the samples."""
         graph = problem.graph
         inputs = [n for n in graph.topological_order() if graph.nodes[n].is_input]
         self.params, starts = _param_names(params, problem.wrt, inputs)
-        self._values(inputs, problem.defaults, at, starts, data, problem.data_inputs)
+        self._values(inputs, problem.defaults, point, starts, columns, problem.data_inputs)
         for k, v in self.start.items():
             if np.ndim(v) != 0:
                 raise InputError(f"the value of {k!r} must be a number, "
@@ -290,17 +309,23 @@ class _Setup:
         used = set(fn.inputs)
         self.evaluate = lambda arrays: fn(**{k: v for k, v in arrays.items() if k in used})
 
-    def _build_matrix(self, problem, data, at, params, seed):
-        """A matrix model (``symgrad.matrix``): compiled NumPy code over whole arrays."""
+    def _build_matrix(self, problem, columns, point, params, seed):
+        """A matrix model (``symgrad.matrix``) or program: compiled NumPy code over whole arrays.
+        The data's rows are the batch, and the model's own reduction is the loss."""
         model = problem.model
         inputs = [n for n in model.topological_order() if model.nodes[n].is_input]
-        self.params, starts = _param_names(params, list(problem.wrt or inputs), inputs)
+        self.params, starts = _param_names(params, list(problem.wrt or inputs), inputs, columns)
         if self.regularization:
             model = add_matrix_penalty(copy.deepcopy(model), self.params, self.regularization)
         fn = compile_target(model, wrt=list(self.params))
         defaults = model.default_arrays(seed)       # random starting arrays, from the seed
-        self._values(list(fn.inputs), {k: v for k, v in defaults.items() if k in fn.inputs}, at,
-                     starts, data, problem.data_inputs)
+        if problem.program is not None:
+            # A user's program has no data of its own: only the trained arrays start at random
+            # (standard normal, from --seed); every other input needs a value or data, or a
+            # forgotten array in the .npz would silently be random numbers.
+            defaults = {k: v for k, v in defaults.items() if k in self.params}
+        self._values(list(fn.inputs), {k: v for k, v in defaults.items() if k in fn.inputs},
+                     point, starts, columns, problem.data_inputs)
         self.loss_name = fn.output
         self.shapes = {k: tuple(v) for k, v in dict(fn.shapes or {}).items()}
         for name, value in [*self.data.items(), *self.start.items()]:
@@ -311,21 +336,21 @@ class _Setup:
                                  f"{self.label!r} needs {want}")
         self.evaluate = lambda arrays: fn(**arrays)
 
-    def _values(self, inputs, defaults, at, starts, data, data_inputs):
-        """The starting point (defaults, then ``at``, then ``params`` values); the data columns."""
+    def _values(self, inputs, defaults, given, starts, columns, data_inputs):
+        """The starting point (defaults, then ``given``, then ``params`` values); the data columns
+        (``columns``: ``(label, arrays)`` from ``read_data``, or None)."""
         point = dict(defaults or {})
-        point.update(parse_point(at) if isinstance(at, str) else dict(at or {}))
+        point.update(given)
         point.update(starts)
         unknown = [k for k in point if k not in inputs]
         if unknown:
             raise InputError(f"--at names {', '.join(map(repr, unknown))}, which "
                              f"{'are' if len(unknown) > 1 else 'is'} not an input "
                              f"(inputs: {', '.join(inputs)})")
-        if data is not None:
+        if columns is not None:
             usable = [n for n in inputs if n not in self.params]
             needed = [n for n in usable if n not in point or n in data_inputs]
-            self.data = load_data(data, needed=needed, usable=usable)
-            self.data_label = "data" if isinstance(data, dict) else os.fspath(data)
+            self.data = select_columns(*columns, needed=needed, usable=usable)
             self.n_samples = len(next(iter(self.data.values()))) if self.data else None
         missing = [n for n in inputs if n not in point and n not in self.data]
         if missing:
@@ -333,7 +358,7 @@ class _Setup:
             given = ",".join(n + "=..." for n in missing)
             raise InputError(f"no value for input{'s' if plural else ''} {', '.join(missing)}; "
                              f"give {'them' if plural else 'it'} with --at {given}"
-                             f"{' or as data columns' if data is not None else ''}")
+                             f"{' or as data columns' if columns is not None else ''}")
         self.start = {k: _value_in(v, k) for k, v in point.items() if k not in self.data}
 
     def loss_and_grads(self, values, batch):
@@ -347,14 +372,17 @@ class _Setup:
         return float(np.mean(loss)), {p: float(np.mean(grads[p])) for p in self.params}
 
 
-def _param_names(params, model_params, inputs):
-    """The parameters to train, and starting values when ``params`` is a dict."""
+def _param_names(params, model_params, inputs, columns=None):
+    """The parameters to train, and starting values when ``params`` is a dict. By default, the
+    model's parameters that the data does not give (``columns``: ``(label, arrays)`` or None;
+    a matrix program counts x and y of ``sum((x @ w - y)**2)`` among its parameters)."""
     starts = {}
     if params is None:
-        if not model_params:
+        from_data = set(columns[1]) if columns is not None else set()
+        names = [p for p in model_params or () if p not in from_data]
+        if not names:
             raise InputError("which parameters should be trained? give them with --params, "
                              "e.g. --params w,b")
-        names = list(model_params)
     elif isinstance(params, str):
         names = [p.strip() for p in params.split(",") if p.strip()]
     elif isinstance(params, dict):
@@ -463,7 +491,8 @@ def format_result(result, rows=10):
         lines.append(f"  {'end':>4}  {_fmt(result.final_loss)}")
     lines.append("params:")
     for name, value in result.params.items():
-        text = _fmt(value) if np.ndim(value) == 0 else f"array of shape {np.shape(value)}"
+        text = (_fmt(value) if np.ndim(value) == 0 else
+                f"array of shape {np.shape(value)}, ‖·‖ = {_fmt(np.linalg.norm(value))}")
         lines.append(f"  {name} = {text}")
     return "\n".join(lines)
 
@@ -479,8 +508,15 @@ def _finite(v):
 def _plain(v):
     if np.ndim(v) == 0:
         return jsonout.json_number(v)
-    return [_plain(x) for x in np.asarray(v)]
+    v = np.asarray(v)
+    if v.size > SMALL_ARRAY:
+        return {"shape": list(v.shape), "norm": jsonout.json_number(np.linalg.norm(v))}
+    return _nested(v)
+
+
+def _nested(v):
+    return jsonout.json_number(v) if np.ndim(v) == 0 else [_nested(x) for x in v]
 
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "add_penalty", "plot_loss", "format_result",
-           "check_plot_path"]
+           "check_plot_path", "check_params_path", "save_params"]
