@@ -107,23 +107,16 @@ def render_all(out_dir, templates=None):
 
 
 def render_posts(out_dir, lang="both", templates=None, date=None):
-    """Every catalog model and gallery program as a Jekyll post in ``out_dir`` (a site's
-    ``_posts/``), dated ``date`` or :data:`GALLERY_DATE`, so that a rerun writes the same files;
-    returns the paths."""
+    """Every catalog model as a Jekyll post in ``out_dir`` (a site's ``_posts/``), dated ``date``
+    or :data:`GALLERY_DATE`, so that a rerun writes the same files; returns the paths. (The
+    gallery's user programs are not posts: ``symgrad render FILE --format jekyll`` makes one.)"""
     written = []
-    catalog, programs = models(), gallery_programs()
-    with progress(len(catalog) + len(programs), "render --all", delay=0) as bar:
+    catalog = models()
+    with progress(len(catalog), "render --all", delay=0) as bar:
         for model in catalog:
             bar.step(model.id)
             doc = build(model.id, format="jekyll", lang=lang, templates=templates,
                         date=date or GALLERY_DATE, show_progress=False)
-            written += write_document(doc, out_dir)
-            bar.advance()
-        for program in programs:
-            bar.step(program.id)
-            doc = build(program.problem, format="jekyll", lang=lang, templates=templates,
-                        at=program.at, wrt=program.wrt, date=date or GALLERY_DATE,
-                        show_progress=False)
             written += write_document(doc, out_dir)
             bar.advance()
     return written
