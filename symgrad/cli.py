@@ -94,7 +94,9 @@ def _add_derive(sub):
 def _add_list(sub):
     p = sub.add_parser("list", help="the catalog of documented models", epilog=EPILOG,
                        description="List every catalog model: id, description, inputs, parameters, "
-                       "source post.")
+                       "source post. With an id: that model, with its programs (scalar, and "
+                       "matrix when it has a matrix form) to copy, change and run.")
+    p.add_argument("model", nargs="?", help="a catalog id: show that model and its programs")
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="a table (default) or JSON with defaults, notes, programs and errata")
     p.set_defaults(run=run_list)
@@ -224,7 +226,7 @@ def run_derive(args):
 def run_list(args):
     from .catalog import format_catalog
 
-    print(format_catalog(args.format))
+    print(format_catalog(args.format, args.model))
     return 0
 
 

@@ -102,7 +102,8 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     ``catalog_only``: ``target`` must be a catalog id (a claims file's ``model = ...``).
     ``shapes``: input name -> shape of the values the user gives (``--at``, ``--data``): program
     text with matrix syntax (``@``, ``.T``, ``sum(...)``, a declaration ``W: [2, 2]``), or given
-    an array for an input, is a matrix program, and its shapes come from these.
+    an array for an input, is a matrix program, and its shapes come from these; a catalog model's
+    matrix form is read with these shapes (the defaults for the inputs not given).
     ``data_shapes``: name -> shape of the data arrays (``train --data``): a matrix program takes
     the shapes ``shapes`` does not give from them; a scalar program ignores them (its data
     columns hold one number per sample, so their shapes never make it a matrix program).
@@ -123,13 +124,20 @@ def resolve(target, output=None, matrix=False, verb="derived", catalog_only=Fals
     entry = _catalog().find_model(_id_key(target)) if _ID_SHAPE.fullmatch(target) else None
     if catalog_only and entry is None:
         raise InputError(_catalog().unknown_model_message(target))
+    if entry is not None and entry.has_matrix_form:
+        # the matrix form's shapes: the user's values, then the data arrays (train --data)
+        form_shapes = {k: v for k, v in {**dict(data_shapes or {}), **dict(shapes or {})}.items()
+                       if k in entry.matrix_inputs}
     if matrix:
         if entry is None or not entry.has_matrix_form:
             raise _no_matrix_form(target, entry)
-        return _matrix_problem(entry.matrix, entry, output, verb)
+        return _matrix_problem(entry.matrix_model(form_shapes), entry, output, verb)
     if entry is not None:
-        if not entry.has_program:       # a matrix-level-only model (mlp-2layer)
-            return _matrix_problem(entry.matrix, entry, output, verb)
+        # a matrix-level-only model (mlp-2layer), or an array given for an input of the matrix
+        # form (relu-2layer's W1, which the scalar program writes entry by entry as W1_11, ...)
+        if not entry.has_program or any(shape and name in entry.matrix_inputs
+                                        for name, shape in (shapes or {}).items()):
+            return _matrix_problem(entry.matrix_model(form_shapes), entry, output, verb)
         return Problem(SCALAR, entry.id, graph=entry.graph(output), entry=entry,
                        defaults=dict(entry.defaults), wrt=tuple(entry.params) or None,
                        data_inputs=tuple(entry.data_inputs), learning_rate=entry.learning_rate,

@@ -8,6 +8,7 @@ recomputed by symgrad (the tests assert both).
 """
 
 import difflib
+import re
 
 from ..errors import InputError
 from ..jsonout import dumps
@@ -19,6 +20,8 @@ __all__ = ["Erratum", "Model", "register", "models", "find_model", "get_model",
            "unknown_model_message", "format_catalog"]
 
 attach_matrix_forms(FORMS)
+
+ID_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*")     # ids fold to lowercase
 
 
 def models():
@@ -50,7 +53,12 @@ def unknown_model_message(name):
     return f"unknown model {name!r}{hint}"
 
 
-def format_catalog(fmt="text"):
+def format_catalog(fmt="text", model_id=None):
+    """``symgrad list``: every model as a table (or a JSON array); with ``model_id``, that model
+    with its programs (or its JSON object)."""
+    if model_id is not None:
+        model = get_model(model_id.lower() if ID_SHAPE.fullmatch(model_id) else model_id)
+        return dumps(model.to_json(), indent=2) if fmt == "json" else format_model(model)
     if fmt == "json":
         return dumps([m.to_json() for m in models()], indent=2)
     rows = [(m.id, m.description,
@@ -61,6 +69,27 @@ def format_catalog(fmt="text"):
     lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in [header] + rows)
     return "\n".join(lines)
+
+
+def format_model(model):
+    """One model for the terminal: what it is, its inputs, and its programs, each ready to be
+    saved in a file and run (``symgrad derive FILE``)."""
+    lines = [f"{model.id}: {model.title}", model.description,
+             f"seeds: {', '.join(model.seeds) or '-'};  params: {_names(model.params, 8)};  "
+             f"data: {_names(model.data_inputs, 8)}"]
+    if model.has_program:
+        lines += ["", f"program (symgrad derive {model.id}):", *_indented(model.program)]
+    if model.has_matrix_form:
+        flag = " --matrix" if model.has_program else ""
+        params = ",".join(model.matrix.params)
+        lines += ["", f"matrix program (symgrad derive {model.id}{flag}; saved in a file: "
+                      f"symgrad derive FILE --wrt {params}):",
+                  *_indented(model.matrix_program)]
+    return "\n".join(lines)
+
+
+def _indented(text):
+    return ["  " + line if line else "" for line in text.rstrip("\n").splitlines()]
 
 
 def _names(names, most=4):

@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..parse import parse
 
 _MODELS = {}          # id -> Model, in registration order ('symgrad list' shows this order)
-_MATRIX_FORMS = {}    # id -> function returning the model's MatrixModel (see matrix_forms.py)
+_MATRIX_FORMS = {}    # id -> the model's MatrixForm: called, it reads its program (matrix_forms.py)
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,26 @@ class Model:
     @property
     def matrix(self):
         """The matrix-level form of the model (a new MatrixModel), when it has one; else None."""
-        build = _MATRIX_FORMS.get(self.id)
-        return build() if build is not None else None
+        return self.matrix_model()
+
+    def matrix_model(self, shapes=None):
+        """The matrix-level form read with the shapes of the user's values (input -> shape; the
+        default shapes for the rest), or None when the model has no matrix form."""
+        form = _MATRIX_FORMS.get(self.id)
+        return form(shapes) if form is not None else None
+
+    @property
+    def matrix_inputs(self):
+        """The inputs of the matrix form (``W1``, ``x``), without reading it; () when none."""
+        form = _MATRIX_FORMS.get(self.id)
+        return form.inputs if form is not None else ()
+
+    @property
+    def matrix_program(self):
+        """The matrix form as a program of the text language (declarations, then assignments),
+        or None: what ``symgrad list`` shows, to copy, change and run."""
+        form = _MATRIX_FORMS.get(self.id)
+        return form.program if form is not None else None
 
     @property
     def has_matrix_form(self):
@@ -101,6 +119,7 @@ class Model:
             "points": self.points, "published": self.published, "learning_rate": self.learning_rate,
             "errata": [e.to_json() for e in self.errata], "notes": self.notes,
             "program": self.program, "matrix": self.has_matrix_form,
+            "matrix_program": self.matrix_program,
         }
 
 
@@ -113,7 +132,7 @@ def register(model):
 
 
 def attach_matrix_forms(forms):
-    """Give registered models their matrix forms: id -> function returning the MatrixModel."""
+    """Give registered models their matrix forms: id -> MatrixForm (``form(shapes)`` reads it)."""
     unknown = [k for k in forms if k not in _MODELS]
     if unknown:
         raise ValueError(f"matrix forms for models that are not registered: {', '.join(unknown)}")
