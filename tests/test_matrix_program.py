@@ -206,3 +206,15 @@ def test_compile_gives_blas_level_code():
                                       "y": (64, 10)})
     assert c.source.count("@") >= 4                 # forward 2, backward 2 (+ transposes)
     assert not re.search(r"\bfor \w+ in\b", c.source)        # no loop over entries
+
+
+def test_a_matrix_of_ones_is_kept_in_a_matrix_product():
+    """∂/∂X of sum(X @ W.T) is 𝟙·W (ones times W), not W: the printed formula, evaluated with
+    NumPy, must give the gradient."""
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 0.0]])
+    Wm = np.array([[1.0, 1.0], [2.0, 3.0]])
+    d = symgrad.derive("f = sum(X @ W.T)", at={"X": X, "W": Wm})
+    assert d.formulas["X"] == "𝟙·W" and d.formulas["W"] == "(Xᵀ·𝟙)ᵀ"
+    ones = np.ones((3, 2))
+    np.testing.assert_allclose(d.gradients["X"], ones @ Wm, rtol=1e-14)
+    np.testing.assert_allclose(d.gradients["W"], (X.T @ ones).T, rtol=1e-14)

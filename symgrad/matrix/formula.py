@@ -131,8 +131,10 @@ class Product(Expr):
     factors: tuple
 
     def kept(self, fmt):
-        """The factors that are written (the ones factor is left out, see :func:`left_out`)."""
-        kept = [f for f in self.factors if not left_out(f, fmt)]
+        """The factors that are written (the ones factor is left out, see :func:`left_out`; in a
+        matrix product only a 1×1 one: 𝟙·W, a matrix of ones times W, is not W)."""
+        drop = left_out if self.kind != "matmul" else left_out_of_matmul
+        kept = [f for f in self.factors if not drop(f, fmt)]
         return kept or list(self.factors[-1:])
 
     def compound(self, fmt):
@@ -290,6 +292,13 @@ def left_out(factor, fmt):
     return factor.scalar_one if fmt == "code" else factor.one
 
 
+def left_out_of_matmul(factor, fmt):
+    """Whether a matrix product leaves ``factor`` out: only ones with a single entry (the seed of
+    a number, or of a 1×1 loss), where 𝟙·B = B."""
+    shape = getattr(factor, "shape", None)
+    return left_out(factor, fmt) and shape is not None and all(d == 1 for d in shape)
+
+
 def compound_anywhere(expr):
     """Compound in code or in text: the grouping the code computes shows in the text too."""
     return expr.compound("code") or expr.compound("text")
@@ -376,9 +385,11 @@ class FormulaPrinter:
 
     def outer(self, e, transposed, times):
         """left·rightᵀ (text and LaTeX): the right factor's own parentheses are enough before
-        the ᵀ, and a left factor of ones is left out as in every product."""
+        the ᵀ, and a left factor of ones is left out as in a matrix product (1×1 only)."""
         right = self.operand(e.right) + transposed
-        return right if left_out(e.left, self.fmt) else f"{self.operand(e.left)}{times}{right}"
+        if left_out_of_matmul(e.left, self.fmt):
+            return right
+        return f"{self.operand(e.left)}{times}{right}"
 
     def _print_ChainRule(self, e):
         if left_out(e.upstream, self.fmt):
