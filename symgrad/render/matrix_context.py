@@ -20,7 +20,10 @@ CHAIN_PATHS = 6       # at most this many paths of that chain are written out
 
 
 def shape_tex(shape, lang="en"):
-    """A shape as LaTeX: ``2 \\times 3``, or "scalar" (스칼라 in a Korean document)."""
+    """A shape as LaTeX: ``2 \\times 3``, ``(3,)`` for a vector as NumPy writes it, or "scalar"
+    (스칼라 in a Korean document)."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
     if shape:
         return r" \times ".join(map(str, shape))
     return r"\text{스칼라}" if lang == "ko" else r"\text{scalar}"
