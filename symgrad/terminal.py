@@ -98,6 +98,9 @@ def format_derivation(d):
         if not closed or len(closed) > MAX_CLOSED_FORM:   # printing a huge form to drop it is slow
             closed = "(a long closed form; see --format json)"
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
+    if d.omitted:         # what is not written in the inputs, and why (Derivation.omitted)
+        lines += textwrap.wrap(d.omitted.sentence(), width=100, initial_indent="  ",
+                               subsequent_indent="  ")
     return "\n".join(lines)
 
 
