@@ -188,7 +188,13 @@ class Derivation:
     @cached_property
     def omitted(self):
         """What is left out as too large to read (:class:`Omitted`), for the views to say so."""
-        return Omitted(not self.expanded, list(self._symbolic[1]), len(self.sweep.values))
+        if len(self.sweep.values) > SYMBOLIC_LIMIT:
+            # no closed form is written out: known without building the one-level forms (a
+            # document of 5,000 gradients shows values only and never asks for them)
+            one_level = list(self.wrt)
+        else:
+            one_level = list(self._symbolic[1])
+        return Omitted(not self.expanded, one_level, len(self.sweep.values))
 
     def one_level(self, name):
         """∂out/∂name = Σ ∂out/∂g · ∂g/∂name over the gates g reading ``name``, as SymPy."""
