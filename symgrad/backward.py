@@ -13,6 +13,7 @@ and the steps *add* (fan-out): that sum is recorded as an :class:`Accumulation`.
 """
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import sympy
@@ -37,6 +38,35 @@ def gate_locals(node):
     """(position, argument, local gradient) for each differentiable argument, from the table."""
     locals_ = rule_for(node.op).local(*node.args, out=node.symbol)
     return [(pos, arg, locals_[pos]) for pos, arg in node.differentiable_args()]
+
+
+# The local gradients of a graph's gates, built once per graph. A document sweeps the same graph
+# several times (the loss curve's descent steps, the point after an update); SymPy's own cache
+# holds 1,000 entries, so above ~1,000 gates it forgets them and every sweep rebuilt cos(h) for
+# every gate (~0.5 ms each: most of the time of a 2,000-gate document). Entries are per gate and
+# keep the Node they were built from: a node replaced under the same name is rebuilt.
+_LOCALS = {}        # id(graph) -> (weak reference to the graph, {gate name: (Node, triples)})
+_LOCALS_GRAPHS = 8  # graphs kept (a claims file derives a few; a test run thousands)
+
+
+def cached_gate_locals(graph):
+    """``locals_of`` for :func:`reverse_sweep`: :func:`gate_locals`, remembered for ``graph``."""
+    key = id(graph)
+    entry = _LOCALS.get(key)
+    if entry is None or entry[0]() is not graph:
+        if len(_LOCALS) >= _LOCALS_GRAPHS:
+            _LOCALS.pop(next(iter(_LOCALS)))           # the oldest graph
+        # the callback drops the entry when the graph is collected (its id may then be reused)
+        ref = weakref.ref(graph, lambda _, key=key: _LOCALS.pop(key, None))
+        entry = _LOCALS[key] = (ref, {})
+    known = entry[1]
+
+    def locals_of(node):
+        hit = known.get(node.name)
+        if hit is None or hit[0] is not node:
+            hit = known[node.name] = (node, gate_locals(node))
+        return hit[1]
+    return locals_of
 
 
 def reverse_sweep(graph, order, locals_of=gate_locals, within=None):
@@ -180,9 +210,11 @@ def stable_locals(graph, fused):
     """``locals_of`` for :func:`reverse_sweep`: the table's local gradients, except for the log
     gates computed as log-sigmoid, whose edge goes to z with d log σ(±z)/dz = ±(1 − σ(±z)), as in
     compiled code (1 − σ(z) for log σ(z), −σ(z) for log(1 − σ(z)): no division by σ)."""
+    table = cached_gate_locals(graph)
+
     def locals_of(node):
         if node.name not in fused:
-            return gate_locals(node)
+            return table(node)
         sign, z, sig = _sigmoid_log(graph, node)
         return [(0, z, 1 - sig.symbol if sign > 0 else -sig.symbol)]
     return locals_of
@@ -244,7 +276,7 @@ def symbolic_adjoints(graph):
     order = graph.topological_order()
     adj = {name: sympy.S.Zero for name in order}
     adj[graph.output] = sympy.S.One
-    for gate, edges in reverse_sweep(graph, order):
+    for gate, edges in reverse_sweep(graph, order, cached_gate_locals(graph)):
         for edge in edges:
             adj[edge.arg.name] += adj[gate.name] * edge.local
     return adj

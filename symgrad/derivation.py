@@ -186,7 +186,13 @@ class Derivation:
     @cached_property
     def omitted(self):
         """What is left out as too large to read (:class:`Omitted`), for the views to say so."""
-        return Omitted(not self.expanded, list(self._symbolic[1]), len(self.sweep.values))
+        if len(self.sweep.values) > SYMBOLIC_LIMIT:
+            # no closed form is written out: known without building the one-level forms (a
+            # document of 5,000 gradients shows values only and never asks for them)
+            one_level = list(self.wrt)
+        else:
+            one_level = list(self._symbolic[1])
+        return Omitted(not self.expanded, one_level, len(self.sweep.values))
 
     def one_level(self, name):
         """∂out/∂name = Σ ∂out/∂g · ∂g/∂name over the gates g reading ``name``, as SymPy."""
@@ -200,15 +206,19 @@ class Derivation:
         return {name: list(dict.fromkeys(step.gate for step in steps))
                 for name, steps in self._steps_into.items()}
 
-    def chain_paths(self, name, limit=PATH_LIMIT):
+    def chain_paths(self, name, limit=PATH_LIMIT, max_edges=None):
         """Every path from ``name`` to the output, each a list of node names, or None if more
-        than ``limit``."""
-        # A path is kept as a linked list (node, rest) while it grows: copying a list at every step
-        # would make a 10,000-gate chain cost 50 million copies.
-        uses, paths, stack = self._uses, [], [(name, None)]
+        than ``limit``, or if a path has more than ``max_edges`` edges (a view that cannot show
+        a long product asks for None rather than for the paths it would drop)."""
+        # A path is kept as a linked list (node, rest, edges) while it grows: copying a list at
+        # every step would make a 10,000-gate chain cost 50 million copies. Every gate of
+        # ``_uses`` leads to the output, so a prefix longer than ``max_edges`` is a path longer
+        # than that: the walk stops there (a wide sum's 5,000 paths of 150 gates each were all
+        # walked to their end, and dropped, by the terminal view).
+        output, uses, paths, stack = self.output, self._uses, [], [(name, None, 0)]
         while stack:
             link = stack.pop()
-            if link[0] == self.output:
+            if link[0] == output:
                 path = []
                 while link is not None:
                     path.append(link[0])
@@ -217,8 +227,11 @@ class Derivation:
                 if len(paths) > limit:
                     return None
                 continue
+            edges = link[2] + 1
+            if max_edges is not None and edges > max_edges:
+                return None
             for gate in reversed(uses.get(link[0], [])):
-                stack.append((gate, link))
+                stack.append((gate, link, edges))
         return paths
 
     def named_factors(self, path):

@@ -11,6 +11,7 @@ import sympy
 from .exprsize import larger_than
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
+PATH_EDGES = (MAX_CLOSED_FORM + 3) // 8   # 8k − 3 > MAX_CLOSED_FORM beyond this (see chain_text)
 MAX_TITLE = 2000           # a longer title (a long program given as text): its first line
 PROGRESS_MIN_ITEMS = 1000  # work on fewer gates than this never shows a progress line
 PROGRESS_DELAY = 2.0       # seconds before a progress line appears (quick work never shows one)
@@ -97,6 +98,9 @@ def format_derivation(d):
         if not closed or len(closed) > MAX_CLOSED_FORM:   # printing a huge form to drop it is slow
             closed = "(a long closed form; see --format json)"
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
+    if d.omitted:         # what is not written in the inputs, and why (Derivation.omitted)
+        lines += textwrap.wrap(d.omitted.sentence(), width=100, initial_indent="  ",
+                               subsequent_indent="  ")
     return "\n".join(lines)
 
 
@@ -105,7 +109,9 @@ def chain_text(d, name):
     out = d.output
     if name == out:
         return "1"
-    paths = d.chain_paths(name)
+    # a path of k edges writes k factors ∂b/∂a (5+ characters each) joined by " · ": more than
+    # MAX_CLOSED_FORM characters from PATH_EDGES + 1 edges on, so longer paths are not listed
+    paths = d.chain_paths(name, max_edges=PATH_EDGES)
     if paths is not None:
         if not paths:
             return "0"

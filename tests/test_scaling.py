@@ -223,3 +223,125 @@ def test_the_examples_of_docs_scaling_run_as_written():
         test = doctest.DocTestParser().get_doctest(block, {}, f"scaling-{i}", "scaling.md", 0)
         runner.run(test)
     assert blocks and runner.summarize(verbose=False).failed == 0
+
+
+# --- what is left out, said in every view ---------------------------------------------------------
+def residual_program(lines):
+    return "h = x\n" + "h += tanh(h)\n" * lines
+
+
+def test_documents_say_which_closed_forms_are_left_out_and_why():
+    from symgrad.render.documents import build
+
+    d = symgrad.derive(residual_program(20), at="x=0.5")
+    assert d.omitted.closed_forms == ["x"] and len(d.forward) <= 400
+    texts = {(fmt, lang): build(d, format=fmt, lang=lang).text
+             for fmt in ("md", "tex") for lang in ("en", "ko")}
+    partial = r"\frac{\partial h_{20}}{\partial x}"
+    for (fmt, lang), text in texts.items():
+        assert partial in text, (fmt, lang)
+        # the stand-in for the closed form (the adjoint symbol dh20_dh) is not printed as one
+        assert "dh_{20" not in text and "dh20" not in text, (fmt, lang)
+    assert (f"The closed form of ${partial}$ is left out: written out in the inputs, it would "
+            f"have more than {CLOSED_FORM_NODES} terms.") in texts["md", "en"]
+    assert (f"${partial}$의 `closed form`은 입력만으로 풀어 쓰면 항이 {CLOSED_FORM_NODES}개를 "
+            "넘기 때문에 생략했습니다.") in texts["md", "ko"]
+    assert r"\texttt{closed form}" in texts["tex", "ko"]
+    # its value is still there, and right (float64 loop)
+    h, g = 0.5, 1.0
+    for _ in range(20):
+        g *= 2.0 - math.tanh(h) ** 2
+        h += math.tanh(h)
+    assert close(d.gradients["x"], g)
+
+
+def test_documents_of_a_large_graph_name_three_closed_forms_and_count_the_rest():
+    from symgrad.render.documents import build
+
+    terms = 300                           # 599 gates: more than 400 nodes, so none is expanded
+    program = "f = " + " + ".join(f"x{i}*w{i}" for i in range(1, terms + 1)) + "\n"
+    at = {f"x{i}": i / 7 for i in range(1, terms + 1)}
+    at |= {f"w{i}": 1 / i for i in range(1, terms + 1)}
+    d = symgrad.derive(program, at=at)
+    nodes = 2 * terms + 2 * terms - 1     # inputs, products, binary additions
+    assert len(d.forward) == nodes and len(d.omitted.closed_forms) == 2 * terms
+    en = build(d, format="md", lang="en").text
+    ko = build(d, format="md", lang="ko").text
+    first = ", ".join(f"$\\frac{{\\partial f}}{{\\partial {v}_{{{i}}}}}$"
+                      for v, i in (("x", 1), ("w", 1), ("x", 2)))
+    assert (f"The closed forms of {first} and {2 * terms - 3} more are left out: the graph has "
+            f"{nodes} nodes, more than 400, so no gradient is written out in the inputs.") in en
+    assert f"{first} 외 {2 * terms - 3}개의 `closed form`은 생략했습니다. 그래프의 노드가 " \
+           f"{nodes}개로 400개보다 많아서" in ko
+
+
+def test_small_documents_say_nothing_is_left_out():
+    from symgrad.render.documents import build
+
+    d = symgrad.derive("(x+y)*z", at="x=-2,y=5,z=-4")
+    assert not d.omitted
+    text = build(d, format="md", lang="both").text
+    assert "is left out" not in text and "생략했습니다" not in text
+    assert "not written in the inputs" not in str(d)
+
+
+def test_derive_text_says_what_is_left_out():
+    d = symgrad.derive(residual_program(20), at="x=0.5")
+    text = " ".join(str(d).split())            # the sentence is wrapped at 100 columns
+    assert d.omitted.sentence() in text
+    assert f"would have more than {CLOSED_FORM_NODES:,} terms" in text
+    assert all(len(line) <= 100 for line in str(d).splitlines()[-3:])
+
+
+# --- the sweep's shared work ----------------------------------------------------------------------
+def all_paths(d, name):
+    """Every path from ``name`` to the output, by a plain recursive walk of the forward rows."""
+    readers = {}
+    for row in d.forward:
+        for arg in dict.fromkeys(row.args):
+            readers.setdefault(arg, []).append(row.name)
+
+    def walk(node):
+        if node == d.output:
+            return [[node]]
+        return [[node] + rest for reader in readers.get(node, []) for rest in walk(reader)]
+    return walk(name)
+
+
+def test_chain_paths_max_edges_stops_only_where_a_path_is_longer():
+    programs = ["q = x + y\nf = q * z\n", "a = x * x\nb = a + x\nf = sin(b) * a + x\n",
+                "h = sin(x)\n" + "h = sin(h)\n" * 12, residual_program(4)]
+    for program in programs:
+        d = symgrad.derive(program, at={n: 0.3 for n in symgrad.parse(program).inputs})
+        for name in d.inputs:
+            reference = all_paths(d, name)
+            longest = max(len(p) - 1 for p in reference)
+            for max_edges in (None, 1, 2, 5, longest - 1, longest, longest + 1):
+                got = d.chain_paths(name, limit=10**6, max_edges=max_edges)
+                if max_edges is not None and longest > max_edges:
+                    assert got is None, (program, name, max_edges)
+                else:
+                    assert sorted(got) == sorted(reference), (program, name, max_edges)
+
+
+def test_sweeps_of_one_graph_share_its_local_gradients():
+    import gc
+    import weakref
+
+    from symgrad.backward import derive_graph
+
+    program = "h = sin(x)\n" + "h = sin(h)\n" * 1500      # more gates than SymPy's cache holds
+    graph = symgrad.parse(program)
+    first, second = derive_graph(graph, {"x": 0.5}), derive_graph(graph, {"x": 0.7})
+    assert all(a.local is b.local for a, b in zip(first.steps, second.steps, strict=True))
+    for sweep, x in ((first, 0.5), (second, 0.7)):
+        _, g = sin_chain_reference(1501, x)
+        assert close(sweep.adjoints["x"], g, rel=1e-9)
+    # a graph collected leaves no entry behind; a new graph of the same program is swept afresh
+    ref = weakref.ref(graph)
+    del graph, first, second
+    gc.collect()
+    assert ref() is None
+    other = symgrad.parse(program)
+    again = derive_graph(other, {"x": 0.5})
+    assert close(again.adjoints["x"], sin_chain_reference(1501, 0.5)[1], rel=1e-9)

@@ -235,6 +235,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "nodes": len(d.forward), "graph_drawn": drawn(d), "drawn_limit": DRAWN_NODES,
         "steps_omitted": len(d.forward) > STEPPED_NODES,
         "rows_omitted": len(d.wrt) > DETAILED_GRADIENTS,
+        "closed_omitted": closed_omitted(d, m),
         "lr": tex_num(lr), "updates": updates, "update_rows": update_rows, "after": after,
         "after_ro": ro_particle(after) if after is not None else None,
         "matrix": matrix_entry(model),
@@ -288,6 +289,11 @@ def gradient_entry(d, m, name):
             values = [d.edge_local(path[i + 1], path[i]) for i in reversed(range(len(path) - 1))]
             numeric_terms.append(r" \cdot ".join(tex_num(v, paren=True) for v in values))
         entry["numeric_chain"] = " + ".join(numeric_terms)
+    if name in d.omitted.closed_forms:
+        # left out as too large (the section's sentence says so): what stands in for it is one
+        # chain-rule level in the sweep's adjoint symbols (dh20_dh), which reads as nothing here
+        entry["rows"] = gradient_rows(entry)
+        return entry
     closed_tex = better_form(m, d.symbolic_gradients[name])
     if len(closed_tex) > CLOSED_FORM_LIMIT:
         entry["closed_too_long"] = True
@@ -295,6 +301,29 @@ def gradient_entry(d, m, name):
         entry["closed"] = closed_tex if closed_tex != entry["value"] else ""
     entry["rows"] = gradient_rows(entry)
     return entry
+
+
+OMITTED_NAMED = 3       # closed forms left out are named up to this many, then "and N more"
+
+
+def closed_omitted(d, m):
+    """The gradients section's sentence on the closed forms left out as too large to write in
+    the inputs (``Derivation.omitted``): its key and fields, or None when none is."""
+    omitted = d.omitted
+    names = omitted.closed_forms
+    if not names:
+        return None
+    shown = ", ".join(f"${m.partial(d.output, n)}$" for n in names[:OMITTED_NAMED])
+    rest = len(names) - OMITTED_NAMED
+    listed = {"en": shown + (f" and {rest} more" if rest > 0 else ""),
+              "ko": shown + (f" 외 {rest}개" if rest > 0 else "")}
+    many = len(names) > 1
+    graph = omitted.nodes > omitted.symbolic_limit
+    return {"key": "p_closed_omitted_graph" if graph else "p_closed_omitted_terms",
+            "names": listed, "form": "forms" if many else "form", "is": "are" if many else "is",
+            "each": "each" if many else "it", "n": omitted.nodes,
+            # numbers as the document's other sentences write them ("1199 nodes")
+            "limit": omitted.symbolic_limit if graph else omitted.closed_form_nodes}
 
 
 def value_entry(d, m, name):
