@@ -218,3 +218,15 @@ def test_a_matrix_of_ones_is_kept_in_a_matrix_product():
     ones = np.ones((3, 2))
     np.testing.assert_allclose(d.gradients["X"], ones @ Wm, rtol=1e-14)
     np.testing.assert_allclose(d.gradients["W"], (X.T @ ones).T, rtol=1e-14)
+
+
+@pytest.mark.parametrize("text, fix", [
+    ("f = sum(np.dot(W, x))", "write W @ x for the matrix product"),
+    ("f = np.sum(W)", "write 'sum(W)'"),
+    ("f = sum(np.transpose(W))", "write W.T"),
+    ("f = sum(np.maximum(W, 0))", "write max(W, 0)"),
+])
+def test_numpy_module_functions_get_their_fix_with_the_users_names(text, fix):
+    with pytest.raises(SymgradError) as info:
+        parse_matrix(text, {"W": (2, 2), "x": (2,)})
+    assert fix in str(info.value)

@@ -317,7 +317,8 @@ class _Reader:
         if isinstance(func, ast.Attribute):
             module = func.value.id if isinstance(func.value, ast.Name) else None
             if module in _MODULES and func.attr in FUNCTIONS:
-                raise self.error(f"write {func.attr}(...): symgrad's functions are called by "
+                called = segment(self.text, node, self.lines).removeprefix(f"{module}.")
+                raise self.error(f"write {quote(called)}: symgrad's functions are called by "
                                  f"name, without '{module}.'", node)
             raise self.error(self.method_habit(func, node), node)
         if not isinstance(func, ast.Name):
@@ -341,15 +342,28 @@ class _Reader:
         return self.apply(FUNCTIONS[fname], fname, args, keywords, node, name)
 
     def method_habit(self, func, node):
-        """The fix for a NumPy method call (``x.dot(w1)`` -> ``x @ w1``)."""
-        obj = segment(self.text, func.value, self.lines)
-        obj = obj if isinstance(func.value, (ast.Name, ast.Attribute, ast.Call)) else f"({obj})"
-        first = segment(self.text, node.args[0], self.lines) if node.args else "B"
+        """The fix for a NumPy method call (``x.dot(w1)`` -> ``x @ w1``) or module function
+        (``np.dot(W, x)`` -> ``W @ x``)."""
+        args = [self.operand_text(a) for a in node.args]
+        if isinstance(func.value, ast.Name) and func.value.id in _MODULES:
+            obj, args = (args[0], args[1:]) if args else ("A", [])
+        else:
+            obj = self.operand_text(func.value)
+        first = args[0] if args else "B"
         fixes = {"dot": f"write {obj} @ {first} for the matrix product",
                  "sum": f"write sum({obj})", "mean": f"write mean({obj})",
-                 "transpose": f"write {obj}.T"}
+                 "transpose": f"write {obj}.T",
+                 "maximum": f"write max({', '.join([obj, *args])})",
+                 "minimum": f"write min({', '.join([obj, *args])})"}
         return (fixes.get(func.attr) or _HABITS.get(func.attr)
                 or "only calls of symgrad's functions by name are allowed")
+
+    def operand_text(self, node):
+        """The source of ``node`` as an operand: in brackets unless it is a name, call or
+        attribute."""
+        text = segment(self.text, node, self.lines)
+        plain = (ast.Name, ast.Attribute, ast.Call, ast.Constant)
+        return text if isinstance(node, plain) else f"({text})"
 
     def reduction(self, fname, args, keywords, node, name):
         unknown = set(keywords) - {"axis"}

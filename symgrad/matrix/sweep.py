@@ -194,7 +194,8 @@ class _Sweeper:
                 continue
             sweep.steps.append(MatrixStep(name, node.op, rule.label, arg, pos, node.shape,
                                           model.nodes[arg].shape,
-                                          upstream[0] if not code_g.one else "1",
+                                          upstream[0] if not code_g.one else
+                                          _ones_text(node.shape),
                                           generic[pos], named[pos]))
             self.contributions.setdefault(arg, []).append((named[pos], named[pos], inlined[pos]))
             sweep.parts.setdefault(arg, []).append(name)
@@ -207,6 +208,11 @@ def _vjp(op, rule, ctx):
         raise SymgradError(f"the matrix rule of {op!r} returned {len(formulas)} gradients for "
                            f"{rule.arity} differentiable argument{'s' * (rule.arity != 1)}")
     return formulas
+
+
+def _ones_text(shape):
+    """The upstream of a gate the seed reaches unchanged: 1 for a number, 𝟙 for an array."""
+    return "1" if all(d == 1 for d in shape) else "𝟙"
 
 
 def _sum(forms):
