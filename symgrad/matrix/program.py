@@ -25,7 +25,8 @@ from .model import MatrixModel, op
 from .ops import ELEMENTWISE, RENAMED, hinge, l1, l2, log, mean, softmax_ce, sum_, sumsq
 from .rules import MATRIX_RULES
 
-MAX_ENTRIES = 100_000_000      # entries of one declared shape
+MAX_ENTRIES = 10_000_000       # entries of one declared shape (80 MB of float64)
+MAX_DECLARED = 20_000_000      # entries of all declared shapes together
 MAX_DIMS = 4
 
 # Functions of the matrix language, by the name a user types.
@@ -173,6 +174,9 @@ class _Reader:
         if math.prod(shape) > MAX_ENTRIES:
             raise self.error(f"the shape has more than {MAX_ENTRIES:,} entries", dims, LimitError)
         self.declared[var] = (tuple(shape), stmt)
+        if sum(math.prod(s) for s, _ in self.declared.values()) > MAX_DECLARED:
+            raise self.error(f"the declared shapes have more than {MAX_DECLARED:,} entries in "
+                             f"all", dims, LimitError)
 
     # --- statements ------------------------------------------------------------------------
     def statement(self, stmt):
