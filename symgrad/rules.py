@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import sympy
-from sympy import Abs, Heaviside, S, cos, exp, log, sign, sin, sqrt, tanh
+from sympy import Abs, Heaviside, S, Symbol, cos, exp, log, sign, sin, sqrt, tanh
 
 from .errors import DomainError
 from .functions import (
@@ -80,8 +80,21 @@ def arithmetic(name, arity, build, local, label, glyph=""):
 
 def builtin(name, function, numeric, local, plot=None, glyph=""):
     """A function SymPy has (exp, log, ...): SymPy builds, prints and evaluates it exactly."""
-    return Primitive(name, 1, function, local, name, function=function, numeric=numeric,
-                     glyph=glyph, plot=plot)
+    return Primitive(name, 1, unevaluated_on_symbols(function), local, name, function=function,
+                     numeric=numeric, glyph=glyph, plot=plot)
+
+
+def unevaluated_on_symbols(function):
+    """``function`` built without SymPy's evaluation when its argument is a bare symbol (a gate's
+    input): there is nothing to evaluate then, and the checks cost much (sin(h) tries h/I, a new
+    product for every gate of a chain), so the same expression is made directly."""
+    def build(a):
+        return function(a, evaluate=False) if isinstance(a, Symbol) else function(a)
+    build.__name__ = function.__name__
+    return build
+
+
+_sin, _cos = unevaluated_on_symbols(sin), unevaluated_on_symbols(cos)
 
 
 def activation(name, class_name, local, numeric, numpy, latex, *, arity=1, params=(),
@@ -155,8 +168,8 @@ _SMOOTH = [
     builtin("log", log, math.log, lambda a, out: (1 / a,), plot=(0.05, 4.0)),
     Primitive("sqrt", 1, sqrt, lambda a, out: (1 / (2 * out),), "sqrt", glyph="√",
               plot=(0.01, 4.0)),
-    builtin("sin", sin, math.sin, lambda a, out: (cos(a),)),
-    builtin("cos", cos, math.cos, lambda a, out: (-sin(a),)),
+    builtin("sin", sin, math.sin, lambda a, out: (_cos(a),)),
+    builtin("cos", cos, math.cos, lambda a, out: (-_sin(a),)),
     builtin("tanh", tanh, math.tanh, lambda a, out: (1 - out**2,), plot=ACTIVATION_DOMAIN),
     activation("sigmoid", "Sigmoid", lambda a, out: (out * (1 - out),), stable_sigmoid,
                "_sigmoid({0})", r"\sigma", helpers=["_sigmoid"], glyph="σ",
