@@ -251,10 +251,14 @@ def test_flat_chains_of_mixed_operators():
 
 def test_a_ten_thousand_term_sum_parses_in_linear_time():
     def seconds(n):
+        # CPU time, best of 3: other work on the machine inflates wall-clock time, not this
         text = "f = (" + "\n + ".join(f"a{i}" for i in range(n)) + ")"
-        start = time.perf_counter()
-        parse(text)
-        return time.perf_counter() - start
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            parse(text)
+            best = min(best, time.process_time() - start)
+        return best
     small, large = seconds(1250), seconds(10_000)
     assert large < 12 * small + 0.5
 
