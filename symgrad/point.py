@@ -17,6 +17,7 @@ from .io import parse_number, read_bounded
 
 MAX_NPY_BYTES = 200_000_000     # as for --data files
 MAX_ENTRIES = 1_000_000         # entries of one array typed in --at
+MAX_NPY_ENTRIES = 10_000_000    # entries of one array file (as symgrad.matrix.model.MAX_ENTRIES)
 MAX_DEPTH = 8                   # nesting of brackets in one value
 
 
@@ -154,6 +155,9 @@ def load_npy(path, name):
     if isinstance(array, np.lib.npyio.NpzFile):
         raise InputError(f"--at {name}=@{path}: an .npz archive holds several arrays; give one "
                          f"array saved with np.save (.npy), or pass the archive as --data")
+    if array.size > MAX_NPY_ENTRIES:
+        raise InputError(f"--at {name}=@{path}: the array has {array.size:,} entries; an array "
+                         f"of a matrix model has at most {MAX_NPY_ENTRIES:,}")
     if array.dtype.kind not in "biuf":
         raise InputError(f"--at {name}=@{path}: the array holds {array.dtype} values, "
                          f"not numbers")

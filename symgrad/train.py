@@ -348,6 +348,11 @@ class _Setup:
                              f"{'are' if len(unknown) > 1 else 'is'} not an input "
                              f"(inputs: {', '.join(inputs)})")
         if columns is not None:
+            clash = [p for p in self.params if p in columns[1]] if self.matrix else []
+            if clash:
+                raise InputError(f"--params {clash[0]}: {columns[0]} has an array {clash[0]!r}, "
+                                 f"but a parameter is trained, not read from the data; drop it "
+                                 f"from --params (or rename the data's array)")
             usable = [n for n in inputs if n not in self.params]
             needed = [n for n in usable if n not in point or n in data_inputs]
             self.data = select_columns(*columns, needed=needed, usable=usable)

@@ -6,6 +6,7 @@ values, central finite differences written here for the gradients.
 
 import json
 import re
+import time
 
 import numpy as np
 import pytest
@@ -230,3 +231,47 @@ def test_numpy_module_functions_get_their_fix_with_the_users_names(text, fix):
     with pytest.raises(SymgradError) as info:
         parse_matrix(text, {"W": (2, 2), "x": (2,)})
     assert fix in str(info.value)
+
+
+def test_a_square_product_of_subscripted_names_renders(tmp_path):
+    """The index sentence of W @ W names the gate n1: n_{1}_{ik} would be a double subscript
+    (MathML conversion and pdflatex refuse it)."""
+    from symgrad.render import build
+
+    for text in ("W: [2, 2]\nf = sum(W @ W)",
+                 "W: [2, 2]\nV: [2, 2]\ny_pred = W @ V\nf = sum(y_pred)"):
+        doc = build(text, format="html", lang="both")
+        assert "matrix product" in doc.text
+        tex = build(text, format="tex", lang="en").text
+        assert "}_{1}_{" not in tex and "_{1}_{ik}" not in tex
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: [1000000, 1]\nb: [1000000]\nf = sum(a * b)", "at most 10,000,000"),
+    ("a: [20000, 1]\nb: [1, 20000]\nf = sum(a @ b)", "at most 10,000,000"),
+    ("W: [3000, 3000]\nV: [3000, 3000]\nf = sum(W @ V)", "multiply-adds"),
+    ("q: [5, 5, 5]\nq = W @ x\nf = sum(q)", "only inputs are declared"),
+    ("f = sum(A, axis=1e300)", "out of range"),
+    ("f = sum(hinge(S, Y, 1, 2))", re.escape("hinge(S, Y) or hinge(S, Y, margin)")),
+    ("f = sum(softmax_ce(S))", re.escape("softmax_ce(S, Y)")),
+])
+def test_sizes_and_misuses_are_refused_at_once(text, message):
+    start = time.process_time()
+    with pytest.raises(SymgradError, match=message) as info:
+        shapes = {"W": (2, 2), "x": (2,), "A": (1, 2), "S": (1, 2), "Y": (1, 2)}
+        parse_matrix(text, {k: v for k, v in shapes.items() if f"{k}:" not in text})
+    assert "\n" not in str(info.value) and len(str(info.value)) < 300
+    assert time.process_time() - start < 1.0
+
+
+def test_a_long_chain_of_transposes_is_linear():
+    text = "A: [2, 3]\nf = sum((A" + ".T" * 41 + ") * C)"
+    c = np.arange(6.0).reshape(3, 2)
+    d = symgrad.derive(text, at={"A": np.ones((2, 3)), "C": c})
+    np.testing.assert_array_equal(d.gradients["A"], c.T)      # an odd number of transposes
+
+
+def test_labels_are_not_differentiated():
+    at = {"S": np.array([[1.0, 2.0], [3.0, 4.0]]), "Y": np.array([[0.0, 1.0], [1.0, 0.0]])}
+    with pytest.raises(SymgradError, match="labels of a loss"):
+        symgrad.derive("f = mean(softmax_ce(S, Y))", at=at, wrt="Y")

@@ -5,6 +5,7 @@ in H ⊙ (1 − H)) is computed once; gradients that only pass through are alias
 """
 
 from ..codegen import BACKENDS, HELPERS, Compiled, NumpyCodePrinter, load_source, python_names
+from ..errors import InputError
 from .sweep import reverse_sweep
 
 # Helpers of the generated code (added to the module only when used).
@@ -82,6 +83,10 @@ def matrix_source(model, wrt, backend="numpy"):
 
 def compile_matrix(model, wrt=None, backend="numpy"):
     wrt = list(wrt) if wrt is not None else list(model.params or model.inputs)
+    labels = [w for w in wrt if w in model.labels()]
+    if labels:
+        raise InputError(f"{labels[0]!r} holds the labels of a loss (data): symgrad does not "
+                         f"differentiate with respect to labels (drop it from --wrt/--params)")
     source, _ = matrix_source(model, wrt, backend)
     function = load_source(source, "loss_and_grads")
     order = model.topological_order()

@@ -328,6 +328,8 @@ def _indices(check):
 
     def e(m, idx):
         latex = m.latex if _simple(m.latex) else rf"\left({m.latex}\right)"
+        if "_" in latex or "^" in latex:      # n_{1} or W^{\top}: a second subscript needs a group
+            latex = "{" + latex + "}"
         return Math(f"{m.text}[{','.join(idx)}]", f"{latex}_{{{''.join(idx)}}}")
     c, g = p["gate"], p["G"]
     forward = Math(f"{e(c, 'ik').text} = Σ_j {e(a, 'ij').text}·{e(b, 'jk').text}",

@@ -300,7 +300,12 @@ def left_out_of_matmul(factor, fmt):
 
 
 def compound_anywhere(expr):
-    """Compound in code or in text: the grouping the code computes shows in the text too."""
+    """Compound in code or in text: the grouping the code computes shows in the text too.
+
+    A transpose is compound exactly when its argument is, in either format, so a chain of them
+    is walked down once (asking both formats at every level would double the work per level)."""
+    while isinstance(expr, Transpose):
+        expr = expr.arg
     return expr.compound("code") or expr.compound("text")
 
 

@@ -14,13 +14,19 @@ fails at once, naming both shapes.
 """
 
 import keyword
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import SymgradError
+from ..errors import LimitError, SymgradError
 from .rules import MATRIX_RULES, ShapeMismatch, check_shapes
 from .sweep import latex_name, reverse_sweep
+
+# Bounds that keep every matrix model within memory and seconds: an array (input or gate) has at
+# most MAX_ENTRIES entries (80 MB of float64); a matrix product at most MAX_PRODUCT
+# multiply-adds (see rules.matmul_shape).
+MAX_ENTRIES = 10_000_000
 
 
 @dataclass
@@ -57,6 +63,9 @@ class MatrixModel:
         if name in self.nodes:
             raise SymgradError(f"model {self.name!r} already has a node named {name!r}")
         shape = tuple(int(n) for n in shape)
+        if math.prod(shape) > MAX_ENTRIES:
+            raise LimitError(f"input {name!r}: shape {shape} has {math.prod(shape):,} entries; an "
+                             f"array of a matrix model has at most {MAX_ENTRIES:,}")
         if any(n <= 0 for n in shape):
             raise ShapeMismatch(f"input {name!r}: every dimension must be positive, "
                                 f"got shape {shape}")
@@ -88,6 +97,10 @@ class MatrixModel:
         shapes = [self.nodes[r].shape if isinstance(r, str) else () for r in refs]
         names = [r if isinstance(r, str) else repr(r) for r in refs]
         shape = check_shapes(op, rule, shapes, names, tuple(params))
+        if math.prod(shape) > MAX_ENTRIES:
+            raise LimitError(f"{op} of {', '.join(names)} would have shape {shape}, "
+                             f"{math.prod(shape):,} entries; an array of a matrix model has at "
+                             f"most {MAX_ENTRIES:,}")
         self.nodes[name] = MatrixNode(name, op, tuple(refs), shape, tuple(params))
         self.output = name
         return Var(self, name)
@@ -124,6 +137,19 @@ class MatrixModel:
     @property
     def shapes(self):
         return {n.name: n.shape for n in self.nodes.values()}
+
+    def labels(self):
+        """Inputs used only as the labels of a loss (``Y`` of softmax_ce): they are data, and no
+        gradient flows to them (the rule does not differentiate its label argument)."""
+        as_label, as_operand = set(), set()
+        for node in self.nodes.values():
+            if node.is_input:
+                continue
+            arity = MATRIX_RULES[node.op].arity
+            for i, a in enumerate(node.args):
+                if isinstance(a, str):
+                    (as_label if i >= arity else as_operand).add(a)
+        return [n for n in self.inputs if n in as_label and n not in as_operand]
 
     def arg_nodes(self, node):
         return [self.nodes[a] for a in node.args if isinstance(a, str)]

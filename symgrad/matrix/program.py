@@ -23,7 +23,6 @@ from ..parse import NAME, column, read_program, segment
 from ..parse_text import unknown_function
 from .model import MatrixModel, op
 from .ops import ELEMENTWISE, RENAMED, hinge, l1, l2, log, mean, softmax_ce, sum_, sumsq
-from .rules import MATRIX_RULES
 
 MAX_ENTRIES = 10_000_000       # entries of one declared shape (80 MB of float64)
 MAX_DECLARED = 20_000_000      # entries of all declared shapes together
@@ -210,7 +209,13 @@ class _Reader:
 
     def finish(self, output):
         model = self.model
-        unused = sorted(set(self.declared) - set(model.nodes))
+        computed = [v for v in self.declared if v in self.assigned and v not in model.inputs]
+        if computed:
+            raise self.error(f"{quote(computed[0])} is computed by the program (line "
+                             f"{self.assigned[computed[0]].lineno}); only inputs are declared: "
+                             f"a computed shape follows from its inputs",
+                             self.declared[computed[0]][1])
+        unused = sorted(set(self.declared) - set(model.inputs))
         if unused:
             raise self.error(f"{quote(unused[0])} is declared but never used",
                              self.declared[unused[0]][1])
@@ -231,22 +236,10 @@ class _Reader:
                              f"single number: wrap it in sum(...) or mean(...)",
                              self.assigned.get(variable) or self.stmt)
         model.set_output(value)
-        model.data = tuple(self.labels())
+        model.data = tuple(model.labels())
         model.params = tuple(n for n in model.inputs if n not in model.data
                              and n in model.topological_order())
         return model
-
-    def labels(self):
-        """Inputs used only as the labels of a loss (not differentiated: data, not parameters)."""
-        as_label, as_operand = set(), set()
-        for node in self.model.nodes.values():
-            if node.is_input:
-                continue
-            arity = MATRIX_RULES[node.op].arity
-            for i, a in enumerate(node.args):
-                if isinstance(a, str):
-                    (as_label if i >= arity else as_operand).add(a)
-        return [n for n in self.model.inputs if n in as_label and n not in as_operand]
 
     # --- expressions -----------------------------------------------------------------------
     def load(self, node):
@@ -377,6 +370,9 @@ class _Reader:
         axis = keywords.get("axis")
         if axis is not None and not (isinstance(axis, float) and axis == int(axis)):
             raise self.error(f"{fname}()'s axis must be a whole number", node)
+        if axis is not None and abs(axis) > MAX_DIMS:
+            raise self.error(f"{fname}()'s axis {axis:g} is out of range (arrays here have at "
+                             f"most {MAX_DIMS} axes)", node)
         if isinstance(args[0], float):
             raise self.error(f"{fname}() of a constant: nothing varies", node)
         kwargs = {} if axis is None else {"axis": int(axis)}
@@ -387,6 +383,15 @@ class _Reader:
             raise self.error(f"{fname}() of constants only: write its value as a number", node)
         if fname in WHOLE and (len(args) != 1 or isinstance(args[0], float)):
             raise self.error(f"{fname}() takes one array", node)
+        if fname in LOSSES:
+            most = 3 if fname == "hinge" else 2
+            given = len(args) + len(keywords)
+            if len(args) < 2 or given > most or set(keywords) - {"margin"} or \
+                    (fname == "softmax_ce" and keywords):
+                usage = ("hinge(S, Y) or hinge(S, Y, margin)" if fname == "hinge"
+                         else "softmax_ce(S, Y)")
+                raise self.error(f"{fname}() takes the scores and the one-hot labels: "
+                                 f"{usage}", node)
         for key, value in keywords.items():
             if not isinstance(value, float):
                 raise self.error(f"{fname}()'s {key} must be a number", node)
@@ -410,10 +415,9 @@ class _Reader:
         out = self.fresh(name)
         try:
             value = build(out)
-        except ParseError:
-            raise
-        except SymgradError as exc:    # shapes that do not fit, a wrong count of arguments
-            raise self.error(str(exc), self.stmt if node is None else node) from None
+        except SymgradError as exc:    # shapes that do not fit or are too large, wrong arguments
+            cls = LimitError if isinstance(exc, LimitError) else ParseError
+            raise self.error(str(exc), self.stmt if node is None else node, cls) from None
         except TypeError as exc:       # a function called with the wrong arguments
             raise self.error(str(exc), self.stmt if node is None else node) from None
         self.where[value.name] = self.stmt

@@ -25,13 +25,14 @@ that was broadcast (a bias row added to every sample of a batch) gets the sum of
 G over the broadcast axes: :func:`unbroadcast` does that, in one place.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
-from ..errors import SymgradError
+from ..errors import LimitError, SymgradError
 from ..rules import RULES
 from .formula import (
     Call,
@@ -53,6 +54,8 @@ from .formula import (
     Times,
     Transpose,
 )
+
+MAX_PRODUCT = 1_000_000_000      # multiply-adds of one matrix product (1000×1000 by 1000×1000)
 
 
 class ShapeMismatch(SymgradError):
@@ -107,6 +110,10 @@ def matmul_shape(shapes, names, params=()):
     if a[-1] != b[0]:
         raise ShapeMismatch(f"matmul {na}·{nb}: shapes {a} and {b} do not fit "
                             f"({inner_a}, {a[-1]}, ≠ {inner_b}, {b[0]})")
+    work = math.prod(a) * math.prod(b[1:])
+    if work > MAX_PRODUCT:
+        raise LimitError(f"matmul {na}·{nb}: shapes {a} and {b} take {work:,} multiply-adds; "
+                         f"a matrix product here has at most {MAX_PRODUCT:,} (about a second)")
     return a[:-1] + b[1:]
 
 
