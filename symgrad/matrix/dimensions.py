@@ -104,7 +104,8 @@ class DimensionCheck:
     fitting: list = field(default_factory=list)        # [Candidate]
     chosen: Candidate = None
     axes: tuple = ()                 # broadcast axes (of the gate's shape) summed over
-    vectors: bool = False            # a matrix product with a vector (n,): read as a row/column
+    vectors: bool = False            # a matrix product with a vector (n,): read as a column
+    left_vector: bool = False        # the left operand of @ is a vector (NumPy: a row there)
     pieces: dict = field(default_factory=dict, repr=False)   # name -> Math
     labels: dict = field(default_factory=dict)   # lang -> the gate's label (documents: Korean)
 
@@ -254,16 +255,18 @@ def _matmul_check(d, step, check, leaves, name_tex):
     other = d.model.nodes[step.gate].args[other_pos]
     other_shape = d.model.nodes[other].shape if isinstance(other, str) else ()
     check.kind, check.other, check.other_shape = "matmul", other, tuple(other_shape)
-    sides = ("row", "column") if step.position == 0 else ("column", "row")
-    target = matrix_reading(step.input_shape, sides[0])
-    other_m = matrix_reading(other_shape, sides[1])
-    # the gate's output is a row when its left operand is a vector read as a row
-    left_shape = step.input_shape if step.position == 0 else other_shape
-    upstream = matrix_reading(step.gate_shape, "row" if len(left_shape) == 1 else "column")
+    # Every vector is read as a column, as the gradient formulas write it (∂f/∂a = B·G for
+    # a @ B with a vector a): the forward product reads a left vector as a row, but its gradient,
+    # of the vector's own shape, is a column like the upstream.
+    target = matrix_reading(step.input_shape, "column")
+    other_m = matrix_reading(other_shape, "column")
+    upstream = matrix_reading(step.gate_shape, "column")
     check.pieces.update(other=_name(other, leaves.get(other_pos), name_tex),
                         oshape=shape_math(other_m), gshape=shape_math(upstream),
                         ishape=shape_math(target))
     check.vectors = any(len(s) == 1 for s in (step.input_shape, other_shape, step.gate_shape))
+    left = step.input_shape if step.position == 0 else other_shape
+    check.left_vector = len(left) == 1
     check.fitting = [c for c in candidates(upstream, other_m) if c.fits and c.shape == target]
     chosen_text = step.rule.text
     for c in check.fitting:
@@ -354,9 +357,18 @@ def _simple(latex):
 # symbols: math in the documents (pdflatex has no ⊙ outside math)
 ODOT, ARROW, TIMES = Math("⊙", r"\odot"), Math("→", r"\to"), Math("×", r"\times")
 VECTOR_NOTE = {
-    "en": " (In a product a vector is read as NumPy reads it: a column on the right, a row on "
-          "the left.)",
-    "ko": " (곱에서 벡터는 NumPy처럼 읽습니다. 오른쪽에 오면 열벡터, 왼쪽에 오면 행벡터입니다.)",
+    "en": " (Here a vector of length n is read as a column, n×1, as the gradient formulas write "
+          "it.)",
+    "ko": " (여기서 길이가 n인 벡터는 `gradient` 식이 쓰는 대로 n×1 열벡터로 읽습니다.)",
+}
+
+
+LEFT_VECTOR_NOTE = {
+    "en": " (The vector {a} stands on the left of @, where NumPy reads it as a row, and the "
+          "indices above read it so; the rule writes vectors as columns, so its formula is the "
+          "transpose of that row form.)",
+    "ko": " (벡터 {a}의 자리는 @의 왼쪽이라 NumPy는 이를 행벡터로 읽고, 위의 인덱스도 그렇게 "
+          "읽었습니다. 규칙은 벡터를 열벡터로 쓰므로 규칙의 식은 이 행벡터 꼴의 전치입니다.)",
 }
 
 
@@ -396,15 +408,17 @@ def _matmul_core(c, lang, s):
               1: f"i, the row index of both {s(p['other'])} and the upstream, which is the "
                  f"transpose of {s(p['other'])} times the upstream"}
     summed = _ko_summed(c, s) if lang == "ko" else summed[c.position]
+    row = LEFT_VECTOR_NOTE[lang].format(a=s(p["input"] if c.position == 0 else p["other"])) \
+        if c.left_vector else ""
     return head + {
         "en": f". {len(c.fitting)} products have that shape ({products}), so the shapes alone "
               f"do not decide. The rule picks {prod} ({calc}) because of the index that is "
               f"summed: {forward}, so {grad}; the summed index is {summed}. The other "
-              f"products pair the wrong indices.",
+              f"products pair the wrong indices.{row}",
         "ko": f". 이 모양이 나오는 곱은 {products}, 모두 {len(c.fitting)}가지라서 모양만으로는 "
               f"정할 수 없습니다. 규칙이 {prod} ({calc}) 쪽을 고르는 이유는 더해지는 인덱스에 "
               f"있습니다. {forward}이므로 {grad}입니다. 더해지는 인덱스는 {summed}. 나머지 "
-              f"곱은 인덱스를 잘못 짝짓습니다.",
+              f"곱은 인덱스를 잘못 짝짓습니다.{row}",
     }[lang]
 
 
