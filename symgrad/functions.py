@@ -20,6 +20,7 @@ import math
 
 import sympy
 from sympy import Function, S
+from sympy.printing.str import StrPrinter
 
 
 def _is_real_number(x):
@@ -170,3 +171,16 @@ def stable_sigmoid(v):
         return 1.0 / (1.0 + math.exp(-v))
     e = math.exp(v)
     return e / (1.0 + e)
+
+
+class UserStrPrinter(StrPrinter):
+    """SymPy's str printer with the names of symgrad's language: ``abs(x)``, not SymPy's
+    ``Abs(x)`` (what a user types is what the terminal and the stepper show)."""
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+
+def user_text(expr):
+    """``expr`` as text, in the language's own names (see :class:`UserStrPrinter`)."""
+    return UserStrPrinter().doprint(expr)

@@ -6,9 +6,8 @@ It reads the derivation it is given and never imports ``derivation.py`` (which c
 import sys
 import textwrap
 
-import sympy
-
 from .exprsize import larger_than
+from .functions import user_text
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 PATH_EDGES = (MAX_CLOSED_FORM + 3) // 8   # 8k − 3 > MAX_CLOSED_FORM beyond this (see chain_text)
@@ -38,7 +37,7 @@ def num(v):
 
 
 def expr_text(e):
-    return sympy.sstr(e)
+    return user_text(e)
 
 
 def _table(rows, header):

@@ -25,6 +25,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 
 from ..codegen import NumpyCodePrinter
+from ..functions import user_text
 
 
 class Expr:
@@ -462,7 +463,7 @@ class TextPrinter(FormulaPrinter):
         names = {s: sympy.Symbol(self.operand(f)) for s, f in e.bindings}
         # SymPy's str printer has no setting for its product and power signs: ** and * are
         # its own output, re-spelled here as ^ and ⊙ (entry by entry)
-        return sympy.sstr(e.expr.xreplace(names)).replace("**", "^").replace("*", " ⊙ ")
+        return user_text(e.expr.xreplace(names)).replace("**", "^").replace("*", " ⊙ ")
 
 
 class _OdotLatexPrinter(LatexPrinter):

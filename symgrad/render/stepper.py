@@ -30,10 +30,9 @@ import string
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy
 from markupsafe import escape
-from sympy.printing.str import StrPrinter
 
+from ..functions import UserStrPrinter, user_text
 from ..matrix.derivation import MatrixDerivation
 from .document_figures import graph_figure_svg
 from .environment import ENV
@@ -138,7 +137,7 @@ def factor(v):
     return f"({text})" if text.startswith("-") else text
 
 
-class _NumbersPrinter(StrPrinter):
+class _NumbersPrinter(UserStrPrinter):
     """Prints a gate's expression with each node symbol replaced by the node's value."""
 
     def __init__(self, values):
@@ -162,7 +161,7 @@ def frames(d):
 
 
 def start_frame(d):
-    expr = sympy.sstr(d.expression()) if d.expanded else ""
+    expr = user_text(d.expression()) if d.expanded else ""
     point = ", ".join(f"{k} = {number(v)}" for k, v in d.point.items())
     part = ("start_expr", {"out": d.output, "expr": expr, "point": point}) \
         if expr and len(expr) <= MAX_EXPRESSION else \
@@ -177,7 +176,7 @@ def forward_frames(d):
     out = []
     for k, row in enumerate(rows, 1):
         part = ("forward", dict(k=k, n=len(rows), label=row.label, node=row.name,
-                                expr=sympy.sstr(row.expr), numbers=printer.doprint(row.expr),
+                                expr=user_text(row.expr), numbers=printer.doprint(row.expr),
                                 value=number(row.value)))
         out.append(Frame(k, "forward", row.name, "", [part], [f"value:{row.name}"],
                          f"fwd-{row.name}", {"value": row.value}))
@@ -194,7 +193,7 @@ def backward_frames(d):
         parts = [("backward", dict(k=k, n=len(d.steps), label=d.graph.nodes[s.gate].label,
                                    gate=s.gate, input=s.input, up=number(s.upstream),
                                    local=factor(s.local_value), down=number(s.downstream),
-                                   out=d.output, local_expr=sympy.sstr(s.local)))]
+                                   out=d.output, local_expr=user_text(s.local)))]
         numbers = {"upstream": s.upstream, "local": s.local_value, "downstream": s.downstream}
         if s.input in fanout:
             received = seen.setdefault(s.input, [])
