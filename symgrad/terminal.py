@@ -40,6 +40,15 @@ def expr_text(e):
     return user_text(e)
 
 
+def title_line(label):
+    """A target's label on one line: a program given as text is its own label, so its first line
+    stands for it, with the count of the others (not 10,000 lines in a title)."""
+    first, *rest = label.splitlines() or [""]
+    if not rest and len(first) <= MAX_TITLE:
+        return first
+    return f"{first[:MAX_CLOSED_FORM]} … ({1 + len(rest):,} lines)"
+
+
 def _table(rows, header):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
 
@@ -52,10 +61,7 @@ def _table(rows, header):
 def format_derivation(d):
     out = d.output
     lines = []
-    title = d.model.title if d.model is not None else d.target
-    if len(title) > MAX_TITLE:     # a program given as text is its own label: not 10,000 lines
-        first, *rest = title.splitlines()
-        title = f"{first[:MAX_CLOSED_FORM]} … ({1 + len(rest):,} lines)"
+    title = d.model.title if d.model is not None else title_line(d.target)
     lines.append(f"symgrad derive · {title}")
     if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
             and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:

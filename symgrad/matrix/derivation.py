@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..jsonout import dumps, json_number
 from ..names import split_names
 from ..summary import short_repr
+from ..terminal import title_line
 from .codegen import compile_matrix
 from .dimensions import dimension_checks
 from .sweep import latex_name, reverse_sweep
@@ -163,7 +164,8 @@ def _shape(s):
 
 
 def format_matrix_derivation(d):
-    lines = [f"{d.target}: matrix-level derivation of {d.output} (value {d.value:.6g})", "",
+    lines = [f"{title_line(d.target)}: matrix-level derivation of {d.output} "
+             f"(value {d.value:.6g})", "",
              "Inputs:"]
     for n in d.inputs:
         drawn = "    (not given: random standard normal, seed 0)" if n in d.drawn else ""
@@ -198,7 +200,13 @@ def array_lines(a, indent):
                 f"out above {SMALL} entries)"]
     if a.ndim == 0:
         return [f"{indent}= {float(a):.6g}"]
-    rows = a.reshape(1, -1) if a.ndim == 1 else a.reshape(a.shape[0], -1)
+    if a.ndim > 2:              # one block per leading index: [0, ...], [1, ...]
+        lines = []
+        for i, block in enumerate(a):
+            lines.append(f"{indent}[{i}, ...]")
+            lines += array_lines(block, indent + "  ")
+        return lines
+    rows = a.reshape(1, -1) if a.ndim == 1 else a
     cells = [[f"{v:.6g}" for v in row] for row in rows]
     width = max(len(c) for row in cells for c in row)
     return [f"{indent}[{'  '.join(c.rjust(width) for c in row)}]" for row in cells]
