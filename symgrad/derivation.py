@@ -323,7 +323,8 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
         from .matrix import derive_matrix
 
         return derive_matrix(problem.model, at=at, wrt=wrt, target=problem.label,
-                             catalog=problem.entry)
+                             catalog=problem.entry, program=problem.program or "",
+                             path=problem.path)
     graph = problem.graph
     point = dict(problem.defaults)
     point.update(at)

@@ -37,6 +37,8 @@ class MatrixDerivation:
     target: str = ""
     catalog: object = None            # the catalog Model, when the target was an id
     given: tuple = ()                 # the inputs whose values the user gave (the rest: defaults)
+    program: str = ""                 # the user's program text, comments and all (for documents)
+    path: str = None                  # the program file the target named, if it named one
 
     def _repr_markdown_(self):
         view = JUPYTER_VIEWS.get("markdown")
@@ -135,8 +137,10 @@ class MatrixDerivation:
         return format_matrix_derivation(self)
 
 
-def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
-    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: its own)."""
+def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None, program="",
+                  path=None):
+    """Derive a :class:`~symgrad.matrix.model.MatrixModel` at arrays ``at`` (default: its own).
+    ``program``, ``path``: the program text and file the model was read from, for the documents."""
     if isinstance(at, str):
         raise InputError(f"the matrix model {model.name!r} takes arrays, not --at {at!r}; "
                          f"its inputs are {', '.join(model.inputs)}")
@@ -153,7 +157,8 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None):
     value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
     return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
                             float(value), grads, compiled, target or model.name, catalog,
-                            tuple(n for n in compiled.inputs if n in (at or {})))
+                            tuple(n for n in compiled.inputs if n in (at or {})),
+                            program or "", path)
 
 
 def _shape(s):

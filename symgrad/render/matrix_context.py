@@ -7,6 +7,7 @@ import numpy as np
 from ..derivation import derive
 from ..matrix.dimensions import dimension_checks
 from ..matrix.expand import scalar_point, scalar_program
+from ..matrix.program import parse_matrix
 from ..matrix.sweep import latex_name as matrix_latex_name
 from ..optimizers import sgd_step
 from .context import learning_rate
@@ -75,7 +76,7 @@ def matrix_context(d, lang, fmt, lr=None):
         "lang": lang, "format": fmt, "langs": prose.langs, "say": prose.say, "head": prose.head,
         "text": prose.text, "model_id": model.id if model is not None else "",
         "seeds": ", ".join(model.seeds) if model is not None else "",
-        "description": description,
+        "description": description, "program": program_text(d),
         "out_tex": out_tex, "value": tex_num(d.value), "where": where_computed(d, prose),
         "shapes": [{"name_tex": latex_name(n), "shape": shape_tex(d.shapes[n], lang),
                     "role": "param" if n in d.wrt else "data"} for n in d.inputs],
@@ -98,6 +99,21 @@ def matrix_context(d, lang, fmt, lr=None):
                                ", ".join(model.seeds) if model is not None else ""),
         "errata": errata_of(model, prose.langs) if model is not None else [],
     }
+
+
+def program_text(d):
+    """The program the document shows: the user's text (comments and declarations as typed), or
+    a catalog model's matrix form as a program; "" when there is none. The catalog's text
+    declares its default shapes: it is shown only when the derivation has those shapes (arrays
+    of other shapes given with --at would make its declarations wrong)."""
+    if d.program:
+        return d.program.strip()
+    text = getattr(d.catalog, "matrix_program", None) if d.catalog is not None else None
+    if not text:
+        return ""
+    declared = parse_matrix(text).shapes
+    same = all(tuple(declared.get(n, ())) == tuple(d.shapes[n]) for n in d.inputs)
+    return text.strip() if same else ""
 
 
 def where_computed(d, prose):

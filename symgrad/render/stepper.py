@@ -25,6 +25,7 @@ down in ``docs/render.md`` (section "The stepper").
 
 import json
 import math
+import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -234,6 +235,21 @@ def array_text(a):
     return f"{_shape(a.shape)} {nested(a)}"
 
 
+NAME_LIMIT = 60     # characters of a program file's name in the start caption
+
+
+def matrix_target_name(d):
+    """What the start caption calls the model: the catalog id, the program file's name (not the
+    path as typed: ``/home/me/models/net.sg`` is ``net.sg``), or the model's name for program
+    text. The caption is text the page escapes (the frames are JSON, shown with textContent)."""
+    if d.catalog is not None:
+        return d.catalog.id
+    if d.path:
+        name = os.path.basename(d.path.replace("\\", "/")) or d.model.name
+        return name if len(name) <= NAME_LIMIT else name[:NAME_LIMIT - 1] + "…"
+    return d.model.name
+
+
 def matrix_frames(d):
     """Matrix gates: formulas and shapes, and the arrays the derivation holds (inputs, loss,
     parameter gradients) written out when small."""
@@ -241,7 +257,7 @@ def matrix_frames(d):
     small = [n for n in d.inputs if n in d.arrays and np.size(d.arrays[n]) <= SHOW_VALUES]
     values = "".join(f", {n} = {array_text(d.arrays[n])}" for n in small)
     # the list of matrix gates has no labels to reveal: the frames' reveal lists stay empty
-    start = ("m_start", {"model": d.target, "values": values})
+    start = ("m_start", {"model": matrix_target_name(d), "values": values})
     result = [Frame(0, "start", "", "", [start], [], "",
                     {"shapes": {n: list(d.shapes[n]) for n in d.inputs}})]
     for k, row in enumerate(d.forward, 1):
@@ -420,7 +436,9 @@ def place_anchors(text, d, lang):
 
 def stepper_page(d, lang="en", env=ENV):
     """A standalone HTML page holding only the stepper (for tests and previews; no network)."""
-    svg = None if isinstance(d, MatrixDerivation) else graph_svg(d, env, lang)
+    matrix = isinstance(d, MatrixDerivation)
+    svg = None if matrix else graph_svg(d, env, lang)
     block = stepper_block(d, lang, svg, env)
+    name = matrix_target_name(d) if matrix else d.target
     return env.get_template("stepper_page.html.j2").render(
-        lang="en" if lang == "en" else "ko", title=f"symgrad stepper · {d.target}", block=block)
+        lang="en" if lang == "en" else "ko", title=f"symgrad stepper · {name}", block=block)
