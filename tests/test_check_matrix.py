@@ -313,3 +313,102 @@ def test_a_number_claimed_for_an_array_fails_naming_the_shape(tmp_path, capsys):
     assert main(["check", str(p)]) == 1
     out = capsys.readouterr().out
     assert "∂f/∂W = 0.5: FAILS: a number is claimed, but ∂f/∂W has shape (2, 2)" in out
+
+
+# --- the report in Korean (check --lang ko|both) ------------------------------------------------
+HANGUL = re.compile("[\uac00-\ud7a3]")
+SOFTMAX = ROOT / "examples/claims/matrix_softmax_batch.toml"
+
+
+def test_korean_report_of_array_claims_has_every_line_in_korean():
+    report = check([str(EXAMPLE), str(SOFTMAX)])
+    ko = report.text("ko")
+    assert "  주장 1 (15행) s = [[0.52], [-0.34]]: 맞습니다 (2×1 배열, 허용 오차 0.005)" in ko
+    assert ("틀렸습니다. 주장한 배열의 모양은 (3, 2)인데 ∂f/∂W의 모양은 (2, 3)입니다") in ko
+    assert "    올바른 값: [[0.208, 0.416, -1.04], [-0.136, -0.272, 0.68]]" in ko
+    assert "    처음 어긋난 곳: 이 주장 자체입니다(이 주장의 바탕인 주장은 맞습니다: 1, 3)" in ko
+    assert "처음 틀린 항목은 ∂f/∂W[1, 1]입니다 (주장한 값 0.51987, 올바른 값 0.51978, " \
+           "허용 오차는 항목마다 다르며 최대 5e-06)" in ko
+    assert "알려진 실수 하나로는 주장한 배열이 나오지 않습니다(실수 3가지를 시도했습니다" in ko
+    for line in ko.splitlines():
+        if line.startswith(("  ", "주장")) and not line.startswith("    메모:"):
+            assert HANGUL.search(line), line          # every claim line is Korean
+            for word in ("holds", "FAILS", "correct", "claimed", "shape", "tol ", "follows"):
+                assert word not in line, line
+
+
+def test_korean_wrong_entries_large_arrays_and_steps(tmp_path):
+    wrong = DW.copy()
+    wrong[0, 0] += 1.0
+    wrong[1, 1] += 1.0
+    steps = ('[[claim]]\nafter_steps = 2\nlr = 0.1\nparams = ["W"]\nvalue = "q"\n'
+             "equals = [[9], [9]]\n")
+    text = LINEAR + claim("gradient", "W", toml_array(wrong)) + steps
+    ko = check(str(write(tmp_path, text))).text("ko")
+    assert (f"    틀린 항목: 4개 가운데 2개: [0, 0] 주장한 값 {wrong[0, 0]:.15g}, 올바른 값 "
+            f"{DW[0, 0]:.6g}; [1, 1] 주장한 값 {wrong[1, 1]:.15g}, 올바른 값 {DW[1, 1]:.6g}") in ko
+    assert "    계산: ∂f/∂W = ∂f/∂q·xᵀ = (2 ⊙ q)·xᵀ이고, 모양은 W의 모양과 같은 2×2입니다" in ko
+    assert "  주장 2 (11행) 2번 갱신한 뒤의 q = [[9], [9]]: 틀렸습니다." in ko
+    assert "    계산: 매개변수 W에 w ← w − 0.1 × ∂f/∂w 갱신을 2번 한 뒤의 값입니다. " \
+           "q = W·x이고, 모양은 2×1입니다" in ko
+    rng = np.random.default_rng(1)
+    A, v = rng.normal(size=(10, 10)), rng.normal(size=(10, 1))
+    big = ('program = "q = A @ v\\nf = sum(q**2)"\n[at]\n'
+           f"A = {toml_array(A, 17)}\nv = {toml_array(v, 17)}\n"
+           + claim("gradient", "A", toml_array(np.zeros((10, 10)))))
+    ko = check(str(write(tmp_path, big, "big.toml"))).text("ko")
+    norm = np.linalg.norm(2 * (A @ v) @ v.T)
+    assert "∂f/∂A = 10×10 배열: 틀렸습니다. 처음 틀린 항목은 ∂f/∂A[0, 0]입니다" in ko
+    assert f"    올바른 값: 모양 10×10, 노름 {norm:.6g}" in ko
+    assert "    틀린 항목: 100개 가운데 100개: [0, 0] 주장한 값 0" in ko and "; 그 밖에 92개" in ko
+
+
+def test_korean_sentences_of_a_number_claimed_for_an_array_and_a_divergence(tmp_path):
+    text = (LINEAR + claim("gradient", "W", "0.5") + claim("upstream", "q", toml_array(-DQ))
+            + claim("gradient", "x", toml_array(-DX)))
+    ko = check(str(write(tmp_path, text))).text("ko")
+    assert "∂f/∂W = 0.5: 틀렸습니다. 수 하나를 주장했지만 ∂f/∂W의 모양은 (2, 2)입니다" in ko
+    assert "    처음 어긋난 곳: 주장 2(∂f/∂q, 처음 틀린 항목 [0, 0]). " \
+           "이 주장은 그 주장에서 이어진 값입니다" in ko
+    assert "    진단: ∂f/∂q 전체의 부호를 반대로 하면 주장한 배열이 그대로 나옵니다." in ko
+
+
+def test_lang_both_puts_korean_then_english_and_english_is_unchanged(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)               # the documented output names the file relatively
+    name = "examples/claims/matrix_linear_layer.toml"
+    assert main(["check", name]) == 1
+    en = capsys.readouterr().out
+    assert main(["check", name, "--lang", "both"]) == 1
+    both = capsys.readouterr().out
+    ko = check(name).text("ko")
+    en_lines, both_lines = en.splitlines(), both.splitlines()
+    assert set(en_lines) <= set(both_lines) and set(ko.splitlines()) <= set(both_lines)
+    # English as documented in docs/check-matrix.md, byte for byte
+    doc = (ROOT / "docs/check-matrix.md").read_text(encoding="utf-8")
+    block = doc.split("$ symgrad check examples/claims/matrix_linear_layer.toml  # exit 1\n")[1]
+    assert block.split("```")[0] == en
+    k7 = both_lines.index(next(x for x in both_lines if x.startswith("  주장 7 ")))
+    assert both_lines[k7 + 6].startswith("  claim 7 (line 34)")     # Korean block, then English
+
+
+def test_json_of_array_claims_has_no_korean_text_fields(capsys):
+    assert main(["check", str(EXAMPLE), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    claims = data["files"][0]["claims"]
+    scalar_keys = set(claims[1])                                # claim 2, f: a number
+    for c in claims:
+        extra = {"shape", "claimed_shape", "wrong"} if c is not claims[1] else set()
+        assert set(c) == scalar_keys | extra
+        assert not any(k.endswith("_ko") for k in c)
+    last = claims[-1]
+    assert last["derivation"] == ("∂f/∂W = ∂f/∂n1·xᵀ = (2 ⊙ s)·xᵀ, of shape 2×3 "
+                                  "(the shape of W)")
+    assert last["divergence"] == "this claim itself (the claims it follows from hold: 1, 3)"
+
+
+def test_a_value_of_a_variable_the_output_does_not_use(tmp_path):
+    text = ('program = "q = W @ x\\nr = sum(q)\\nf = sum(q**2)"\n[at]\n'
+            f"W = {W.tolist()}\nx = {X.tolist()}\n" + claim("value", "r", "7"))
+    r = check(str(write(tmp_path, text))).files[0].claims[0]
+    assert not r.holds and r.correct == pytest.approx(float(np.sum(W @ X)), rel=1e-14)
+    assert r.derivation == "r = sum(q), a number"

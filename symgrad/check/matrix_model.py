@@ -163,10 +163,13 @@ class MatrixClaimsModel:
                     return np.asarray(grads[claim.wrt], dtype=float)
             _, adjoints = self.numbers(claim.of, where=claim.where)
             return adjoints.get(claim.wrt, np.zeros(self.shape(claim.wrt)))
+        # a variable the output does not use is computed as an output of its own (a KeyError
+        # otherwise: the output's code computes only what the output uses)
+        output = self.output if claim.value in self.ancestors(self.output) else claim.value
         if claim.kind == "after_steps":
             point = self.path_points(claim)[claim.steps]
-            return self.numbers(self.output, point)[0][claim.value]
-        return self.numbers(self.output)[0][claim.value]
+            return self.numbers(output, point, claim.where)[0][claim.value]
+        return self.numbers(output, where=claim.where)[0][claim.value]
 
 
 def resolve_matrix_names(model, claims):
@@ -198,4 +201,5 @@ def resolve_matrix_names(model, claims):
                 if p not in model.model.inputs or p in labels:
                     raise InputError(f"{c.at('params')}: 'params' names {p!r}, which is not a "
                                      f"parameter (parameters: {', '.join(model.model.params)})")
+            c.label_ko = f"{c.steps}번 갱신한 뒤의 {c.label}"
             c.label += f" after {c.steps} step{'s' if c.steps > 1 else ''}"

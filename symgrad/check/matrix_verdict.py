@@ -15,7 +15,7 @@ import numpy as np
 from ..jsonout import json_number
 from .diagnosis import Diagnosis
 from .matrix_model import resolve_matrix_names
-from .report import ClaimResult, FileReport
+from .report import _TEXT_ONLY, ClaimResult, FileReport
 
 SHOWN_IN_FULL = 64        # as matrix.derivation.SMALL: larger arrays are shown as shape and norm
 WRONG_SHOWN = 8           # wrong entries listed in a report line
@@ -57,10 +57,13 @@ class ArrayClaimResult(ClaimResult):
     def shapes_differ(self):
         return tuple(self.shape) != tuple(self.claimed_shape)
 
-    def _tol_text(self):
+    def _tol_text(self, lang="en"):
         tol = np.asarray(self.tol, dtype=float)
         if tol.size and np.all(tol == tol.flat[0]):
-            return f"tol {float(tol.flat[0]):g}"
+            return (f"허용 오차 {float(tol.flat[0]):g}" if lang == "ko"
+                    else f"tol {float(tol.flat[0]):g}")
+        if lang == "ko":
+            return f"허용 오차는 항목마다 다르며 최대 {float(np.max(tol)):g}"
         return f"tol per entry, up to {float(np.max(tol)):g}"
 
     def correct_digits(self, index):
@@ -72,7 +75,10 @@ class ArrayClaimResult(ClaimResult):
             digits += 1
         return entry(correct, digits)
 
-    def headline(self, lang="en"):      # array claims: English only for now
+    def headline(self, lang="en"):
+        """The claim's line in the text report, in ``lang`` ("en" or "ko")."""
+        if lang == "ko":
+            return self._headline_ko()
         where = f" (line {self.line})" if self.line else ""
         claimed = np.asarray(self.claimed)
         shown = (array_text(claimed) if claimed.size <= SHOWN_IN_FULL
@@ -90,24 +96,62 @@ class ArrayClaimResult(ClaimResult):
                        f"{entry(float(self.claimed[first]), 15)}, correct "
                        f"{self.correct_digits(first)} ({self._tol_text()})")
 
-    def extra_lines(self):
+    def _headline_ko(self):
+        # Korean particles depend on the sound of the word before them; after a formula or a
+        # number the sentences use ones that do not (의, 은 after a Korean noun, 입니다, 인데).
+        where = f" ({self.line}행)" if self.line else ""
+        quantity = self.quantity_ko or self.quantity
+        claimed = np.asarray(self.claimed)
+        shown = (array_text(claimed) if claimed.size <= SHOWN_IN_FULL
+                 else f"{shape_text(claimed.shape)} 배열")
+        head = f"  주장 {self.number}{where} {quantity} = {shown}: "
+        if self.holds:
+            return head + f"맞습니다 ({shape_text(self.shape)} 배열, {self._tol_text('ko')})"
+        if self.shapes_differ and not self.claimed_shape:
+            return head + (f"틀렸습니다. 수 하나를 주장했지만 {quantity}의 모양은 "
+                           f"{self.shape}입니다")
+        if self.shapes_differ:
+            return head + (f"틀렸습니다. 주장한 배열의 모양은 {tuple(self.claimed_shape)}인데 "
+                           f"{quantity}의 모양은 {tuple(self.shape)}입니다")
+        first = self.wrong[0]
+        return head + (f"틀렸습니다. 처음 틀린 항목은 {quantity}{index_text(first)}입니다 "
+                       f"(주장한 값 {entry(float(self.claimed[first]), 15)}, 올바른 값 "
+                       f"{self.correct_digits(first)}, {self._tol_text('ko')})")
+
+    def extra_lines(self, lang="en"):
+        ko = lang == "ko"
         correct = np.asarray(self.correct)
+        label = "올바른 값" if ko else "correct"
         if correct.size <= SHOWN_IN_FULL:
-            lines = [("correct", array_text(correct))]
+            lines = [(label, array_text(correct))]
+        elif ko:
+            lines = [(label, f"모양 {shape_text(correct.shape)}, 노름 "
+                             f"{np.linalg.norm(correct):.6g}")]
         else:
-            lines = [("correct", f"shape {shape_text(correct.shape)}, norm "
-                                 f"{np.linalg.norm(correct):.6g}")]
+            lines = [(label, f"shape {shape_text(correct.shape)}, norm "
+                             f"{np.linalg.norm(correct):.6g}")]
         if len(self.wrong) > 1 or (self.wrong and correct.size > SHOWN_IN_FULL):
-            listed = "; ".join(f"{index_text(i)} claimed {entry(float(self.claimed[i]), 15)}, "
-                               f"correct {self.correct_digits(i)}"
+            claimed_word, correct_word = (("주장한 값", "올바른 값") if ko
+                                          else ("claimed", "correct"))
+            listed = "; ".join(f"{index_text(i)} {claimed_word} "
+                               f"{entry(float(self.claimed[i]), 15)}, "
+                               f"{correct_word} {self.correct_digits(i)}"
                                for i in self.wrong[:WRONG_SHOWN])
-            more = (f"; and {len(self.wrong) - WRONG_SHOWN} more"
-                    if len(self.wrong) > WRONG_SHOWN else "")
-            lines.append(("wrong entries", f"{len(self.wrong)} of {correct.size}: {listed}{more}"))
+            more = len(self.wrong) - WRONG_SHOWN
+            if ko:
+                more = f"; 그 밖에 {more}개" if more > 0 else ""
+                lines.append(("틀린 항목", f"{correct.size}개 가운데 {len(self.wrong)}개: "
+                                         f"{listed}{more}"))
+            else:
+                more = f"; and {more} more" if more > 0 else ""
+                lines.append(("wrong entries", f"{len(self.wrong)} of {correct.size}: "
+                                               f"{listed}{more}"))
         return lines
 
     def to_json(self):
         data = asdict(self)
+        for key in _TEXT_ONLY:          # the Korean sentences are for the text report only
+            del data[key]
         for key in ("claimed", "correct", "tol"):
             data[key] = nested(getattr(self, key), json_number)
         data["shape"], data["claimed_shape"] = list(self.shape), list(self.claimed_shape)
@@ -137,7 +181,7 @@ def verdict(c, correct):
         value = float(correct.reshape(()))
         holds = bool(abs(c.equals - value) <= c.tol)
         return ClaimResult(c.number, c.kind, c.label, c.equals, value, c.tol, holds,
-                           note=c.note, line=c.line)
+                           note=c.note, line=c.line, quantity_ko=c.label_ko)
     claimed = np.asarray(c.equals, dtype=float)
     if claimed.size == 1 and correct.size == 1:          # [[0.116]] for a 1×1 output: one number
         claimed = claimed.reshape(correct.shape)
@@ -152,33 +196,44 @@ def verdict(c, correct):
     holds = claimed.shape == correct.shape and not wrong
     return ArrayClaimResult(c.number, c.kind, c.label, claimed, correct, tol, holds, note=c.note,
                             line=c.line, shape=correct.shape, claimed_shape=claimed.shape,
-                            wrong=wrong)
+                            wrong=wrong, quantity_ko=c.label_ko)
 
 
 # --- explanations of a failing claim --------------------------------------------------------------
 def derivation_of(model, c):
-    """The matrix formula of the claim's quantity, from the derivation's sweep."""
+    """The matrix formula of the claim's quantity, from the derivation's sweep: (English, Korean).
+    The Korean puts no sound-dependent particle right after a formula or a name."""
     d = model.derivation(c.of if c.kind == "gradient" else model.output, c.where)
     if c.kind == "gradient":
         head = f"∂{c.of}/∂{c.wrt}"
         named, inlined = d.sweep.named.get(c.wrt), d.sweep.inlined.get(c.wrt)
         if named is None:
-            return f"{c.wrt} does not feed {c.of}: {head} = 0"
+            return (f"{c.wrt} does not feed {c.of}: {head} = 0",
+                    f"{c.wrt} 값은 {c.of} 계산에 쓰이지 않으므로 {head} = 0입니다")
         text = f"{head} = {named.text}"
         if inlined is not None and inlined.text != named.text:
             text += f" = {inlined.text}"
-        return f"{text}, of shape {shape_text(model.shape(c.wrt))} (the shape of {c.wrt})"
+        shape = shape_text(model.shape(c.wrt))
+        return (f"{text}, of shape {shape} (the shape of {c.wrt})",
+                f"{text}이고, 모양은 {c.wrt}의 모양과 같은 {shape}입니다")
     if model.model.nodes[c.value].is_input:
         rule = f"{c.value} is an input (its value is given under [at])"
+        rule_ko = f"{c.value} 값은 입력으로, [at]에 주어져 있습니다"
     else:
+        if c.value not in model.ancestors(model.output):     # a variable the output does not use
+            d = model.derivation(c.value, c.where)
         row = next(r for r in d.forward if r.name == c.value)
         rule = f"{c.value} = {row.formula.text}, " + (f"of shape {shape_text(row.shape)}"
                                                        if row.shape else "a number")
+        rule_ko = f"{c.value} = {row.formula.text}이고, " + (
+            f"모양은 {shape_text(row.shape)}입니다" if row.shape else "값은 수 하나입니다")
     if c.kind == "after_steps":
         steps = f"{c.steps} step{'s' if c.steps > 1 else ''}"
-        return (f"{steps} w ← w − {c.lr:g} × ∂{model.output}/∂w on {', '.join(c.params)}, "
-                f"then {rule}")
-    return rule
+        update = f"w ← w − {c.lr:g} × ∂{model.output}/∂w"
+        params = ", ".join(c.params)
+        return (f"{steps} {update} on {params}, then {rule}",
+                f"매개변수 {params}에 {update} 갱신을 {c.steps}번 한 뒤의 값입니다. {rule_ko}")
+    return rule, rule_ko
 
 
 def _follows_from(model, c, o):
@@ -198,16 +253,24 @@ def _follows_from(model, c, o):
     return False
 
 
-def _short(r):
+def _short(r, lang="en"):
+    quantity = (r.quantity_ko or r.quantity) if lang == "ko" else r.quantity
     if isinstance(r, ArrayClaimResult):
         if r.shapes_differ:
-            return f"{r.quantity}, claimed with shape {tuple(r.claimed_shape)}"
-        return f"{r.quantity}, first wrong at {index_text(r.wrong[0])}"
-    return f"{r.quantity} = {r.claimed:.15g}, correct {r.correct:.6g}"
+            if lang == "ko":
+                return f"{quantity}, 주장한 모양 {tuple(r.claimed_shape)}"
+            return f"{quantity}, claimed with shape {tuple(r.claimed_shape)}"
+        if lang == "ko":
+            return f"{quantity}, 처음 틀린 항목 {index_text(r.wrong[0])}"
+        return f"{quantity}, first wrong at {index_text(r.wrong[0])}"
+    if lang == "ko":
+        return f"{quantity} = {r.claimed:.15g}, 올바른 값 {r.correct:.6g}"
+    return f"{quantity} = {r.claimed:.15g}, correct {r.correct:.6g}"
 
 
 def first_divergence(model, c, claims, results):
-    """The first claim along the computation that fails, for failing claim c."""
+    """The first claim along the computation that fails, for failing claim c: (English, Korean),
+    both "" when the claim follows from no other."""
     def order(o):
         if o.kind == "value":
             return (0, model.position[o.value])
@@ -216,36 +279,40 @@ def first_divergence(model, c, claims, results):
     failing = [o for o in deps if not results[o.number].holds]
     if failing:
         o = failing[0]
-        return f"claim {o.number} ({_short(results[o.number])}); this claim follows from it"
+        r = results[o.number]
+        return (f"claim {o.number} ({_short(r)}); this claim follows from it",
+                f"주장 {o.number}({_short(r, 'ko')}). 이 주장은 그 주장에서 이어진 값입니다")
     if not deps:
-        return ""
+        return "", ""
     held = ", ".join(str(o.number) for o in deps)
-    return f"this claim itself (the claims it follows from hold: {held})"
+    return (f"this claim itself (the claims it follows from hold: {held})",
+            f"이 주장 자체입니다(이 주장의 바탕인 주장은 맞습니다: {held})")
 
 
 def diagnose(model, c, result):
     """The known mistake of a matrix gradient that gives the claimed array: the transposed layout,
-    the lost sign, or both. Returns (Diagnosis or None, the honest sentence when none)."""
+    the lost sign, or both. Returns (Diagnosis or None, the honest sentence when none, the same
+    in Korean)."""
     if c.kind != "gradient":
-        return None, ""
+        return None, "", ""
     claimed = np.asarray(result.claimed, dtype=float)
     correct = np.asarray(result.correct, dtype=float)
     tol = np.asarray(result.tol, dtype=float)
     g, w = f"∂{c.of}/∂{c.wrt}", c.wrt
     layout = (f"entry [i, j] holding {g}[j, i]; {g} has the shape of {w}, "
               f"{shape_text(correct.shape)}")
-    ko_layout = f"{g}는 {w}와 같은 {shape_text(correct.shape)} 모양이어야 합니다"
+    ko_layout = f"{g}의 모양은 {w}의 모양({shape_text(correct.shape)})과 같아야 합니다"
     candidates = []
     if correct.ndim == 2 and not np.array_equal(correct.T, correct):
         candidates.append(("transpose", correct.T,
                            f"the gradient in the transposed layout, ({g})ᵀ ({layout})",
-                           f"행렬 `gradient`를 전치해서 ({g})ᵀ를 {g} 자리에 적으"))
+                           f"행렬 `gradient`를 전치해서 ({g})ᵀ 값을 {g} 자리에 적으"))
     candidates.append(("sign", -correct, f"the sign of the whole gradient {g} lost",
                        f"{g} 전체의 부호를 반대로 하"))
     if correct.ndim == 2:
         candidates.append(("transpose+sign", -correct.T,
                            f"the gradient transposed, ({g})ᵀ, and its sign lost",
-                           f"{g}를 전치하고 부호도 반대로 하"))
+                           f"{g} 행렬을 전치하고 부호도 반대로 하"))
     for kind, value, en, ko in candidates:
         tol_here = np.broadcast_to(tol, claimed.shape) if tol.ndim == 0 else tol
         if _holds_everywhere(claimed, value, tol_here) and \
@@ -254,10 +321,12 @@ def diagnose(model, c, result):
             ko_text = f"{ko}면 주장한 배열이 그대로 나옵니다."
             if kind.startswith("transpose"):
                 ko_text += f" {ko_layout}."
-            return Diagnosis(kind, w, explanation, ko_text, value), ""
+            return Diagnosis(kind, w, explanation, ko_text, value), "", ""
     tried = ", ".join(k for k, *_ in candidates)
     return None, (f"no single known mistake gives the claimed array "
-                  f"({len(candidates)} tried: {tried})")
+                  f"({len(candidates)} tried: {tried})"), \
+        (f"알려진 실수 하나로는 주장한 배열이 나오지 않습니다"
+         f"(실수 {len(candidates)}가지를 시도했습니다: {tried})")
 
 
 def check_matrix_claims(model, claims_file):
@@ -269,9 +338,9 @@ def check_matrix_claims(model, claims_file):
         r = results[c.number]
         if r.holds:
             continue
-        r.derivation = derivation_of(model, c)
-        r.divergence = first_divergence(model, c, claims, results)
+        r.derivation, r.derivation_ko = derivation_of(model, c)
+        r.divergence, r.divergence_ko = first_divergence(model, c, claims, results)
         if isinstance(r, ArrayClaimResult):
-            r.diagnosis, r.searched = diagnose(model, c, r)
+            r.diagnosis, r.searched, r.searched_ko = diagnose(model, c, r)
     return FileReport(str(claims_file.path), claims_file.title,
                       [results[c.number] for c in claims])

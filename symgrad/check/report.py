@@ -47,8 +47,9 @@ class ClaimResult:
         return (f"  claim {self.number}{where} {self.quantity} = {self.claimed:.15g}: {verdict} "
                 f"(correct {shown_correct(self)}, tol {self.tol:g})")
 
-    def extra_lines(self):
-        """(label, text) lines shown first under a failing claim (array claims: the array)."""
+    def extra_lines(self, lang="en"):
+        """(label, text) lines shown first under a failing claim, in ``lang`` (array claims: the
+        array)."""
         return []
 
     def to_json(self):
@@ -142,7 +143,7 @@ def _claim_lines(c, lang="en"):
     else:
         texts = (c.derivation, c.divergence, _diagnosis_text(c, lang), c.remark, c.note)
     if not c.holds:
-        for label, text in (*c.extra_lines(), *zip(_LABELS[lang], texts, strict=True)):
+        for label, text in (*c.extra_lines(lang), *zip(_LABELS[lang], texts, strict=True)):
             if text:
                 lines.append(f"    {label}: {printable(' '.join(text.split()))}")
     return lines
