@@ -10,10 +10,10 @@ import difflib
 
 import numpy as np
 
-from ..codegen import BACKENDS, HELPERS, load_source, python_names
+from ..codegen import BACKENDS, load_source, python_names
 from ..derivation import derive
 from ..errors import InputError, SymgradError
-from ..matrix.codegen import CODE_HELPERS
+from ..matrix.codegen import helper_sources
 from ..matrix.sweep import reverse_sweep
 from ..optimizers import sgd_step
 from .claims import Fields
@@ -29,9 +29,7 @@ def node_evaluator(model):
     wrt = list(model.params or model.inputs)
     sweep = reverse_sweep(model, wrt, names)
     inputs = [n for n in order if model.nodes[n].is_input]
-    available = {**HELPERS, **CODE_HELPERS}
-    lines = [BACKENDS["numpy"], ""]
-    lines += [available[h] for h in sorted(sweep.helpers & set(available))]
+    lines = [BACKENDS["numpy"], "", *helper_sources(sweep.helpers)]
     lines.append(f"def values_and_adjoints({', '.join(names[n] for n in inputs)}):")
     lines += ["    " + line for line in sweep.forward_code + sweep.backward_code]
     values = ", ".join(f"{n!r}: {names[n]}" for n in order)
