@@ -217,6 +217,9 @@ SHOW_VALUES = 12    # arrays with at most this many entries are written out in c
 
 
 def _shape(shape):
+    """``2×3``; a vector as NumPy writes it, ``(3,)``; a number: scalar."""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
     return "×".join(map(str, shape)) or "scalar"
 
 
