@@ -93,6 +93,14 @@ class ClaimsFile:
         return self.data.get("title", str(self.path))
 
 
+def unknown_name_hint(name, known):
+    """How a message about an unknown node name ends: the closest known name, or the first few."""
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"names: {', '.join(known[:12])}" + (", …" if len(known) > 12 else "")
+
+
 def show(raw, value):
     """A bad value for a message: as written in the file when known."""
     # json.dumps here only spells a TOML value inside a message (it is not JSON output), so it keeps

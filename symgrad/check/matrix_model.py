@@ -6,7 +6,6 @@ the value of any gate, and the upstream gradient ∂f/∂gate of any gate, come 
 code of the same matrix sweep, extended to return every node (:func:`node_evaluator`), so a claim
 about ``q`` is computed by the code that computes the gradients, not by a second implementation.
 """
-import difflib
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from ..errors import InputError, SymgradError
 from ..matrix.codegen import helper_sources
 from ..matrix.sweep import reverse_sweep
 from ..optimizers import sgd_step
-from .claims import Fields
+from .claims import Fields, unknown_name_hint
 
 TABLE_ONLY = ("local", "downstream")
 
@@ -86,9 +85,7 @@ class MatrixClaimsModel:
     def node(self, claim, name, what, key):
         if name not in self.model.nodes:
             known = list(self.model.nodes)
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"names: {', '.join(known[:12])}" + \
-                (", …" if len(known) > 12 else "")
+            hint = unknown_name_hint(name, known)
             raise InputError(f"{claim.at(key)}: {what} names {name!r}, which is not a node of the "
                              f"matrix program ({hint})")
         return name

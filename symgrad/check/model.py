@@ -1,7 +1,6 @@
 """The graph and point of a claims file: claim names resolved to nodes, derivations cached, the
 parameter path of SGD steps, and the correct value of each claim."""
 import dataclasses
-import difflib
 import math
 import os
 import re
@@ -14,7 +13,7 @@ from ..errors import DomainError, InputError, ParseError, SymgradError, printabl
 from ..optimizers import sgd_step
 from ..point import shapes_of
 from ..target import PROGRAM_SUFFIXES, resolve
-from .claims import TARGET_KEYS, Fields, read_bounded, show
+from .claims import TARGET_KEYS, Fields, read_bounded, show, unknown_name_hint
 from .matrix_model import MatrixClaimsModel
 
 
@@ -164,9 +163,7 @@ class ClaimsModel:
         name_ = self.graph.variables.get(name, name)
         if name_ not in self.graph.nodes:
             known = [n for n in self.graph.nodes if n not in self.graph.unnamed]
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"names: {', '.join(known[:12])}" + \
-                (", …" if len(known) > 12 else "")
+            hint = unknown_name_hint(name, known)
             raise InputError(f"{claim.at(key)}: {what} names {name!r}, which is not a node of the "
                              f"graph ({hint})")
         return name_
