@@ -85,6 +85,9 @@ def _add_derive(sub):
                    help="the program variable to differentiate (default: the last)")
     p.add_argument("--format", choices=["text", "json", "python"], default="text",
                    help="text (default), json, or python: the compiled gradient function's source")
+    p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
+                   help="the text view in English, Korean (한국어), or both, Korean first "
+                   "(default en); JSON and python are the same in every language")
     p.add_argument("--matrix", action="store_true",
                    help=f"for the catalog models with a matrix form ({MATRIX_FORMS}): derive "
                    "it at matrix level, one step per matrix gate, instead of entry by entry")
@@ -219,7 +222,7 @@ def run_derive(args):
         print(compile_target(problem, wrt=_joined(args.wrt)).source)
         return 0
     d = derive(problem, at=at, wrt=_joined(args.wrt))
-    print(d.to_json_text() if args.format == "json" else str(d))
+    print(d.to_json_text() if args.format == "json" else d.text(args.lang))
     return 0
 
 

@@ -13,6 +13,7 @@ import sympy
 from .backward import derive_graph, symbolic_adjoints
 from .exprsize import larger_than, tree_size
 from .graph import Graph
+from .i18n import say
 from .jsonout import dumps, json_number
 from .names import check_wrt, split_names
 from .point import check_point, parse_point, shapes_of
@@ -40,22 +41,24 @@ class Omitted:
     def __bool__(self):
         return self.expression or bool(self.closed_forms)
 
-    def sentence(self):
-        """One English sentence saying what is omitted and why ("" when nothing is)."""
+    def sentence(self, lang="en"):
+        """One sentence in ``lang`` ("en" or "ko") saying what is omitted and why ("" when nothing
+        is)."""
         if not self:
             return ""
         if self.nodes > self.symbolic_limit:
-            why = f"the graph has {self.nodes:,} nodes, more than {self.symbolic_limit:,}"
+            why = say("term_omitted_graph", lang, n=f"{self.nodes:,}",
+                      limit=f"{self.symbolic_limit:,}")
         else:
-            each = "each" if len(self.closed_forms) > 1 else "it"
-            why = f"written out, {each} would have more than {self.closed_form_nodes:,} terms"
+            why = say("term_omitted_terms", lang, limit=f"{self.closed_form_nodes:,}",
+                      each="each" if len(self.closed_forms) > 1 else "it")
         if not self.closed_forms:
-            return f"The expression is not written in the inputs: {why}."
+            return say("term_omitted_expression", lang, why=why)
         names = ", ".join(self.closed_forms[:3])
         if len(self.closed_forms) > 3:
-            names += f" and {len(self.closed_forms) - 3:,} more"
-        return (f"The gradients with respect to {names} are given one chain-rule level deep "
-                f"(through the gates reading each), not written in the inputs: {why}.")
+            names = say("term_and_more", lang, names=names,
+                        count=f"{len(self.closed_forms) - 3:,}")
+        return say("term_omitted_gradients", lang, names=names, why=why)
 
 
 # Jupyter views of a Derivation, registered by the renderers: "markdown" | "latex" -> f(d) -> str
@@ -280,6 +283,10 @@ class Derivation:
 
     def __str__(self):
         return format_derivation(self)   # terminal.py reads a Derivation, never imports this
+
+    def text(self, lang="en"):
+        """The terminal view in ``lang``: "en" (``str(d)``), "ko", or "both"."""
+        return format_derivation(self, lang)
 
     # Jupyter display. The document renderers import this module, so it must not import them:
     # they register their views in JUPYTER_VIEWS instead (the render package does when it is

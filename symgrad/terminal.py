@@ -4,10 +4,11 @@ It reads the derivation it is given and never imports ``derivation.py`` (which c
 ``str(d)``), so the two do not form an import cycle."""
 
 import sys
-import textwrap
+import unicodedata
 
 from .exprsize import larger_than
 from .functions import user_text
+from .i18n import langs_of, say
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 PATH_EDGES = (MAX_CLOSED_FORM + 3) // 8   # 8k − 3 > MAX_CLOSED_FORM beyond this (see chain_text)
@@ -49,16 +50,56 @@ def title_line(label):
     return f"{first[:MAX_CLOSED_FORM]} … ({1 + len(rest):,} lines)"
 
 
+def width_of(text):
+    """Columns ``text`` takes in a terminal: a Hangul syllable (East Asian wide) takes two."""
+    text = str(text)
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text, indent, width=100, first=None):
+    """``text`` broken at spaces into lines of at most ``width`` terminal cells, each after
+    ``indent`` (the first after ``first``, default ``indent``). textwrap counts characters, and a
+    Korean line would come out half again too wide. Linear: each word is measured once."""
+    lines, words, used = [], [], 0          # the line being filled: its words and its cells
+    for word in text.split(" "):
+        lead = indent if lines or first is None else first
+        cells = width_of(word)
+        if words and len(lead) + used + 1 + cells > width:
+            lines.append(lead + " ".join(words))
+            words, used = [word], cells
+        else:
+            used += cells + (1 if words else 0)
+            words.append(word)
+    if words:
+        lines.append((indent if lines or first is None else first) + " ".join(words))
+    return lines
+
+
 def _table(rows, header):
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    widths = [max(width_of(r[i]) for r in rows + [header]) for i in range(len(header))]
 
     def fmt(r):
-        return "  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        cells = (str(c) + " " * (w - width_of(c)) for c, w in zip(r, widths, strict=True))
+        return "  " + "  ".join(cells).rstrip()
 
     return [fmt(header)] + [fmt(r) for r in rows]
 
 
-def format_derivation(d):
+def _words(key, langs, **fields):
+    """The sentence ``key`` once per language, Korean first for both (as ``check`` writes)."""
+    return [say(key, lang, **fields) for lang in langs]
+
+
+def _label(key, langs):
+    """A heading or a column in the languages asked for, on one line (순전파 · Forward pass)."""
+    return " · ".join(dict.fromkeys(say(key, lang) for lang in langs))
+
+
+def format_derivation(d, lang="en"):
+    """The derivation ``d`` as the terminal shows it, in ``lang``: "en", "ko" or "both"."""
+    langs = langs_of(lang)
     out = d.output
     lines = []
     title = d.model.title if d.model is not None else title_line(d.target)
@@ -66,17 +107,20 @@ def format_derivation(d):
     if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
             and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
         lines.append(f"{out} = {expr_text(d.expression())}")
-    lines += textwrap.wrap("at " + ", ".join(f"{k} = {num(v)}" for k, v in d.point.items()),
-                           width=100, subsequent_indent="   ")
+    point = ", ".join(f"{k} = {num(v)}" for k, v in d.point.items())
+    for text in _words("term_at", langs, point=point):
+        lines += wrap(text, "   ", first="")
     lines.append("")
 
-    lines.append("Forward pass")
-    rows = [(r.name, r.label, expr_text(r.expr) if r.op != "input" else "", num(r.value))
-            for r in d.forward]
-    lines += _table(rows, ("node", "gate", "expression", "value"))
+    lines.append(_label("term_forward", langs))
+    input_label = _label("term_input", langs)
+    rows = [(r.name, r.label if r.op != "input" else input_label,
+             expr_text(r.expr) if r.op != "input" else "", num(r.value)) for r in d.forward]
+    columns = zip(*(say("term_columns", lang).split("|") for lang in langs), strict=True)
+    lines += _table(rows, tuple("/".join(dict.fromkeys(c)) for c in columns))
     lines.append("")
 
-    lines.append("Backward pass: downstream = upstream × local, from the output back to the inputs")
+    lines += _words("term_backward", langs)
     lines.append(f"  ∂{out}/∂{out} = 1")
     current = None
     for s in progress(d.steps, len(d.steps), "writing the backward pass"):
@@ -90,22 +134,22 @@ def format_derivation(d):
         lines.append(f"    → {s.input}: local ∂{s.gate}/∂{s.input} = {local_part};  "
                      f"{num(s.upstream)} × {num(s.local_value)} = {num(s.downstream)}")
     for a in d.accumulations:
-        parts = " + ".join(f"{num(v)} (from {g})" for g, v in a.parts)
-        lines.append(f"  {a.node} is used by {len(a.parts)} gates, so its gradients add: "
-                     f"∂{out}/∂{a.node} = {parts} = {num(a.total)}")
+        for lang in langs:
+            parts = " + ".join(say("term_from", lang, value=num(v), gate=g) for g, v in a.parts)
+            lines.append("  " + say("term_fanout", lang, node=a.node, count=len(a.parts),
+                                    grad=f"∂{out}/∂{a.node}", parts=parts, total=num(a.total)))
     lines.append("")
 
-    lines.append("Gradients")
+    lines.append(_label("term_gradients", langs))
     for name in d.wrt:
         lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
         gradient = d.symbolic_gradients[name]
         closed = "" if larger_than(gradient, MAX_CLOSED_FORM) else expr_text(gradient)
         if not closed or len(closed) > MAX_CLOSED_FORM:   # printing a huge form to drop it is slow
-            closed = "(a long closed form; see --format json)"
+            closed = _label("term_long_closed", langs)
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
-    if d.omitted:         # what is not written in the inputs, and why (Derivation.omitted)
-        lines += textwrap.wrap(d.omitted.sentence(), width=100, initial_indent="  ",
-                               subsequent_indent="  ")
+    for lang in langs if d.omitted else ():   # what is not written in the inputs, and why
+        lines += wrap(d.omitted.sentence(lang), "  ")
     return "\n".join(lines)
 
 

@@ -46,7 +46,16 @@ def test_derive_text_reads_like_the_posts(run_cli):
 def test_fan_out_is_explained(run_cli):
     code, out, _ = run_cli("derive", "x*y + x", "--at", "x=3,y=2")
     assert code == 0
-    assert "x is used by 2 gates, so its gradients add" in out
+    assert "x is used 2 times, so its gradients add" in out
+
+
+def test_fan_out_counts_each_read_of_a_value(run_cli):
+    """x*x reads x twice in one gate: three reads in x*x + sin(x), the three terms of the sum
+    (the line said "used by 3 gates" of two gates)."""
+    code, out, _ = run_cli("derive", "x*x + sin(x)", "--at", "x=1")
+    assert code == 0
+    assert "x is used 3 times, so its gradients add: ∂f/∂x = 0.540302 (from n2) + 1 (from n1) " \
+           "+ 1 (from n1) = 2.5403" in out
 
 
 def test_program_file_and_output_and_wrt(run_cli, tmp_path):

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..i18n import gate_label, langs_of, say
 from ..jsonout import dumps, json_number
 from ..names import split_names
 from ..summary import short_repr
-from ..terminal import title_line
+from ..terminal import title_line, wrap
 from .codegen import compile_matrix
 from .dimensions import dimension_checks
 from .sweep import latex_name, reverse_sweep
@@ -136,6 +137,10 @@ class MatrixDerivation:
     def __str__(self):
         return format_matrix_derivation(self)
 
+    def text(self, lang="en"):
+        """The terminal view in ``lang``: "en" (``str(d)``), "ko", or "both"."""
+        return format_matrix_derivation(self, lang)
+
 
 def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None, program="",
                   path=None):
@@ -161,72 +166,71 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None, 
                             program or "", path)
 
 
-def _shape(s):
+def _shape(s, lang="en"):
     """2×3; a vector as NumPy writes its shape, (3,); a number is a "scalar"."""
     if not s:
-        return "scalar"
+        return say("term_matrix_scalar", lang)
     return f"({s[0]},)" if len(s) == 1 else "×".join(map(str, s))
 
 
-def format_matrix_derivation(d):
-    lines = [f"{title_line(d.target)}: matrix-level derivation of {d.output} "
-             f"(value {d.value:.6g})", "",
-             "Inputs:"]
+def format_matrix_derivation(d, lang="en"):
+    """The matrix derivation ``d`` as the terminal shows it, in ``lang``: "en", "ko" or "both"
+    (Korean first; a line with words once per language, formulas and arrays once)."""
+    langs = langs_of(lang)
+    one = langs[-1]              # the language of the short words inside a formula line
+
+    def words(key, **fields):
+        return [say(key, la, **fields) for la in langs]
+
+    lines = words("term_matrix_title", title=title_line(d.target), out=d.output,
+                  value=f"{d.value:.6g}") + [""] + words("term_matrix_inputs")
+    drawn = " · ".join(dict.fromkeys(words("term_matrix_drawn")))
     for n in d.inputs:
-        drawn = "    (not given: random standard normal, seed 0)" if n in d.drawn else ""
-        lines.append(f"  {n:<8} {_shape(d.shapes[n])}{drawn}")
-        lines += array_lines(d.arrays[n], "      ")
-    lines += ["", "Forward (one line per matrix gate, with its shape):"]
-    lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape)}, {r.label}]"
-              for r in d.forward]
-    lines += ["", "Backward (upstream ∂L/∂gate → rule → downstream; then the dimension check):"]
+        lines.append(f"  {n:<8} {_shape(d.shapes[n], one)}" + f"    {drawn}" * (n in d.drawn))
+        lines += array_lines(d.arrays[n], "      ", one)
+    lines += [""] + words("term_matrix_forward")
+    lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape, one)}, "
+              f"{gate_label(r.label, langs)}]" for r in d.forward]
+    lines += [""] + words("term_matrix_backward")
     for s, check in zip(d.steps, d.dimension_checks, strict=True):
-        lines.append(f"  {s.gate} ({s.label}) → {s.input} [{_shape(s.input_shape)}]: "
-                     f"G = {s.upstream};  rule {s.rule.text};  "
+        lines.append(f"  {s.gate} ({gate_label(s.label, langs)}) → {s.input} "
+                     f"[{_shape(s.input_shape, one)}]: G = {s.upstream};  "
+                     f"{say('term_matrix_rule', one)} {s.rule.text};  "
                      f"∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
-        lines += wrap("shapes: " + check.sentence("en"), "      ")
+        for la in langs:
+            # the Korean sentence marks English terms as `code` for the documents: not here
+            sentence = check.sentence(la).replace("`", "")
+            lines += wrap(f"{say('term_matrix_shapes', la)}: {sentence}", "      ")
     for node, gates in d.accumulations.items():
-        lines.append(f"  {node} is read by {', '.join(gates)}: its gradients add")
-    lines += ["", "Gradients:"]
+        lines += ["  " + t for t in words("term_matrix_fanout", node=node, gates=", ".join(gates))]
+    lines += [""] + words("term_matrix_gradients")
     for w in d.wrt:
         g = d.gradients[w]
         lines.append(f"  ∂{d.output}/∂{w} = {d.formulas[w]}    "
-                     f"[{_shape(np.shape(g))}, ‖·‖ = {np.linalg.norm(g):.6g}]")
-        lines += array_lines(g, "      ")
+                     f"[{_shape(np.shape(g), one)}, ‖·‖ = {np.linalg.norm(g):.6g}]")
+        lines += array_lines(g, "      ", one)
     return "\n".join(lines)
 
 
-def array_lines(a, indent):
+def array_lines(a, indent, lang="en"):
     """A small array (at most SMALL entries) written out, one row per line; a larger one as its
     shape and norm."""
     a = np.asarray(a, dtype=float)
     if a.size > SMALL:
-        return [f"{indent}({_shape(a.shape)} array, norm {np.linalg.norm(a):.6g}: not written "
-                f"out above {SMALL} entries)"]
+        return [indent + say("term_matrix_large", lang, shape=_shape(a.shape, lang),
+                             norm=f"{np.linalg.norm(a):.6g}", small=SMALL)]
     if a.ndim == 0:
         return [f"{indent}= {float(a):.6g}"]
     if a.ndim > 2:              # one block per leading index: [0, ...], [1, ...]
         lines = []
         for i, block in enumerate(a):
             lines.append(f"{indent}[{i}, ...]")
-            lines += array_lines(block, indent + "  ")
+            lines += array_lines(block, indent + "  ", lang)
         return lines
     rows = a.reshape(1, -1) if a.ndim == 1 else a
     cells = [[f"{v:.6g}" for v in row] for row in rows]
     width = max(len(c) for row in cells for c in row)
     return [f"{indent}[{'  '.join(c.rjust(width) for c in row)}]" for row in cells]
-
-
-def wrap(text, indent, width=100):
-    """``text`` broken at spaces into lines of at most ``width`` characters after ``indent``."""
-    lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(indent) + len(line) + 1 + len(word) > width:
-            lines.append(indent + line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + [indent + line] if line else lines
 
 
 def _array(a):

@@ -21,6 +21,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from ..i18n import gate_label
 from .formula import TEXT, MatMul, Name, Shown, Transpose
 from .sweep import latex_name
 
@@ -107,10 +108,10 @@ class DimensionCheck:
     vectors: bool = False            # a matrix product with a vector (n,): read as a column
     left_vector: bool = False        # the left operand of @ is a vector (NumPy: a row there)
     pieces: dict = field(default_factory=dict, repr=False)   # name -> Math
-    labels: dict = field(default_factory=dict)   # lang -> the gate's label (documents: Korean)
 
     def label_in(self, lang):
-        return self.labels.get(lang, self.label)
+        """The gate's label in ``lang`` (strings.json's ``gate:`` entries: 행렬 곱)."""
+        return gate_label(self.label, (lang,))
 
     @property
     def shapes_decide(self):

@@ -1,11 +1,10 @@
-"""The one Jinja2 environment of the documents, its filters, and the i18n strings table.
+"""The one Jinja2 environment of the documents and its filters (the i18n table: ../i18n.py).
 
 A user's templates (``--templates DIR``) run in a :class:`jinja2.sandbox.SandboxedEnvironment`:
 they see the document's data and the filters, never Python's internals (no ``__class__``, no
 ``os``); any mistake in them is one line naming the template file and its line."""
 
 import contextlib
-import json
 import os
 import stat
 import traceback
@@ -15,6 +14,7 @@ import jinja2
 import jinja2.sandbox
 
 from ..errors import InputError, SymgradError
+from ..i18n import strings, templates_dir  # noqa: F401 (strings: re-exported for the renderers)
 from ..terminal import num
 from .escape import (
     code_fence,
@@ -32,15 +32,6 @@ from .escape import (
     tex_num,
     yaml_string,
 )
-
-
-def templates_dir():
-    """The packaged templates (``symgrad/templates`` in a wheel, ``templates/`` in a checkout)."""
-    package = Path(__file__).resolve().parent.parent        # symgrad/ (this is symgrad/render/…)
-    for candidate in (package / "templates", package.parent / "templates"):
-        if (candidate / "derivation.md.j2").is_file():
-            return candidate
-    return package / "templates"     # missing: get_template will say which file it could not find
 
 
 def _autoescape(name):
@@ -147,19 +138,4 @@ def template_errors(templates):
 def _one_line(text, limit=200):
     text = " ".join(plain_line(text).split())
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-_STRINGS = {}
-
-
-def strings():
-    """The i18n table (``templates/strings.json``): key -> {"en": ..., "ko": ...}."""
-    if not _STRINGS:
-        path = templates_dir() / "strings.json"
-        try:
-            with open(path, encoding="utf-8") as fh:
-                _STRINGS.update(json.load(fh))
-        except OSError as exc:
-            raise SymgradError(f"cannot read the document strings {path}: {exc.strerror}") from None
-    return _STRINGS
 

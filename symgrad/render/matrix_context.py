@@ -5,6 +5,7 @@ import re
 import numpy as np
 
 from ..derivation import derive
+from ..i18n import gate_label
 from ..matrix.dimensions import dimension_checks
 from ..matrix.expand import scalar_point, scalar_program
 from ..matrix.program import parse_matrix
@@ -13,7 +14,7 @@ from ..optimizers import sgd_step
 from .context import learning_rate
 from .escape import clean_math, prose_to_tex, tex_num, upright_names
 from .korean import ro_particle
-from .prose import Prose, description_of, errata_of, gate_label, title_of
+from .prose import Prose, description_of, errata_of, title_of
 
 SMALL = 64            # an array with at most this many entries is written out in full
 CHAIN_ENTRIES = 200   # a model with at most this many scalar entries shows one entry's chain
@@ -132,11 +133,8 @@ def where_computed(d, prose):
 
 
 def checks_for(d, prose):
-    """The dimension checks of the steps, with the documents' names and gate labels."""
-    checks = dimension_checks(d, name_tex=lambda n: upright(latex_name(n), d))
-    for check in checks:
-        check.labels = {lang: gate_label(check.label, (lang,)) for lang in prose.langs}
-    return checks
+    """The dimension checks of the steps, with the documents' names (upright when long)."""
+    return dimension_checks(d, name_tex=lambda n: upright(latex_name(n), d))
 
 
 def in_format(text, prose):

@@ -2,8 +2,8 @@
 (titles, errata) in the document's languages."""
 
 from ..check.errata import check_erratum
+from ..i18n import strings
 from ..terminal import num
-from .environment import strings
 from .escape import prose_to_tex
 from .korean import polite_ko
 
@@ -61,14 +61,6 @@ def title_of(model, langs):
     """The document title in the document's languages (Korean · English for both)."""
     titles = (catalog_text("title", model.id, model.title, lang) for lang in langs)
     return " · ".join(dict.fromkeys(titles))
-
-
-def gate_label(label, langs):
-    """A matrix gate's label (``matrix product``) in the document's languages; symbols (``+``)
-    and labels without a Korean entry in strings.json stay as they are."""
-    entry = strings().get(f"gate:{label}")
-    texts = (entry[lang] if entry else label for lang in langs)
-    return " · ".join(dict.fromkeys(texts))
 
 
 def description_of(model, langs):
