@@ -189,7 +189,8 @@ def _add_check(sub):
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="text (default) or json")
     p.add_argument("--lang", choices=["en", "ko", "both"], default="en",
-                   help="the text report in English, Korean (한국어), or both, claim by claim "
+                   help="the text report (claims or --gradcheck) in English, Korean (한국어), or "
+                   "both, line by line, Korean first "
                    "(default en); JSON always has both (explanation, explanation_ko)")
     p.set_defaults(run=run_check)
 
@@ -323,7 +324,8 @@ def run_check(args):
         if args.files:
             raise InputError("check: give claims FILE(s) or --gradcheck TARGET, not both")
         result = gradcheck(args.gradcheck, at=_joined(args.at))
-        print(gradcheck_json(result) if args.format == "json" else format_gradcheck(result))
+        print(gradcheck_json(result) if args.format == "json"
+              else format_gradcheck(result, lang=args.lang))
         return 0 if result.passed else 1
     if args.at:
         raise InputError("check: --at goes with --gradcheck; "

@@ -4,6 +4,7 @@ large one, and strict JSON output."""
 import importlib
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -103,3 +104,28 @@ def test_gradcheck_json_is_strict(capsys):
                  "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is True and [row["wrt"] for row in data["rows"]] == ["x", "y"]
+
+
+def test_gradcheck_text_in_korean_has_the_english_numbers(capsys):
+    """--lang ko: the same numbers in Korean words; both: each line in Korean, then English. The
+    derivatives of sin(x)*y at (1, 2) are 2cos(1) and sin(1), recomputed here."""
+    texts = {}
+    for lang in ("en", "ko", "both"):
+        assert main(["check", "--gradcheck", "sin(x)*y", "--at", "x=1,y=2", "--lang", lang]) == 0
+        texts[lang] = capsys.readouterr().out.splitlines()
+    en, ko, both = texts["en"], texts["ko"], texts["both"]
+    dx = f"{2 * math.cos(1):.9g}"
+    assert f"symbolic {dx}" in en[0] and f"기호 미분 {dx}" in ko[0]
+    assert f"기호 미분 {math.sin(1):.9g}, 수치 미분" in ko[1]
+    assert ko[-1].startswith("최대 절대 오차") and ko[-1].split(": ")[1].startswith("통과")
+    assert both == [line for pair in zip(ko, en, strict=True) for line in pair]
+    number = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+    assert [re.findall(number, line) for line in ko] == [re.findall(number, line) for line in en]
+
+
+def test_gradcheck_failure_in_korean_says_so():
+    from symgrad.check.report import format_gradcheck
+
+    result = gradcheck("x**3", at="x=1")
+    result.passed = False
+    assert format_gradcheck(result, lang="ko").splitlines()[-1].split(": ")[1].startswith("실패")

@@ -2,6 +2,7 @@
 from dataclasses import asdict, dataclass, field
 
 from ..errors import printable
+from ..i18n import langs_of, say
 from ..jsonout import dumps, json_number
 from .arithmetic import shown_correct
 
@@ -154,24 +155,29 @@ def report_json(report):
     return dumps(report.to_json(), indent=2)
 
 
-def format_gradcheck(r, most=24):
-    """A gradcheck as text: a line per entry, or per parameter when there are more than ``most``."""
+def format_gradcheck(r, most=24, lang="en"):
+    """A gradcheck as text: a line per entry, or per parameter when there are more than ``most``;
+    in ``lang`` ("en", "ko", or "both": each line in Korean, then in English)."""
+    langs = langs_of(lang)
     lines = []
     if len(r.rows) <= most:
         for row in r.rows:
-            lines.append(f"∂/∂{row['wrt']}: symbolic {row['symbolic']:.9g} "
-                         f"numeric {row['numeric']:.9g} "
-                         f"abs err {row['abs_error']:.2e} rel err {row['rel_error']:.2e}")
+            lines += [say("term_gradcheck_row", la, wrt=row["wrt"],
+                          symbolic=f"{row['symbolic']:.9g}", numeric=f"{row['numeric']:.9g}",
+                          abs=f"{row['abs_error']:.2e}", rel=f"{row['rel_error']:.2e}")
+                      for la in langs]
     else:
         for name, (n, total) in r.checked.items():
             mine = [row for row in r.rows
                     if row["wrt"] == name or row["wrt"].startswith(name + "[")]
             worst = max(mine, key=lambda row: row["rel_error"])
-            lines.append(f"∂/∂{name}: {n} of {total} entries checked; "
-                         f"worst rel err {worst['rel_error']:.2e} at {worst['wrt']} "
-                         f"(symbolic {worst['symbolic']:.9g}, numeric {worst['numeric']:.9g})")
-    lines.append(f"max abs error {r.max_abs_error:.2e}, worst rel error {r.max_rel_error:.2e}: "
-                 f"{'PASS' if r.passed else 'FAIL'} (atol {r.atol:g}, rtol {r.rtol:g})")
+            lines += [say("term_gradcheck_many", la, name=name, n=n, total=total,
+                          rel=f"{worst['rel_error']:.2e}", at=worst["wrt"],
+                          symbolic=f"{worst['symbolic']:.9g}", numeric=f"{worst['numeric']:.9g}")
+                      for la in langs]
+    verdict = "term_gradcheck_pass" if r.passed else "term_gradcheck_fail"
+    lines += [say(verdict, la, abs=f"{r.max_abs_error:.2e}", rel=f"{r.max_rel_error:.2e}",
+                  atol=f"{r.atol:g}", rtol=f"{r.rtol:g}") for la in langs]
     return "\n".join(lines)
 
 
