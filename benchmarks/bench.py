@@ -218,7 +218,7 @@ def section_scaling(args):
                                      else OPERATIONS)
     timeout = args.case_timeout or (30.0 if args.quick else 120.0)
     run_scaling(sizes, operations, args.families or FAMILIES, timeout,
-                int(args.memory_limit * 2**30))
+                int(args.memory_limit * 2**30), 1 if args.quick else args.case_runs)
 
 
 def section_startup(args):
@@ -271,6 +271,9 @@ def build_parser():
                         help=f"scaling: some of {','.join(FAMILIES)} (default all)")
     parser.add_argument("--case-timeout", type=float,
                         help="scaling: seconds allowed per case (default 120; --quick 30)")
+    parser.add_argument("--case-runs", type=int, default=3, metavar="N",
+                        help="scaling: fresh processes per case, the median reported (default 3; "
+                             "--quick 1)")
     parser.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
                         help="scaling: address-space cap per case in GiB (default 8)")
     parser.add_argument("--runs", type=int, default=21, help="startup: runs of each command")

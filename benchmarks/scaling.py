@@ -15,7 +15,8 @@ gradient claim, no ``after_steps``, in a temporary directory). Each measurement 
 child process: it imports symgrad, runs the operation once on a 10-gate program of the same shape
 (so that one-time costs such as lazy imports and template loading are not counted), then times the
 operation on the case. The child reports its wall-clock time, its CPU time (user + system: what a
-busy machine inflates least) and its peak resident memory (ru_maxrss); a child
+busy machine inflates least) and its peak resident memory (ru_maxrss). Each case runs in
+``--case-runs`` fresh children (default 3) and the medians are reported. A child
 that outlives the timeout is killed and reported as "> T s", and the larger sizes of that shape
 and operation are skipped; so is a size whose time, projected from the last two sizes measured,
 exceeds twice the timeout (the row says so). The numbers computed are checked against values
@@ -28,12 +29,21 @@ import contextlib
 import json
 import math
 import os
+import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 
-from common import fmt_mib, fmt_seconds, limit_memory, maxrss_kib, run_child, table
+from common import (
+    ChildResult,
+    fmt_mib,
+    fmt_seconds,
+    limit_memory,
+    maxrss_kib,
+    run_child,
+    table,
+)
 
 FAMILIES = ("chain", "residual", "wide")
 OPERATIONS = ("derive", "compile", "render-md", "render-html", "check")
@@ -174,8 +184,26 @@ def child(op, family, gates, workdir):
 
 
 # --- the parent: every case in a child, one table per operation -----------------------------------
-def run_scaling(sizes, operations, families, timeout, memory_limit):
-    print(f"Scaling: each case in a fresh process (timeout {timeout:g} s, address space capped at "
+def measure(cmd, timeout, runs):
+    """``cmd`` run ``runs`` times, each in a fresh process: the median wall-clock and CPU times of
+    the runs (a busy moment inflates one run, not the median), the largest peak memory. A run
+    that fails or times out is the result: a case is never reported from its good runs alone."""
+    results = []
+    for _ in range(runs):
+        r = run_child(cmd, timeout)
+        if r.status != "ok":
+            return r
+        results.append(r)
+    data = dict(results[-1].data)
+    for key in ("seconds", "cpu_seconds"):
+        data[key] = statistics.median(r.data[key] for r in results)
+    peak = max((r.peak_bytes for r in results if r.peak_bytes is not None), default=None)
+    return ChildResult("ok", data, statistics.median(r.wall for r in results), peak)
+
+
+def run_scaling(sizes, operations, families, timeout, memory_limit, runs=1):
+    each = f"median of {runs} fresh processes" if runs > 1 else "in a fresh process"
+    print(f"Scaling: each case {each} (timeout {timeout:g} s, address space capped at "
           f"{memory_limit / 2**30:g} GiB); time of the operation alone, peak resident memory of "
           f"the child; target: 8x the gates -> at most {TARGET_RATIO:g}x the time "
           f"(growth exponent <= {math.log(TARGET_RATIO) / math.log(8):.2f})")
@@ -199,8 +227,8 @@ def run_scaling(sizes, operations, families, timeout, memory_limit):
                     rows.append((family, gates, why, "-", "-", "-", "-", "-"))
                     continue
                 with tempfile.TemporaryDirectory(prefix="symgrad-bench-") as workdir:
-                    r = run_child([sys.executable, os.path.abspath(__file__), op, family, str(n),
-                                   workdir, str(memory_limit)], timeout)
+                    r = measure([sys.executable, os.path.abspath(__file__), op, family, str(n),
+                                 workdir, str(memory_limit)], timeout, runs)
                 print(f"  {op} {family} {gates} gates: {r.status} "
                       f"({r.data.get('seconds', r.wall):.2f} s)", file=sys.stderr)
                 rows.append(_row(family, gates, r, measured, timeout, measured_cpu))
