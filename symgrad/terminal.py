@@ -4,6 +4,7 @@ It reads the derivation it is given and never imports ``derivation.py`` (which c
 ``str(d)``), so the two do not form an import cycle."""
 
 import sys
+import time
 import unicodedata
 
 from .exprsize import larger_than
@@ -19,14 +20,20 @@ PROGRESS_DELAY = 2.0       # seconds before a progress line appears (quick work 
 
 def progress(items, total, what):
     """``items``, iterated with a progress line on stderr (tqdm) when stderr is a terminal and the
-    work is long: it appears only after PROGRESS_DELAY seconds and is erased when done, so
-    output piped or redirected, and normal-size models, look exactly as without it."""
+    work is long: it appears once the command has run PROGRESS_DELAY seconds (counted from when
+    symgrad was imported, so that a run of several phases, each short, still says what it is
+    doing) and is erased when done, so output piped or redirected, and normal-size models, look
+    exactly as without it."""
     if total < PROGRESS_MIN_ITEMS or not sys.stderr.isatty():
         return items
     from tqdm import tqdm  # lazy: only long work on a terminal needs it (tqdm is a dependency)
 
+    delay = max(0.0, PROGRESS_DELAY - (time.monotonic() - _STARTED))
     return tqdm(items, total=total, file=sys.stderr, unit="gate", leave=False, desc=what,
-                delay=PROGRESS_DELAY)
+                delay=delay)
+
+
+_STARTED = time.monotonic()     # about when the command started: symgrad imports this early
 
 
 def num(v):

@@ -46,3 +46,33 @@ def test_catalog_documents_are_never_summarized():
 
     biggest = max(len(symgrad.derive(m.id).forward) for m in models() if m.has_program)
     assert biggest <= DRAWN_NODES
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "html"])
+def test_the_loss_curve_is_left_out_of_a_large_graph_with_a_sentence(monkeypatch, fmt):
+    """Each point of the loss curve is a forward pass: above CURVE_NODES nodes the curve is not
+    drawn (a 10,000-gate chain spent 8 s on it) and the update section says why, in en and ko.
+    The limit is lowered here so that a 12-node chain stands for a large one."""
+    import sys
+
+    context = sys.modules["symgrad.render.context"]   # symgrad.render is also the function
+
+    d = symgrad.derive("h = sin(x)\n" + "h = sin(h)\n" * 10 + "f = sin(h)\n", at="x=0.5")
+    assert len(d.forward) == 13
+    curve = "With only one parameter we can draw the whole picture"     # p_loss_curve
+    assert curve in build(d, fmt, "en").text
+    monkeypatch.setattr(context, "CURVE_NODES", 12)
+    en, ko = build(d, fmt, "en"), build(d, fmt, "ko")
+    assert curve not in en.text and not any("loss-curve" in name for name in en.files)
+    assert "each of its points is a forward pass through the graph, and the graph has 13 nodes " \
+           "(curves are drawn up to 12)" in " ".join(en.text.split())
+    korean = "이 그래프는 노드가 13개이기 때문입니다(곡선은 12개까지 그립니다)"
+    assert korean in " ".join(ko.text.split())
+
+
+def test_documents_below_the_curve_limit_keep_the_curve():
+    from symgrad.render.context import CURVE_NODES
+
+    biggest = max(len(symgrad.derive(m.id).forward) for m in symgrad.catalog.models()
+                  if m.has_program)
+    assert biggest <= CURVE_NODES

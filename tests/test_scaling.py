@@ -211,6 +211,24 @@ def test_progress_line_only_for_long_work_on_a_terminal(monkeypatch):
     assert close(d.gradients["x"], sin_chain_reference(PROGRESS_MIN_ITEMS + 10, 0.5)[1])
 
 
+def test_progress_delay_counts_from_the_start_of_the_command(monkeypatch):
+    """A run of several phases, each under the delay, still shows a line once the command has
+    run PROGRESS_DELAY seconds: the delay counts from symgrad's start, not the phase's."""
+    import time
+
+    import symgrad.terminal as terminal
+
+    screen = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    items = list(range(PROGRESS_MIN_ITEMS))
+    monkeypatch.setattr(terminal, "_STARTED", time.monotonic())          # just started
+    assert list(progress(items, len(items), "phase one")) == items
+    assert "phase one" not in screen.getvalue()                          # quick: no line
+    monkeypatch.setattr(terminal, "_STARTED", time.monotonic() - 10)     # 10 s into the command
+    assert list(progress(items, len(items), "phase two")) == items
+    assert "phase two" in screen.getvalue()                              # shown at once
+
+
 def test_the_examples_of_docs_scaling_run_as_written():
     import doctest
     import re

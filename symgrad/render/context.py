@@ -190,11 +190,17 @@ def update_entries(d, m, lr):
 DRAWN_NODES = 150
 STEPPED_NODES = 300
 DETAILED_GRADIENTS = 60
+CURVE_NODES = 2000     # each point of the loss curve is a forward pass: 60+ passes of the graph
 
 
 def drawn(d):
     """Whether the document draws the graph (and so can have the stepper, which walks it)."""
     return len(d.forward) <= DRAWN_NODES
+
+
+def curve_drawn(d):
+    """Whether the document may draw the loss curve (a larger graph: a sentence says why not)."""
+    return len(d.forward) <= CURVE_NODES
 
 
 def document_context(d, lang="en", fmt="md", lr=None):
@@ -233,6 +239,7 @@ def document_context(d, lang="en", fmt="md", lr=None):
         "gradients": [gradient_entry(d, m, name) if len(d.wrt) <= DETAILED_GRADIENTS
                       else value_entry(d, m, name) for name in d.wrt],
         "nodes": len(d.forward), "graph_drawn": drawn(d), "drawn_limit": DRAWN_NODES,
+        "curve_omitted": not curve_drawn(d), "curve_limit": CURVE_NODES,
         "steps_omitted": len(d.forward) > STEPPED_NODES,
         "rows_omitted": len(d.wrt) > DETAILED_GRADIENTS,
         "closed_omitted": closed_omitted(d, m),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import figures
 from ..errors import SymgradError
-from .context import Maths, drawn, slug_of
+from .context import Maths, curve_drawn, drawn, slug_of
 from .environment import ENV
 from .escape import px, tex_num
 from .prose import Prose
@@ -61,7 +61,7 @@ def make_figures(d, lr, lang="en", steps=False):
         svg = figures.activation_svg(op, params, lang)
         out.append(Figure(f"act-{op}", f"{slug}-{op}.svg", svg, caption))
     params = [w for w in d.wrt if d.graph.nodes[w].is_input]
-    if len(params) == 1:
+    if len(params) == 1 and curve_drawn(d):
         w = params[0]
         caption = {lang: Prose(lang, "md").text("cap_loss_curve", lang, out=f"${m.out}$",
                                                  w=f"${m.name(w)}$", n=DESCENT_STEPS,
