@@ -51,6 +51,8 @@ TARGET_HELP = ("a catalog id (see 'symgrad list'; any case), a program file, or 
 # tests/test_habits.py checks it against the catalog.
 MATRIX_FORMS = ("sigmoid-3layer, relu-2layer, relu-3layer, linear-collapse, svm-total, "
                 "softmax-ce, mlp-2layer")
+DATA_HELP = ("an .npz of arrays for the inputs, each as if given with --at NAME=@file.npy (arrays "
+             "the program does not read are ignored; at most 200 MB)")
 AT_HELP = ("the point, e.g. x=-2,y=5,z=-4 (a minus sign − counts as -); arrays as nested lists "
            "(W=[[0.1,0.5],[-0.3,0.8]],x=[0.2,0.4]) or NumPy files (W=@w1.npy); repeat --at to "
            "add names (--at x=-2 --at y=5); a name given twice is an error")
@@ -77,6 +79,7 @@ def _add_derive(sub):
     p.add_argument("--at", metavar="k=v,...", action="append",
                    help=AT_HELP + " (catalog models have a default point that --at overrides "
                    "in part)")
+    p.add_argument("--data", metavar="FILE.npz", help=DATA_HELP)
     p.add_argument("--wrt", metavar="a,b", action="append",
                    help="report gradients with respect to these names only (inputs or "
                    "intermediate nodes; default: a catalog model's parameters, else every "
@@ -153,6 +156,7 @@ def _add_render(sub):
                    help="render every catalog model (the gallery) with an index")
     p.add_argument("--at", metavar="k=v,...", action="append",
                    help=AT_HELP + " (catalog models have defaults)")
+    p.add_argument("--data", metavar="FILE.npz", help=DATA_HELP)
     p.add_argument("--wrt", metavar="a,b", action="append",
                    help="the gradients to show (default: the model's parameters); repeatable")
     p.add_argument("--output", metavar="NAME", help="the program variable to differentiate")
@@ -210,13 +214,8 @@ def _joined(values):
 # loads the renderer's Jinja2 and Matplotlib, nor the checker; see benchmarks/startup.py.
 def run_derive(args):
     from .derivation import derive
-    from .point import parse_point, shapes_of
-    from .target import resolve
 
-    verb = "compiled" if args.format == "python" else "derived"
-    at = parse_point(_joined(args.at)) if args.at else {}
-    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb,
-                      shapes=shapes_of(at))
+    problem, at = _problem_and_point(args, "compiled" if args.format == "python" else "derived")
     if args.format == "python":
         from .compile import compile as compile_target
 
@@ -225,6 +224,47 @@ def run_derive(args):
     d = derive(problem, at=at, wrt=_joined(args.wrt))
     print(d.to_json_text() if args.format == "json" else d.text(args.lang))
     return 0
+
+
+def _problem_and_point(args, verb):
+    """The target resolved once, and the point it is derived at: ``--at``, and the arrays of
+    ``--data`` (an .npz) that the program reads. A matrix program's shapes come from both, so
+    the target is resolved after the values are read. Without ``--wrt``, the gradients are those
+    of the inputs not read from the data, as ``train`` updates them (``args.wrt`` is set so)."""
+    from .point import parse_point, shapes_of
+    from .target import resolve
+
+    at = parse_point(_joined(args.at)) if args.at else {}
+    data = _data_arrays(args.data, at) if args.data is not None else {}
+    problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb,
+                      shapes=shapes_of({**data, **at}))
+    if data:
+        inputs = problem.model.inputs if problem.is_matrix else problem.graph.inputs
+        read = {k: v for k, v in data.items() if k in inputs}
+        if not read:
+            raise InputError(f"--data {args.data}: none of its arrays ({', '.join(sorted(data))})"
+                             f" is an input of {problem.label.splitlines()[0][:80]!r} (inputs: "
+                             f"{', '.join(inputs)})")
+        at = {**read, **at}
+        rest = [n for n in inputs if n not in read]
+        if args.wrt is None and rest:
+            args.wrt = [",".join(rest)]
+    return problem, at
+
+
+def _data_arrays(path, at):
+    """The arrays of the .npz ``path``; a name also given with ``--at`` is an error, not a
+    silent choice of one."""
+    from .data import read_data
+
+    if not str(path).lower().endswith(".npz"):
+        raise InputError(f"--data {path}: derive and render read an .npz of arrays (a CSV's rows "
+                         f"are training samples: give it to symgrad train --data)")
+    label, arrays = read_data(path)
+    twice = sorted(set(arrays) & set(at))
+    if twice:
+        raise InputError(f"{twice[0]!r} is given by --at and by --data {label}; give it once")
+    return arrays
 
 
 def run_list(args):
@@ -306,8 +346,11 @@ def run_render(args):
     if not args.target:
         raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
                          "catalog id) or --all")
-    doc = build(args.target, format=args.format, lang=args.lang, templates=args.templates,
-                at=_joined(args.at), wrt=_joined(args.wrt), output=args.output, lr=args.lr,
+    target, at = args.target, _joined(args.at)
+    if args.data is not None:         # the values first: a matrix program's shapes need them
+        target, at = _problem_and_point(args, "rendered")
+    doc = build(target, format=args.format, lang=args.lang, templates=args.templates,
+                at=at, wrt=_joined(args.wrt), output=args.output, lr=args.lr,
                 date=args.date, static=args.static, matrix=args.matrix)
     paths = write_document(doc, args.out)
     extra = ""
