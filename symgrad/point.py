@@ -147,6 +147,7 @@ def load_npy(path, name):
         raise InputError(f"--at {name}=@: give the file after '@' (e.g. {name}=@{name}.npy)")
     data = read_bounded(path, MAX_NPY_BYTES, f"array file of {quote(name)}")
     try:
+        _check_npy_header(data, path, name)
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise InputError(f"--at {name}=@{path}: not a NumPy .npy file "
@@ -165,6 +166,27 @@ def load_npy(path, name):
     if not np.all(np.isfinite(array)):
         raise InputError(f"--at {name}=@{path}: the array has NaN or infinite entries")
     return array if array.ndim else float(array)
+
+
+def _check_npy_header(data, path, name):
+    """Refuse an .npy file whose header declares more entries than allowed or than the file
+    holds. The trap: ``np.load`` allocates the array the header declares before it reads the
+    data, so a 100-byte file declaring shape (10**7, 10**7) asks for 728 TiB (a MemoryError
+    traceback). An .npz archive (a zip file) is left to np.load, which says what it is."""
+    if data[:2] == b"PK":
+        return
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(stream)
+    entries = math.prod(shape)
+    if entries > MAX_NPY_ENTRIES:
+        raise InputError(f"--at {name}=@{path}: the array has {entries:,} entries; an array "
+                         f"of a matrix model has at most {MAX_NPY_ENTRIES:,}")
+    if entries * dtype.itemsize > len(data) - stream.tell():
+        raise InputError(f"--at {name}=@{path}: the file is cut short (its header declares "
+                         f"shape {shape}, {entries * dtype.itemsize:,} bytes of data)")
 
 
 def check_point(point, inputs, names):

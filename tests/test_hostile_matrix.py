@@ -1,0 +1,61 @@
+"""A second hostile audit of the matrix surface (issue 18 after issue 13): each case that broke,
+as a regression test. Every refusal is one line on stderr with exit 2; every number is checked
+against NumPy written by hand or central finite differences, never against symgrad itself."""
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+
+def one_line_refusal(run_cli, *argv):
+    code, out, err = run_cli(*argv)
+    assert code == 2, (code, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def _npy_declaring(path, shape):
+    """An .npy file of a 2×2 float array whose header claims ``shape`` (a hostile file)."""
+    np.save(path, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    raw = path.read_bytes()
+    length = struct.unpack("<H", raw[8:10])[0]
+    header = raw[10:10 + length].decode("latin1").replace("(2, 2)", repr(shape))
+    header = header.rstrip().ljust(length - 1) + "\n"
+    assert len(header) == length
+    path.write_bytes(raw[:10] + header.encode("latin1") + raw[10 + length:])
+
+
+# --- .npy files: the header is checked before np.load allocates what it declares ---------------
+@pytest.mark.parametrize("shape, says", [
+    ((10_000_000, 10_000_000), "100,000,000,000,000 entries"),   # 728 TiB: a MemoryError before
+    ((4_000_000, 100), "400,000,000 entries"),
+    ((3, 3), "cut short"),
+])
+def test_an_npy_header_declaring_more_than_the_file_holds_is_one_line(tmp_path, run_cli,
+                                                                      monkeypatch, shape, says):
+    monkeypatch.chdir(tmp_path)
+    _npy_declaring(tmp_path / "w.npy", shape)
+    line = one_line_refusal(run_cli, "derive", "f = sum((W @ x)**2)",
+                            "--at", "W=@w.npy,x=[1,2]")
+    assert says in line and "w.npy" in line
+
+
+def test_an_honest_npy_file_still_loads_with_every_layout(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    W = np.array([[0.5, -1.0], [2.0, 0.25]])
+    x = np.array([1.5, -2.0])
+    np.save("be.npy", W.astype(">f8"))                  # big-endian
+    np.save("f.npy", np.asfortranarray(W))              # Fortran order
+    np.save("x.npy", x)
+    for name in ("be.npy", "f.npy"):
+        code, out, err = run_cli("derive", "f = sum((W @ x)**2)", "--at",
+                                 f"W=@{name},x=@x.npy", "--format", "json")
+        assert code == 0, err
+
+        grads = json.loads(out)["gradients"]
+        q = W @ x
+        np.testing.assert_allclose(np.array(grads["W"]), 2 * np.outer(q, x), rtol=1e-12)
+        np.testing.assert_allclose(np.array(grads["x"]), 2 * W.T @ q, rtol=1e-12)
