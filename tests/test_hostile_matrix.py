@@ -59,3 +59,30 @@ def test_an_honest_npy_file_still_loads_with_every_layout(tmp_path, run_cli, mon
         q = W @ x
         np.testing.assert_allclose(np.array(grads["W"]), 2 * np.outer(q, x), rtol=1e-12)
         np.testing.assert_allclose(np.array(grads["x"]), 2 * W.T @ q, rtol=1e-12)
+
+
+# --- domain errors: refused in one line naming the gate and the entry, as for scalars -----------
+@pytest.mark.parametrize("program, at, says", [
+    ("f = sum(log(x))", "x=[0,1]", "gate 'n1' = log(x): divide by zero in log at entry [0]"),
+    ("f = sum(log(x))", "x=[2,-1]", "gate 'n1' = log(x): invalid value in log at entry [1]"),
+    ("f = sum(sqrt(x))", "x=[[1,2],[-1,3]]", "sqrt at entry [1, 0]"),
+    ("f = sum(x/y)", "x=[1,1],y=[1,0]", "gate 'n1' = x ⊘ y: divide by zero"),
+    ("f = sum(x ** -1)", "x=[0,1]", "at entry [0]"),
+    ("f = sum(sqrt(x))", "x=[1,0]", "the gradient ∂f/∂x: divide by zero in divide at entry [1]"),
+    ("f = log(sum(x))", "x=[1,-1]", "gate 'f' = log(n1)"),
+])
+def test_a_point_outside_a_domain_is_one_line_naming_the_gate(run_cli, program, at, says):
+    line = one_line_refusal(run_cli, "derive", program, "--at", at)
+    assert says in line, line
+
+
+def test_overflow_is_inf_silently_and_ieee_after_it(run_cli):
+    code, out, err = run_cli("derive", "f = sum((W @ x)**2)", "--at",
+                             "W=[[1e200,1e200],[1e200,1e200]],x=[1e200,1e200]")
+    assert code == 0 and err == "" and "value inf" in out
+    code, out, err = run_cli("derive", "f = sum(tanh(exp(x)))", "--at", "x=[1000,1]",
+                             "--format", "json")
+    assert code == 0 and err == ""
+    grad = json.loads(out)["gradients"]["x"]
+    assert grad[0] == "nan"                      # 0 × ∞, as PyTorch
+    assert grad[1] == pytest.approx((1 - np.tanh(np.e) ** 2) * np.e, rel=1e-12)
