@@ -86,3 +86,14 @@ def test_overflow_is_inf_silently_and_ieee_after_it(run_cli):
     grad = json.loads(out)["gradients"]["x"]
     assert grad[0] == "nan"                      # 0 × ∞, as PyTorch
     assert grad[1] == pytest.approx((1 - np.tanh(np.e) ** 2) * np.e, rel=1e-12)
+
+
+# --- a keyword given twice: ast.parse accepts it, the last one used to win silently ------------
+@pytest.mark.parametrize("program, at", [
+    ("f = sum(sum(A, axis=0, axis=1))", "A=[[1,2],[3,4]]"),
+    ("f = sum(leaky_relu(x, alpha=0.1, alpha=0.2))", "x=[1,2]"),
+    ("f = leaky_relu(x, alpha=0.1, alpha=0.2)", "x=1"),               # the scalar language too
+])
+def test_a_keyword_given_twice_is_refused(run_cli, program, at):
+    line = one_line_refusal(run_cli, "derive", program, "--at", at)
+    assert "twice" in line and "line 1" in line

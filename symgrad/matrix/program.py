@@ -328,6 +328,8 @@ class _Reader:
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.error(f"{fname}() takes no '**' unpacking", kw)
+            if kw.arg in keywords:     # ast.parse accepts it; only Python's compiler refuses it
+                raise self.error(f"{fname}() is given {kw.arg}= twice", kw)
             keywords[kw.arg] = self.expr(kw.value)
         if fname in REDUCTIONS:
             return self.reduction(fname, args, keywords, node, name)
