@@ -97,3 +97,11 @@ def test_overflow_is_inf_silently_and_ieee_after_it(run_cli):
 def test_a_keyword_given_twice_is_refused(run_cli, program, at):
     line = one_line_refusal(run_cli, "derive", program, "--at", at)
     assert "twice" in line and "line 1" in line
+
+
+def test_a_claims_file_at_a_point_outside_a_domain_is_one_line(tmp_path, run_cli):
+    claims = tmp_path / "c.toml"
+    claims.write_text('program = "f = sum(log(x))"\n[at]\nx = [0, 1]\n'
+                      '[[claim]]\ngradient = "x"\nequals = [1, 2]\n')
+    line = one_line_refusal(run_cli, "check", str(claims))
+    assert "line 6 (claim 1)" in line and "gate 'n1' = log(x)" in line and "[0]" in line

@@ -62,7 +62,7 @@ def _error(target, exc, value, gate_of, node_of_gradient, formula_of, output):
     if target in gate_of and gate_of[target] in formula_of:
         gate = gate_of[target]
         return DomainError(f"gate {gate!r} = {formula_of[gate]}: {reason}{entry}; the point is "
-                           f"outside the function's domain (give other values with --at)")
+                           f"outside the function's domain")
     node = node_of_gradient.get(target, target.removeprefix("grad_"))
     return DomainError(f"the gradient ∂{output}/∂{node}: {reason}{entry}; a local gradient has a "
-                       f"pole at this point (as sqrt′(0)): give other values with --at")
+                       f"pole at this point (as sqrt′(0) has)")
