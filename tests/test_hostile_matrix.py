@@ -104,4 +104,4 @@ def test_a_claims_file_at_a_point_outside_a_domain_is_one_line(tmp_path, run_cli
     claims.write_text('program = "f = sum(log(x))"\n[at]\nx = [0, 1]\n'
                       '[[claim]]\ngradient = "x"\nequals = [1, 2]\n')
     line = one_line_refusal(run_cli, "check", str(claims))
-    assert "line 6 (claim 1)" in line and "gate 'n1' = log(x)" in line and "[0]" in line
+    assert "line 4 (claim 1)" in line and "gate 'n1' = log(x)" in line and "[0]" in line
