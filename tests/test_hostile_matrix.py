@@ -105,3 +105,32 @@ def test_a_claims_file_at_a_point_outside_a_domain_is_one_line(tmp_path, run_cli
                       '[[claim]]\ngradient = "x"\nequals = [1, 2]\n')
     line = one_line_refusal(run_cli, "check", str(claims))
     assert "line 4 (claim 1)" in line and "gate 'n1' = log(x)" in line and "[0]" in line
+
+
+# --- train --data .npz: arrays that are not real numbers, and names in the wrong case -----------
+def _train_files(tmp_path, **data):
+    rng = np.random.default_rng(0)
+    (tmp_path / "net.sg").write_text("h = sigmoid(x @ w1)\nloss = sum((h @ w2 - y)**2)\n")
+    np.save(tmp_path / "w1.npy", rng.normal(size=(3, 4)))
+    np.save(tmp_path / "w2.npy", rng.normal(size=(4, 2)))
+    np.savez(tmp_path / "d.npz", **data)
+    return ["train", str(tmp_path / "net.sg"), "--data", str(tmp_path / "d.npz"), "--at",
+            f"w1=@{tmp_path / 'w1.npy'},w2=@{tmp_path / 'w2.npy'}", "--params", "w1,w2",
+            "--lr", "1e-3", "--steps", "3"]
+
+
+@pytest.mark.parametrize("dtype, shown", [(complex, "complex128"), (str, "<U32")])
+def test_an_npz_array_of_complex_or_text_is_refused_not_converted(tmp_path, run_cli, dtype,
+                                                                  shown):
+    x = np.random.default_rng(1).normal(size=(5, 3))
+    x = x + 1j if dtype is complex else x.astype(str)
+    argv = _train_files(tmp_path, x=x,
+                        y=np.zeros((5, 2)))
+    line = one_line_refusal(run_cli, *argv)
+    assert "'x' holds" in line and shown in line and "not real numbers" in line
+
+
+def test_data_names_in_the_wrong_case_get_a_hint(tmp_path, run_cli):
+    argv = _train_files(tmp_path, X=np.ones((5, 3)), Y=np.zeros((5, 2)))
+    line = one_line_refusal(run_cli, *argv)
+    assert "shape of 'x' is not known ('X' is given, but names are case-sensitive)" in line

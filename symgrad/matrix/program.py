@@ -248,9 +248,12 @@ class _Reader:
             return self.env[var]
         shape = self.shapes.get(var)
         if shape is None:
-            raise self.error(f"the shape of {quote(var)} is not known: give its value (--at "
-                             f"{var}=[[...]] or {var}=@{var}.npy), data, or a declaration "
-                             f"line such as '{var}: [2, 2]'", node)
+            alike = [k for k in self.shapes if k.lower() == var.lower()]
+            hint = (f" ({quote(alike[0])} is given, but names are case-sensitive)" if alike
+                    else "")
+            raise self.error(f"the shape of {quote(var)} is not known{hint}: give its value "
+                             f"(--at {var}=[[...]] or {var}=@{var}.npy), data, or a "
+                             f"declaration line such as '{var}: [2, 2]'", node)
         value = self.model.input(self.fresh(var), tuple(shape))
         self.env[var] = value
         return value
