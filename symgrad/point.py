@@ -18,7 +18,8 @@ from .io import parse_number, read_bounded
 MAX_NPY_BYTES = 200_000_000     # as for --data files
 MAX_ENTRIES = 1_000_000         # entries of one array typed in --at
 MAX_NPY_ENTRIES = 10_000_000    # entries of one array file (as symgrad.matrix.model.MAX_ENTRIES)
-MAX_DEPTH = 8                   # nesting of brackets in one value
+MAX_DEPTH = 4                   # nesting of brackets in one value: arrays have at most 4 axes,
+                                # as declarations (matrix.program.MAX_DIMS) and claims files
 
 
 def parse_point(text):
@@ -88,9 +89,10 @@ def _array(text, name):
 
     def read(depth):
         nonlocal pos
-        if depth > MAX_DEPTH:
-            raise fail(f"lists are nested more than {MAX_DEPTH} deep")
         token = tokens[pos] if pos < len(tokens) else None
+        if token == "[" and depth > MAX_DEPTH:      # depth counts the brackets opened so far
+            raise fail(f"lists are nested more than {MAX_DEPTH} deep (arrays have at most "
+                       f"{MAX_DEPTH} dimensions)")
         if token != "[":
             if token in (None, ",", "]"):
                 raise fail("a number is missing")
@@ -162,6 +164,9 @@ def load_npy(path, name):
     if array.dtype.kind not in "biuf":
         raise InputError(f"--at {name}=@{path}: the array holds {array.dtype} values, "
                          f"not numbers")
+    if array.ndim > MAX_DEPTH:
+        raise InputError(f"--at {name}=@{path}: the array has {array.ndim} dimensions; arrays "
+                         f"have at most {MAX_DEPTH}")
     array = array.astype(float)
     if not np.all(np.isfinite(array)):
         raise InputError(f"--at {name}=@{path}: the array has NaN or infinite entries")

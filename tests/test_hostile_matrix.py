@@ -134,3 +134,33 @@ def test_data_names_in_the_wrong_case_get_a_hint(tmp_path, run_cli):
     argv = _train_files(tmp_path, X=np.ones((5, 3)), Y=np.zeros((5, 2)))
     line = one_line_refusal(run_cli, *argv)
     assert "shape of 'x' is not known ('X' is given, but names are case-sensitive)" in line
+
+
+# --- what a refused expression is, in words; arrays have at most 4 axes everywhere ------------
+@pytest.mark.parametrize("program, says", [
+    ("f = sum(A[:, 0])", "indexing and slicing (A[0], A[:, 1]) are not allowed"),
+    ("f = sum([A, A])", "list literals are not allowed: give arrays with --at"),
+    ("f = sum(A if A else A)", "conditional expressions (a if c else b) are not allowed"),
+    ("f = sum({1: A})", "dict literals are not allowed"),
+    ("f = sum(A and A)", "and/or are not allowed"),
+    ("f = mean(A, axis=0, keepdims=True)", "mean() takes one array and an optional axis="),
+])
+def test_refused_expressions_are_named_in_words(run_cli, program, says):
+    line = one_line_refusal(run_cli, "derive", program, "--at", "A=[[1,2],[3,4]]")
+    assert says in line and "line 1, column" in line
+    assert "Subscript" not in line and "IfExp" not in line
+
+
+def test_arrays_have_at_most_four_axes_in_at_as_in_declarations(tmp_path, run_cli,
+                                                                monkeypatch):
+    code, out, _ = run_cli("derive", "f = sum(x)", "--at", "x=[[[[1.5]]]]", "--format", "json")
+    assert code == 0 and json.loads(out)["value"] == 1.5
+    line = one_line_refusal(run_cli, "derive", "f = sum(x)", "--at", "x=[[[[[1]]]]]")
+    assert "nested more than 4 deep" in line
+    line = one_line_refusal(run_cli, "derive", "f = sum(x)", "--at",
+                            "x=" + "[" * 10_000 + "1" + "]" * 10_000)
+    assert "nested more than 4 deep" in line and len(line) < 400
+    monkeypatch.chdir(tmp_path)
+    np.save("d5.npy", np.ones((1, 1, 1, 1, 2)))
+    line = one_line_refusal(run_cli, "derive", "f = sum(x)", "--at", "x=@d5.npy")
+    assert "5 dimensions" in line

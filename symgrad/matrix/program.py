@@ -51,6 +51,20 @@ _HABITS = {"dot": "write A @ B for the matrix product", "sum": "write sum(A) (or
            "reshape": "reshapes are not supported", "shape": "shapes come from the values",
            "maximum": "write max(A, 0)", "minimum": "write min(A, 0)",
            "square": "write A**2", "matmul": "write A @ B", "outer": "write a @ b.T"}
+# What a refused expression is, in a user's words (not ast's class names: "Subscript", "IfExp").
+_NODE_WORDS = {
+    ast.Subscript: "indexing and slicing (A[0], A[:, 1]) are not allowed: symgrad "
+                   "differentiates whole arrays",
+    ast.List: "list literals are not allowed: give arrays with --at, or declare a shape "
+              "('W: [2, 2]')",
+    ast.Dict: "dict literals are not allowed", ast.Set: "set literals are not allowed",
+    ast.Tuple: "tuples are not allowed", ast.NamedExpr: "the walrus operator := is not allowed",
+    ast.JoinedStr: "f-strings are not allowed", ast.Compare: "comparisons are not allowed",
+    ast.IfExp: "conditional expressions (a if c else b) are not allowed",
+    ast.Starred: "* unpacking is not allowed", ast.Lambda: "lambdas are not allowed",
+    ast.BoolOp: "and/or are not allowed", ast.ListComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+}
 _MODULES = {"np", "numpy", "torch", "jnp", "jax", "F", "tf", "math"}
 _METHODS = {"T", "dot", "sum", "mean", "transpose"}
 
@@ -278,7 +292,8 @@ class _Reader:
                              "(A.T is the only attribute)", node)
         if isinstance(node, ast.Call):
             return self.call(node, name)
-        raise self.error(f"{type(node).__name__} is not allowed in a matrix program", node)
+        raise self.error(_NODE_WORDS.get(type(node))
+                         or f"{type(node).__name__} is not allowed in a matrix program", node)
 
     def binary(self, node, name):
         """A chain of binary operators, read with a loop (a flat sum of many terms is deep)."""
@@ -326,6 +341,9 @@ class _Reader:
         fname = func.id
         if fname not in FUNCTIONS:
             raise self.error(unknown_function(fname, FUNCTIONS, fname in self.env), func)
+        if fname in REDUCTIONS and (set(kw.arg for kw in node.keywords) - {"axis"}):
+            raise self.error(f"{fname}() takes one array and an optional axis= "
+                             f"(as in {fname}(A, axis=0))", node)
         args = [self.expr(a) for a in node.args]
         keywords = {}
         for kw in node.keywords:
