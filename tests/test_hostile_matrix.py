@@ -164,3 +164,8 @@ def test_arrays_have_at_most_four_axes_in_at_as_in_declarations(tmp_path, run_cl
     np.save("d5.npy", np.ones((1, 1, 1, 1, 2)))
     line = one_line_refusal(run_cli, "derive", "f = sum(x)", "--at", "x=@d5.npy")
     assert "5 dimensions" in line
+
+
+def test_a_domain_error_at_random_values_says_they_were_random(run_cli):
+    line = one_line_refusal(run_cli, "derive", "W: [3, 3]\nf = sum(log(W))")
+    assert "gate 'n1' = log(W)" in line and "drawn at random" in line and "W" in line

@@ -160,6 +160,10 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None, 
     if not (np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values())):
         error = domain_error(model, wrt, arrays)   # log(0), sqrt(-1), x/0: refused, as a scalar
         if error is not None:
+            drawn = [n for n in compiled.inputs if n not in (at or {})]
+            if drawn:       # the point is not the user's: say so, or the refusal is a puzzle
+                raise type(error)(f"{error} (no values were given for {', '.join(drawn)}, "
+                                  f"so they are drawn at random: give them with --at)")
             raise error
     return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
                             float(value), grads, compiled, target or model.name, catalog,
