@@ -176,6 +176,10 @@ def _check_npz_sizes(data, path):
 
 
 def _as_array(value, label, name):
+    kind = getattr(getattr(value, "dtype", None), "kind", "f")
+    if kind not in "biuf":      # complex would lose its imaginary part, text would be parsed
+        raise InputError(f"{label}: {quote(name, 40)} holds {value.dtype} values, not real "
+                         f"numbers")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -452,8 +452,10 @@ class _Builder:
         params = dict(zip(rule.params, rule.defaults, strict=True))
         for pname, value in zip(rule.params, extra, strict=False):  # extra may be shorter
             params[pname] = value
+        named = [kw.arg for kw in node.keywords]
         for kw in node.keywords:
-            if kw.arg in rule.params[: len(extra)]:
+            # ast.parse accepts alpha=1, alpha=2 (only Python's compiler refuses it)
+            if kw.arg in rule.params[: len(extra)] or named.count(kw.arg) > 1:
                 raise self.error(f"{fname}() got {kw.arg} twice", kw)
             params[kw.arg] = self.expr(kw.value)
         for pname, value in params.items():

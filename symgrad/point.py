@@ -18,7 +18,8 @@ from .io import parse_number, read_bounded
 MAX_NPY_BYTES = 200_000_000     # as for --data files
 MAX_ENTRIES = 1_000_000         # entries of one array typed in --at
 MAX_NPY_ENTRIES = 10_000_000    # entries of one array file (as symgrad.matrix.model.MAX_ENTRIES)
-MAX_DEPTH = 8                   # nesting of brackets in one value
+MAX_DEPTH = 4                   # nesting of brackets in one value: arrays have at most 4 axes,
+                                # as declarations (matrix.program.MAX_DIMS) and claims files
 
 
 def parse_point(text):
@@ -88,9 +89,10 @@ def _array(text, name):
 
     def read(depth):
         nonlocal pos
-        if depth > MAX_DEPTH:
-            raise fail(f"lists are nested more than {MAX_DEPTH} deep")
         token = tokens[pos] if pos < len(tokens) else None
+        if token == "[" and depth > MAX_DEPTH:      # depth counts the brackets opened so far
+            raise fail(f"lists are nested more than {MAX_DEPTH} deep (arrays have at most "
+                       f"{MAX_DEPTH} dimensions)")
         if token != "[":
             if token in (None, ",", "]"):
                 raise fail("a number is missing")
@@ -147,6 +149,7 @@ def load_npy(path, name):
         raise InputError(f"--at {name}=@: give the file after '@' (e.g. {name}=@{name}.npy)")
     data = read_bounded(path, MAX_NPY_BYTES, f"array file of {quote(name)}")
     try:
+        _check_npy_header(data, path, name)
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise InputError(f"--at {name}=@{path}: not a NumPy .npy file "
@@ -161,10 +164,34 @@ def load_npy(path, name):
     if array.dtype.kind not in "biuf":
         raise InputError(f"--at {name}=@{path}: the array holds {array.dtype} values, "
                          f"not numbers")
+    if array.ndim > MAX_DEPTH:
+        raise InputError(f"--at {name}=@{path}: the array has {array.ndim} dimensions; arrays "
+                         f"have at most {MAX_DEPTH}")
     array = array.astype(float)
     if not np.all(np.isfinite(array)):
         raise InputError(f"--at {name}=@{path}: the array has NaN or infinite entries")
     return array if array.ndim else float(array)
+
+
+def _check_npy_header(data, path, name):
+    """Refuse an .npy file whose header declares more entries than allowed or than the file
+    holds. The trap: ``np.load`` allocates the array the header declares before it reads the
+    data, so a 100-byte file declaring shape (10**7, 10**7) asks for 728 TiB (a MemoryError
+    traceback). An .npz archive (a zip file) is left to np.load, which says what it is."""
+    if data[:2] == b"PK":
+        return
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(stream)
+    entries = math.prod(shape)
+    if entries > MAX_NPY_ENTRIES:
+        raise InputError(f"--at {name}=@{path}: the array has {entries:,} entries; an array "
+                         f"of a matrix model has at most {MAX_NPY_ENTRIES:,}")
+    if entries * dtype.itemsize > len(data) - stream.tell():
+        raise InputError(f"--at {name}=@{path}: the file is cut short (its header declares "
+                         f"shape {shape}, {entries * dtype.itemsize:,} bytes of data)")
 
 
 def check_point(point, inputs, names):

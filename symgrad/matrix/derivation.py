@@ -17,6 +17,7 @@ from ..summary import short_repr
 from ..terminal import title_line, wrap
 from .codegen import compile_matrix
 from .dimensions import dimension_checks
+from .domain import domain_error
 from .sweep import latex_name, reverse_sweep
 
 SMALL = 64          # arrays with at most this many entries are written out in JSON and text
@@ -159,7 +160,16 @@ def derive_matrix(model, at=None, wrt=None, target="", catalog=None, seed=None, 
         arrays[k] = np.asarray(v, dtype=float)
     compiled = compile_matrix(model, wrt)
     sweep = reverse_sweep(model, wrt)
-    value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
+    with np.errstate(all="ignore"):      # an overflow is ±inf, silently (docs/conventions.md)
+        value, grads = compiled(**{n: arrays[n] for n in compiled.inputs})
+    if not (np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values())):
+        error = domain_error(model, wrt, arrays)   # log(0), sqrt(-1), x/0: refused, as a scalar
+        if error is not None:
+            drawn = [n for n in compiled.inputs if n not in (at or {})]
+            if drawn:       # the point is not the user's: say so, or the refusal is a puzzle
+                raise type(error)(f"{error} (no values were given for {', '.join(drawn)}, "
+                                  f"so they are drawn at random: give them with --at)")
+            raise error
     return MatrixDerivation(model, {n: arrays[n] for n in compiled.inputs}, wrt, sweep,
                             float(value), grads, compiled, target or model.name, catalog,
                             tuple(n for n in compiled.inputs if n in (at or {})),

@@ -51,6 +51,20 @@ _HABITS = {"dot": "write A @ B for the matrix product", "sum": "write sum(A) (or
            "reshape": "reshapes are not supported", "shape": "shapes come from the values",
            "maximum": "write max(A, 0)", "minimum": "write min(A, 0)",
            "square": "write A**2", "matmul": "write A @ B", "outer": "write a @ b.T"}
+# What a refused expression is, in a user's words (not ast's class names: "Subscript", "IfExp").
+_NODE_WORDS = {
+    ast.Subscript: "indexing and slicing (A[0], A[:, 1]) are not allowed: symgrad "
+                   "differentiates whole arrays",
+    ast.List: "list literals are not allowed: give arrays with --at, or declare a shape "
+              "('W: [2, 2]')",
+    ast.Dict: "dict literals are not allowed", ast.Set: "set literals are not allowed",
+    ast.Tuple: "tuples are not allowed", ast.NamedExpr: "the walrus operator := is not allowed",
+    ast.JoinedStr: "f-strings are not allowed", ast.Compare: "comparisons are not allowed",
+    ast.IfExp: "conditional expressions (a if c else b) are not allowed",
+    ast.Starred: "* unpacking is not allowed", ast.Lambda: "lambdas are not allowed",
+    ast.BoolOp: "and/or are not allowed", ast.ListComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "generator expressions are not allowed",
+}
 _MODULES = {"np", "numpy", "torch", "jnp", "jax", "F", "tf", "math"}
 _METHODS = {"T", "dot", "sum", "mean", "transpose"}
 
@@ -248,9 +262,12 @@ class _Reader:
             return self.env[var]
         shape = self.shapes.get(var)
         if shape is None:
-            raise self.error(f"the shape of {quote(var)} is not known: give its value (--at "
-                             f"{var}=[[...]] or {var}=@{var}.npy), data, or a declaration "
-                             f"line such as '{var}: [2, 2]'", node)
+            alike = [k for k in self.shapes if k.lower() == var.lower()]
+            hint = (f" ({quote(alike[0])} is given, but names are case-sensitive)" if alike
+                    else "")
+            raise self.error(f"the shape of {quote(var)} is not known{hint}: give its value "
+                             f"(--at {var}=[[...]] or {var}=@{var}.npy), data, or a "
+                             f"declaration line such as '{var}: [2, 2]'", node)
         value = self.model.input(self.fresh(var), tuple(shape))
         self.env[var] = value
         return value
@@ -275,7 +292,8 @@ class _Reader:
                              "(A.T is the only attribute)", node)
         if isinstance(node, ast.Call):
             return self.call(node, name)
-        raise self.error(f"{type(node).__name__} is not allowed in a matrix program", node)
+        raise self.error(_NODE_WORDS.get(type(node))
+                         or f"{type(node).__name__} is not allowed in a matrix program", node)
 
     def binary(self, node, name):
         """A chain of binary operators, read with a loop (a flat sum of many terms is deep)."""
@@ -323,11 +341,16 @@ class _Reader:
         fname = func.id
         if fname not in FUNCTIONS:
             raise self.error(unknown_function(fname, FUNCTIONS, fname in self.env), func)
+        if fname in REDUCTIONS and (set(kw.arg for kw in node.keywords) - {"axis"}):
+            raise self.error(f"{fname}() takes one array and an optional axis= "
+                             f"(as in {fname}(A, axis=0))", node)
         args = [self.expr(a) for a in node.args]
         keywords = {}
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.error(f"{fname}() takes no '**' unpacking", kw)
+            if kw.arg in keywords:     # ast.parse accepts it; only Python's compiler refuses it
+                raise self.error(f"{fname}() is given {kw.arg}= twice", kw)
             keywords[kw.arg] = self.expr(kw.value)
         if fname in REDUCTIONS:
             return self.reduction(fname, args, keywords, node, name)
