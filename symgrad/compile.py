@@ -85,7 +85,7 @@ def compile(target, wrt=None, backend="numpy", output=None, shapes=None):   # no
     inputs = [n for n in order if graph.nodes[n].is_input]
     if wrt is None:
         wrt = list(problem.wrt or inputs)
-    check_wrt(wrt, order, graph.output, inputs)
+    check_wrt(wrt, order, graph.output, inputs, graph.nodes)
     title = problem.label if len(problem.label) <= 60 else problem.label[:57] + "..."
     source = graph_source(graph, wrt, order, backend=backend, title=title)
     function = load_source(source, "loss_and_grads")

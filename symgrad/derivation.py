@@ -340,7 +340,7 @@ def derive(target, at=None, wrt=None, output=None, matrix=False):
     point = check_point(point, inputs, set(graph.inputs))
     if wrt is None:
         wrt = problem.wrt or inputs
-    check_wrt(wrt, order, graph.output, inputs)
+    check_wrt(wrt, order, graph.output, inputs, graph.nodes)
     sweep = derive_graph(graph, point)
     return Derivation(graph, {k: point[k] for k in inputs}, list(wrt), sweep, problem.entry,
                       problem.label, problem.slug)

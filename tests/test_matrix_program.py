@@ -116,8 +116,13 @@ def test_mismatched_shapes_are_refused_before_computing_naming_both_and_the_line
 
 
 def test_the_output_must_be_a_number():
-    with pytest.raises(SymgradError, match=r"has shape \[2, 1\].*wrap it in sum"):
+    """NumPy's way of writing a shape, (2, 1) or (2,); when the last line is not a number but an
+    earlier one is, the message names it for --output."""
+    with pytest.raises(SymgradError, match=r"has shape \(2, 1\).*wrap it in sum") as raised:
         parse_matrix("q = W @ x", {"W": (2, 2), "x": (2, 1)})
+    assert "--output" not in str(raised.value)
+    with pytest.raises(SymgradError, match=r"'r' has shape \(2,\).*--output f in 'r = W @ x'"):
+        parse_matrix("f = sum(x ** 2)\nr = W @ x", {"W": (2, 2), "x": (2,)})
 
 
 def test_unknown_shapes_say_how_to_give_them():

@@ -363,7 +363,23 @@ class FormulaPrinter:
         return "0"
 
     def _print_Product(self, e):
-        return self.products[e.kind].join(self.operand(f) for f in e.kept(self.fmt))
+        kept = e.kept(self.fmt)
+        if self.fmt != "code" and e.kind == "hadamard" and len(kept) > 1 \
+                and isinstance(kept[0], (Rows, Ones)):
+            return self.scaled(kept[0], kept[1:])
+        return self.products[e.kind].join(self.operand(f) for f in kept)
+
+    def scaled(self, g, rest):
+        """``g ⊙ rest`` for a ``g`` of ones or of one value per row, written as a teacher does:
+        ``c·X`` for ``(c·𝟙) ⊙ X`` (the 1/N of a mean), ``diag(g)·X`` for a value per row
+        (``g[:, None] * X`` in code; ``g ⊙ X``, an (N,) times an N×K, reads in NumPy as
+        broadcasting along the other axis)."""
+        body = self.products["hadamard"].join(self.operand(f) for f in rest)
+        body = self.parens(body) if len(rest) > 1 else body
+        ones = g.arg if isinstance(g, Rows) else g
+        if isinstance(ones, Ones):
+            return f"{self.operand(ones.value)}{self.products['times']}{body}"
+        return f"{self.diag(self.doprint(ones))}{self.products['matmul']}{body}"
 
     def _print_Infix(self, e):
         return f"{self.operand(e.left)}{self.infix[e.op]}{self.operand(e.right)}"
@@ -403,6 +419,8 @@ class FormulaPrinter:
         local = self.doprint(e.local)
         if e.local.compound(self.fmt) and not _leading_product(e.local):
             local = self.parens(local)
+        if self.fmt != "code" and isinstance(e.upstream, Ones):      # (c·𝟙) ⊙ X is c·X
+            return f"{self.operand(e.upstream.value)}{self.products['times']}{local}"
         return f"{self.operand(e.upstream)}{self.products['hadamard']}{local}"
 
 
@@ -435,6 +453,9 @@ class TextPrinter(FormulaPrinter):
     infix = {"add": " + ", "sub": " − ", "div": " ⊘ "}
     minus = "−"
     transposed = "ᵀ"
+
+    def diag(self, printed):
+        return f"diag({printed})"
 
     def _print_Ones(self, e):
         return "𝟙" if e.one else f"{self.operand(e.value)}·𝟙"
@@ -479,6 +500,9 @@ class LatexFormulaPrinter(FormulaPrinter):
     products = {"matmul": " ", "hadamard": r" \odot ", "times": " "}
     infix = {"add": " + ", "sub": " - ", "div": r" \oslash "}
     transposed = r"^{\top}"
+
+    def diag(self, printed):
+        return rf"\operatorname{{diag}}({printed})"
 
     def parens(self, printed):
         return rf"\left({printed}\right)"

@@ -245,15 +245,24 @@ class _Reader:
             raise ParseError(f"the output {quote(variable)} is a constant; it depends on no input")
         node = model.nodes[value.name]
         if any(d != 1 for d in node.shape):
-            shape = list(node.shape)
+            shape = f"({node.shape[0]},)" if len(node.shape) == 1 else str(tuple(node.shape))
+            numbers = [v for v in self.assigned if v != variable and self._is_number(v)]
+            other = (f", or choose the single-number variable with --output {numbers[-1]}"
+                     if output is None and numbers else "")
             raise self.error(f"the output {quote(variable)} has shape {shape}; a loss must be a "
-                             f"single number: wrap it in sum(...) or mean(...)",
+                             f"single number: wrap it in sum(...) or mean(...){other}",
                              self.assigned.get(variable) or self.stmt)
         model.set_output(value)
         model.data = tuple(model.labels())
         model.params = tuple(n for n in model.inputs if n not in model.data
                              and n in model.topological_order())
         return model
+
+    def _is_number(self, variable):
+        """Whether ``variable`` holds a single number computed from an input (an output)."""
+        value = self.env[variable]
+        return not isinstance(value, float) and \
+            all(d == 1 for d in self.model.nodes[value.name].shape)
 
     # --- expressions -----------------------------------------------------------------------
     def load(self, node):

@@ -87,7 +87,8 @@ def reverse_sweep(model, wrt, code_names=None):
     if any(d != 1 for d in out_shape):
         raise SymgradError(f"the output {out_name!r} of {model.name!r} has shape {out_shape}; "
                            f"a loss must be a single number (wrap it in sum(...) or mean(...))")
-    check_wrt(wrt, order, out_name, model.inputs)
+    read = set(order)
+    check_wrt(wrt, order, out_name, [n for n in model.inputs if n in read], model.nodes)
     sweeper = _Sweeper(model, order, code_names or python_names(order))
     for name in order:
         if not model.nodes[name].is_input:
