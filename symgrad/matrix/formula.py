@@ -8,15 +8,14 @@ and LaTeX (``G B^{\\top}``). Simplifications are structural, in the printers:
 - a factor that is all ones (the seed gradient 1, or G·𝟙 with G = 1) is left out
   of a product in text and LaTeX, and out of the code only when it is the number 1.0
   (an all-ones array still broadcasts the result to its shape);
-- a formula gets parentheses inside a larger one when it is *compound*
-  (:func:`needs_parens`): every operator expression is, names and calls are not.
-  Products are compound when their code is, even if the text left the ones factor
-  out, so ``(W2ᵀ) ⊙ step(z1)`` groups the way ``W2.T @ np.ones((1, 1))`` computes.
+- a formula gets parentheses inside a larger one when it is *compound* (``compound``):
+  every operator expression is, names and calls are not. Products are compound when their
+  code is, even if the text left the ones factor out, so ``(W2ᵀ) ⊙ step(z1)`` groups the
+  way ``W2.T @ np.ones((1, 1))`` computes.
 
-Every node is a frozen dataclass; ``expr.code``, ``expr.text`` and ``expr.latex``
-print it. Elementwise functions keep their SymPy expression (:class:`Entrywise`),
-printed by the shared :class:`symgrad.codegen.NumpyCodePrinter` and SymPy's text and
-LaTeX printers.
+Every node is a frozen dataclass; ``expr.code``, ``expr.text`` and ``expr.latex`` print it.
+Elementwise functions keep their SymPy expression (:class:`Entrywise`), printed by the shared
+:class:`symgrad.codegen.NumpyCodePrinter` and SymPy's text and LaTeX printers.
 """
 
 from dataclasses import dataclass
@@ -34,17 +33,9 @@ class Expr:
     one = False             # the value is all ones (the seed gradient, or G·𝟙 with G = 1)
     scalar_one = False      # the value is the number 1 (the code may leave it out of a product)
 
-    @property
-    def code(self):
-        return CODE.doprint(self)
-
-    @property
-    def text(self):
-        return TEXT.doprint(self)
-
-    @property
-    def latex(self):
-        return LATEX.doprint(self)
+    code = property(lambda self: CODE.doprint(self))      # NumPy code
+    text = property(lambda self: TEXT.doprint(self))      # plain text, for the terminal
+    latex = property(lambda self: LATEX.doprint(self))    # LaTeX, for the documents
 
     def compound(self, fmt):
         """Whether the formula, spelled in ``fmt``, needs parentheses inside a larger one."""
@@ -339,8 +330,20 @@ class FormulaPrinter:
     infix = {}                 # op -> separator
     minus = "-"
 
+    def __init__(self):
+        # id -> (node, printed). The sweep builds each formula around the previous one, so a
+        # node sits in many: it is printed once (nodes are frozen; holding it keeps its id)
+        self.memo = {}
+
     def doprint(self, expr):
-        return getattr(self, f"_print_{type(expr).__name__}")(expr)
+        seen = self.memo.get(id(expr))
+        if seen is not None and seen[0] is expr:
+            return seen[1]
+        printed = getattr(self, f"_print_{type(expr).__name__}")(expr)
+        if len(self.memo) > 200_000:
+            self.memo.clear()
+        self.memo[id(expr)] = (expr, printed)
+        return printed
 
     def operand(self, expr):
         """``expr`` inside a larger formula: in parentheses if it is compound."""
@@ -370,10 +373,9 @@ class FormulaPrinter:
         return self.products[e.kind].join(self.operand(f) for f in kept)
 
     def scaled(self, g, rest):
-        """``g ⊙ rest`` for a ``g`` of ones or of one value per row, written as a teacher does:
-        ``c·X`` for ``(c·𝟙) ⊙ X`` (the 1/N of a mean), ``diag(g)·X`` for a value per row
-        (``g[:, None] * X`` in code; ``g ⊙ X``, an (N,) times an N×K, reads in NumPy as
-        broadcasting along the other axis)."""
+        """``g ⊙ rest`` as a teacher writes it: ``c·X`` for ``(c·𝟙) ⊙ X`` (the 1/N of a mean),
+        ``diag(g)·X`` for a value per row (code: ``g[:, None] * X``; ``g ⊙ X`` would read, in
+        NumPy, as broadcasting along the other axis)."""
         body = self.products["hadamard"].join(self.operand(f) for f in rest)
         body = self.parens(body) if len(rest) > 1 else body
         ones = g.arg if isinstance(g, Rows) else g

@@ -15,6 +15,7 @@ G = ∂L/∂gate (e.g. matmul: ∂L/∂A = G·Bᵀ). The sweep records
 A node read by several gates gets one contribution from each, and they add.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -67,6 +68,7 @@ class MatrixSweep:
     helpers: set = field(default_factory=set)
 
 
+@functools.lru_cache(maxsize=100_000)     # a name is written many times (SymPy's printer is slow)
 def latex_name(name):
     if name in ("lam", "lambda_"):      # lambda is a Python keyword: matrix models write lambda_
         return r"\lambda"
