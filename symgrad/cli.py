@@ -215,26 +215,27 @@ def _joined(values):
 def run_derive(args):
     from .derivation import derive
 
-    problem, at = _problem_and_point(args, "compiled" if args.format == "python" else "derived")
+    verb = "compiled" if args.format == "python" else "derived"
+    problem, at, wrt = _problem_and_point(args, verb)
     if args.format == "python":
         from .compile import compile as compile_target
 
-        print(compile_target(problem, wrt=_joined(args.wrt)).source)
+        print(compile_target(problem, wrt=wrt).source)
         return 0
-    d = derive(problem, at=at, wrt=_joined(args.wrt))
+    d = derive(problem, at=at, wrt=wrt)
     print(d.to_json_text() if args.format == "json" else d.text(args.lang))
     return 0
 
 
 def _problem_and_point(args, verb):
-    """The target resolved once, and the point it is derived at: ``--at``, and the arrays of
-    ``--data`` (an .npz) that the program reads. A matrix program's shapes come from both, so
-    the target is resolved after the values are read. Without ``--wrt``, the gradients are those
-    of the inputs not read from the data, as ``train`` updates them (``args.wrt`` is set so)."""
+    """(problem, point, wrt): the target resolved once; the point it is derived at, ``--at``
+    and the arrays of ``--data`` (an .npz) that the program reads (a matrix program's shapes
+    come from both, so the target is resolved after the values are read); and ``--wrt``, by
+    default the inputs not read from the data, as ``train`` updates them."""
     from .point import parse_point, shapes_of
     from .target import resolve
 
-    at = parse_point(_joined(args.at)) if args.at else {}
+    at, wrt = parse_point(_joined(args.at)) if args.at else {}, _joined(args.wrt)
     data = _data_arrays(args.data, at) if args.data is not None else {}
     problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb,
                       shapes=shapes_of({**data, **at}))
@@ -247,9 +248,9 @@ def _problem_and_point(args, verb):
                              f"{', '.join(inputs)})")
         at = {**read, **at}
         rest = [n for n in inputs if n not in read]
-        if args.wrt is None and rest:
-            args.wrt = [",".join(rest)]
-    return problem, at
+        if wrt is None and rest:
+            wrt = rest
+    return problem, at, wrt
 
 
 def _data_arrays(path, at):
@@ -346,11 +347,11 @@ def run_render(args):
     if not args.target:
         raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
                          "catalog id) or --all")
-    target, at = args.target, _joined(args.at)
+    target, at, wrt = args.target, _joined(args.at), _joined(args.wrt)
     if args.data is not None:         # the values first: a matrix program's shapes need them
-        target, at = _problem_and_point(args, "rendered")
+        target, at, wrt = _problem_and_point(args, "rendered")
     doc = build(target, format=args.format, lang=args.lang, templates=args.templates,
-                at=at, wrt=_joined(args.wrt), output=args.output, lr=args.lr,
+                at=at, wrt=wrt, output=args.output, lr=args.lr,
                 date=args.date, static=args.static, matrix=args.matrix)
     paths = write_document(doc, args.out)
     extra = ""
