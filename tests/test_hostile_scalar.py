@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from symgrad.data import load_data
-from symgrad.errors import InputError
+from symgrad.errors import DomainError, InputError
 
 
 def one_line_error(run_cli, *argv, code=2):
@@ -109,3 +109,44 @@ def test_complex_npz_through_the_cli_is_one_line(run_cli, tmp_path):
     err = one_line_error(run_cli, "train", "(w*x - y)**2", "--data", str(path), "--at", "w=0",
                          "--params", "w", "--steps", "2")
     assert "complex" in err
+
+
+# --- compiled code must not cancel a node value that IEEE arithmetic keeps --------------------
+def _log_exp_by_hand(x):
+    """log(exp(x)) and its gradient, gate by gate as PyTorch's autograd runs it."""
+    with np.errstate(all="ignore"):
+        n1 = np.exp(x)
+        value = np.log(n1)
+        grad_n1 = 1.0 / n1
+        return value, grad_n1 * n1
+
+
+def _exp_times_exp_by_hand(x):
+    """exp(x)*exp(-x): the product gate sends n2 to n1 and n1 to n2; both reach x."""
+    with np.errstate(all="ignore"):
+        n1, n2 = np.exp(x), np.exp(-x)
+        value = n1 * n2
+        return value, n2 * n1 + n1 * (-n2)
+
+
+@pytest.mark.parametrize("expression, by_hand", [
+    ("log(exp(x))", _log_exp_by_hand),
+    ("exp(x)*exp(-x)", _exp_times_exp_by_hand),
+])
+@pytest.mark.parametrize("x", [800.0, -800.0, 1.0, 0.0, 709.0])
+def test_compiled_gradient_is_not_simplified_past_an_overflow(expression, by_hand, x):
+    """SymPy cancels n1*(1/n1) to 1 and n1*n2 - n1*n2 to 0: compiled code gave gradient 1 and 0
+    at x = 800, where the sweep (derive) and PyTorch give nan."""
+    import symgrad
+
+    want_value, want_grad = by_hand(np.float64(x))
+    with np.errstate(all="ignore"):
+        value, grads = symgrad.compile(expression)(x=x)
+    np.testing.assert_array_equal(value, want_value)
+    np.testing.assert_allclose(grads["x"], want_grad, rtol=1e-12, atol=0)
+    try:
+        d = symgrad.derive(expression, at={"x": x})
+    except DomainError:             # the documented refusal: log(0) at x = -800
+        assert not np.isfinite(want_value)
+    else:
+        np.testing.assert_allclose(d.gradients["x"], want_grad, rtol=1e-12, atol=0)
