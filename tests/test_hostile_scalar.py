@@ -150,3 +150,49 @@ def test_compiled_gradient_is_not_simplified_past_an_overflow(expression, by_han
         assert not np.isfinite(want_value)
     else:
         np.testing.assert_allclose(d.gradients["x"], want_grad, rtol=1e-12, atol=0)
+
+
+# --- claims files -----------------------------------------------------------------------------
+CIRCUIT = ('title = "t"\nexpression = "(x + y) * z"\n[at]\nx = -2\ny = 5\nz = -4\n'
+           '[[claim]]\nvalue = "f"\nequals = -12\n[[claim]]\ngradient = "x"\nequals = -4\n')
+
+
+def test_a_claims_file_with_a_byte_order_mark_is_read(run_cli, tmp_path):
+    """tomllib refused it as "Invalid statement (at line 1, column 1)"; the value is checked
+    against (x + y)·z = (−2 + 5)·(−4) = −12 and ∂f/∂x = z = −4."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + CIRCUIT.replace("\n", "\r\n").encode())
+    code, out, err = run_cli("check", str(path))
+    assert (code, err) == (0, ""), err
+    assert "all claims hold" in out and "line 7" in out
+
+
+def test_a_claims_program_naming_a_folder_says_folder(run_cli, tmp_path):
+    (tmp_path / "models").mkdir()
+    path = tmp_path / "c.toml"
+    path.write_text('program = "models"\n[at]\nx = 1\n[[claim]]\nvalue = "f"\nequals = 1\n')
+    err = one_line_error(run_cli, "check", str(path))
+    assert "names a folder" in err and "names a file" not in err
+
+
+@pytest.mark.parametrize("lr", ["0", "-0.1", "-1e300"])
+def test_after_steps_lr_must_be_positive_as_for_train(run_cli, tmp_path, lr):
+    """A rate ≤ 0 was run (a step up the gradient) and reported as a failing claim, exit 1;
+    train --lr refuses it."""
+    path = tmp_path / "c.toml"
+    path.write_text(CIRCUIT + f'[[claim]]\nafter_steps = 1\nlr = {lr}\nparams = ["x"]\n'
+                              f'value = "x"\nequals = -2\n')
+    err = one_line_error(run_cli, "check", str(path))
+    assert "'lr' must be a positive number" in err and "line 15 (claim 3)" in err
+
+
+@pytest.mark.parametrize("argument, words", [
+    (3, "not int"),
+    (None, "not NoneType"),
+    ([], "at least one claims file"),
+])
+def test_check_api_with_a_wrong_argument_is_a_symgrad_error(argument, words):
+    import symgrad
+
+    with pytest.raises(symgrad.SymgradError, match=words):
+        symgrad.check(argument)
