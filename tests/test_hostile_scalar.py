@@ -218,3 +218,28 @@ def test_train_epochs_times_batches_is_bounded(run_cli, tmp_path):
     err = one_line_error(run_cli, "train", "x*y", "--data", str(path), "--at", "x=1",
                          "--params", "x", "--epochs", "100001", "--batch-size", "1")
     assert "--epochs 100,001 × 100 batches per epoch is 10,000,100 steps" in err
+
+
+# --- output paths -----------------------------------------------------------------------------
+def test_render_into_a_file_says_it_is_a_file(run_cli, tmp_path):
+    """It said "cannot write notes.txt/x-y.md: File exists"."""
+    (tmp_path / "notes.txt").write_text("mine")
+    err = one_line_error(run_cli, "render", "x*y", "--at", "x=1,y=2", "-o",
+                         str(tmp_path / "notes.txt" / "sub"))
+    assert "notes.txt is a file, not a folder" in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_render_into_a_path_with_dotdot_through_a_missing_folder(run_cli, tmp_path):
+    """'-o out/../out2' made the folder out2, then failed: os.replace resolved 'out/..' and
+    'out' did not exist."""
+    target = tmp_path / "out" / ".." / "out2"
+    code, out, err = run_cli("render", "x*y", "--at", "x=1,y=2", "-o", str(target))
+    assert (code, err) == (0, "")
+    assert (tmp_path / "out2" / "x-y.md").read_text().startswith("#")
+
+
+def test_an_output_folder_with_a_control_character_is_escaped_on_stdout(run_cli, tmp_path):
+    folder = str(tmp_path / "o\x1b[2J")
+    code, out, err = run_cli("render", "x*y", "--at", "x=1,y=2", "-o", folder)
+    assert code == 0 and "\x1b" not in out and "\\x1b[2J" in out
