@@ -282,6 +282,11 @@ def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
                 folded[node.symbol] = FoldedValue(name, code, precedence(expr))
                 depth[node.symbol] = nesting
                 continue
+        if expr.is_Number:
+            # a constant gate (relu(-1), min(3, 0)) as a NumPy number: as a Python float,
+            # a backward line such as 1.0/n1 raised ZeroDivisionError instead of giving inf
+            lines.append(f"{names[name]} = np.float64({printer.doprint(expr)})")
+            continue
         lines.extend(assignment(names[name], expr, printer))
     return lines
 

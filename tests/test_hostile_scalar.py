@@ -243,3 +243,20 @@ def test_an_output_folder_with_a_control_character_is_escaped_on_stdout(run_cli,
     folder = str(tmp_path / "o\x1b[2J")
     code, out, err = run_cli("render", "x*y", "--at", "x=1,y=2", "-o", folder)
     assert code == 0 and "\x1b" not in out and "\\x1b[2J" in out
+
+
+@pytest.mark.parametrize("expression", ["x / (relu(-1) * y)", "x / (min(3, 0) * y)",
+                                        "x / (leaky_relu(0) * y)"])
+def test_compiled_division_by_a_constant_zero_gate_is_ieee(expression):
+    """The constant gate was a Python float, so the backward line 1.0/n1 raised
+    ZeroDivisionError. By hand, gate by gate as autograd: n = 0·y = 0, f = x/n = inf,
+    ∂f/∂x = 1/n = inf, ∂f/∂y = (−x/n²)·0 = nan."""
+    import symgrad
+
+    with np.errstate(all="ignore"):
+        value, grads = symgrad.compile(expression)(x=1.0, y=2.0)
+        zero = np.float64(0.0) * 2.0
+        want = (1.0 / zero, 1.0 / zero, (-1.0 / zero**2) * np.float64(0.0))
+    np.testing.assert_array_equal([value, grads["x"], grads["y"]], want)
+    with pytest.raises(DomainError):             # derive refuses the pole, as documented
+        symgrad.derive(expression, at={"x": 1, "y": 2})
