@@ -260,3 +260,22 @@ def test_compiled_division_by_a_constant_zero_gate_is_ieee(expression):
     np.testing.assert_array_equal([value, grads["x"], grads["y"]], want)
     with pytest.raises(DomainError):             # derive refuses the pole, as documented
         symgrad.derive(expression, at={"x": 1, "y": 2})
+
+
+@pytest.mark.parametrize("expression, by_hand", [
+    ("y/silu(3)", lambda y, s: y / s),
+    ("exp(y)/silu(3)", lambda y, s: np.exp(y) / s),
+    ("y**silu(3)", lambda y, s: y ** s),
+    ("max(3.5, 0.5 - y) - exp(y)/silu(3)", lambda y, s: max(3.5, 0.5 - y) - np.exp(y) / s),
+])
+def test_a_constant_silu_inside_a_quotient_is_parenthesised(expression, by_hand):
+    """silu(3) printed as 3.0*_sigmoid(3.0) inside y/…: the compiled value was (y/3)·σ(3),
+    2.976 instead of 2.923 for the last expression (found by a derive-against-compile fuzz)."""
+    import symgrad
+
+    silu3 = 3.0 / (1.0 + np.exp(-3.0))                        # 3·σ(3), by hand
+    for y in (0.5, 2.0):
+        value, _ = symgrad.compile(expression)(y=y)
+        np.testing.assert_allclose(value, by_hand(y, silu3), rtol=1e-12)
+        np.testing.assert_allclose(symgrad.derive(expression, at={"y": y}).value,
+                                   by_hand(y, silu3), rtol=1e-12)
