@@ -279,3 +279,23 @@ def test_a_constant_silu_inside_a_quotient_is_parenthesised(expression, by_hand)
         np.testing.assert_allclose(value, by_hand(y, silu3), rtol=1e-12)
         np.testing.assert_allclose(symgrad.derive(expression, at={"y": y}).value,
                                    by_hand(y, silu3), rtol=1e-12)
+
+
+@pytest.mark.parametrize("expression, point", [
+    ("sqrt(x - y)", {"x": -1e308, "y": 1e308}),
+    ("sqrt(x*y)", {"x": -1e308, "y": 1e308}),
+    ("sqrt(max(y, x) - (y + y))", {"x": -1.0, "y": 1e308}),
+])
+def test_sqrt_of_an_overflowed_negative_is_nan_in_derive_as_in_compiled_code(expression, point):
+    """The argument overflows to −inf; sqrt(−inf) is nan (IEEE, NumPy, PyTorch), gradient
+    1/(2·nan)·… = nan. The sweep computed pow(−inf, 0.5) = +inf with gradients 0 (found by
+    the derive-against-compile fuzz)."""
+    import symgrad
+
+    assert np.isnan(np.sqrt(np.float64(-np.inf)))              # the reference, by hand
+    d = symgrad.derive(expression, at=point)
+    with np.errstate(all="ignore"):
+        value, grads = symgrad.compile(expression)(**point)
+    assert np.isnan(d.value) and np.isnan(value)
+    for name in point:
+        assert np.isnan(d.gradients[name]) and np.isnan(grads[name])
