@@ -41,10 +41,11 @@ from .target import resolve
 from .train_plot import check_plot_path, plot_loss
 
 DEFAULT_STEPS = 100
-# The loss of every step is kept (the history, the JSON, the plot): 10 million steps keep about
-# 400 MB and run for minutes with a progress bar; --steps 99999999999999999999 (or --epochs
-# times the batches per epoch above this) ran without end, its memory growing, so it is refused.
-MAX_STEPS = 10_000_000
+# The loss of every step is kept (the history, the JSON, the plot): a million steps of a small
+# model take seconds and a few hundred MB with --format json (10 million took 1.6 GB);
+# --steps 99999999999999999999 (or --epochs times the batches per epoch above this) ran
+# without end, its memory growing, so it is refused.
+MAX_STEPS = 1_000_000
 PROGRESS_MIN_STEPS = 200          # shorter runs never show a progress bar
 
 # Divergence (docs/train.md): a NaN or infinite loss or gradient; a loss more than GROWTH_LIMIT

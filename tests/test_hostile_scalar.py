@@ -201,8 +201,8 @@ def test_check_api_with_a_wrong_argument_is_a_symgrad_error(argument, words):
 # --- train: bounded work ----------------------------------------------------------------------
 @pytest.mark.parametrize("argv, words", [
     (["--steps", "99999999999999999999"], "--steps 99,999,999,999,999,999,999; at most"),
-    (["--steps", "10000001"], "--steps 10,000,001; at most 10,000,000 steps"),
-    (["--epochs", "10000001"], "--epochs 10,000,001 × 1 batch per epoch is 10,000,001 steps"),
+    (["--steps", "1000001"], "--steps 1,000,001; at most 1,000,000 steps"),
+    (["--epochs", "1000001"], "--epochs 1,000,001 × 1 batch per epoch is 1,000,001 steps"),
 ])
 def test_train_refuses_a_run_without_end_at_once(run_cli, argv, words):
     """--steps 99999999999999999999 ran without end, every step's loss kept in memory."""
@@ -216,8 +216,8 @@ def test_train_epochs_times_batches_is_bounded(run_cli, tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("y\n" + "1\n" * 100)                 # 100 samples, batches of 1
     err = one_line_error(run_cli, "train", "x*y", "--data", str(path), "--at", "x=1",
-                         "--params", "x", "--epochs", "100001", "--batch-size", "1")
-    assert "--epochs 100,001 × 100 batches per epoch is 10,000,100 steps" in err
+                         "--params", "x", "--epochs", "10001", "--batch-size", "1")
+    assert "--epochs 10,001 × 100 batches per epoch is 1,000,100 steps" in err
 
 
 # --- output paths -----------------------------------------------------------------------------
