@@ -342,7 +342,7 @@ def run_render(args):
                                  date=args.date)
         else:
             paths = render_all(args.out, templates=args.templates)
-        print(f"wrote {len(paths)} files under {args.out}")
+        print(f"wrote {len(paths)} files under {printable(args.out)}")
         return 0
     if not args.target:
         raise InputError("symgrad render needs a TARGET (an expression, a program file or a "
@@ -357,7 +357,7 @@ def run_render(args):
     extra = ""
     if doc.files:
         extra = f" and {len(doc.files)} figure file{'s' if len(doc.files) != 1 else ''}"
-    print(f"wrote {os.fspath(paths[0])}{extra}")
+    print(f"wrote {printable(os.fspath(paths[0]))}{extra}")
     return 0
 
 

@@ -10,6 +10,7 @@ import builtins
 import itertools
 import keyword
 import linecache
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,7 +136,11 @@ class NumpyCodePrinter(NumPyPrinter):
         if not isinstance(expr, SymgradFunction):
             return super()._print_Function(expr)
         self.helpers.update(expr.helpers)
-        return expr.numpy.format(*(self._code_arg(a) for a in expr.args))
+        code = expr.numpy.format(*(self._code_arg(a) for a in expr.args))
+        # SymPy parenthesises a function call as an atom: a template that is not one call
+        # (silu's x*_sigmoid(x)) must bring its own parentheses, or y/silu(3) prints as
+        # y/3.0*_sigmoid(3.0), which is (y/3)·σ(3)
+        return code if _is_one_call(expr.numpy) else f"({code})"
 
     def _code_arg(self, arg):
         code = PrintedArgument(self._print(arg))
@@ -158,6 +163,19 @@ class NumpyCodePrinter(NumPyPrinter):
             self.helpers.add("_log_sigmoid")
             return f"_log_sigmoid({self._print(arg.args[0])})"
         return f"np.log({self._print(arg)})"
+
+
+def _is_one_call(template):
+    """Whether a NumPy template is a single call, ``name(...)`` with nothing after its ``)``."""
+    head = re.match(r"[A-Za-z_][\w.]*\(", template)
+    if not head:
+        return False
+    depth = 0
+    for i, ch in enumerate(template[head.end() - 1:], head.end() - 1):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i == len(template) - 1
+    return False
 
 
 @dataclass

@@ -137,7 +137,7 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     def settle(name):
         """Write node ``name``'s adjoint (all its contributions are in); return its symbol or
         number."""
-        total = sympy.Add(*contributions.pop(name, []))
+        total = _without_cancelling(sympy.Add, contributions.pop(name, []))
         if total.is_Symbol or total.is_Number:
             adjoint[name] = total           # a pass-through gradient is an alias, not a line
         elif (name not in wrt and readers.get(name, 0) == 1 and not total.is_Add
@@ -156,7 +156,8 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
         if upstream == 0:                          # nothing flows back through this gate
             continue
         for edge in edges:
-            contributions.setdefault(edge.arg.name, []).append(upstream * edge.local)
+            contributions.setdefault(edge.arg.name, []).append(
+                _without_cancelling(sympy.Mul, [upstream, edge.local]))
 
     results = []
     for w in wrt:
@@ -168,6 +169,19 @@ def graph_source(graph, wrt, order=None, backend="numpy", title=""):
     lines = forward_lines(graph, order, fused, softmaxes, backward_symbols, printer, names) + lines
     return module_source(graph, wrt, inputs, names, lines, results, printer.helpers, backend,
                          title)
+
+
+def _without_cancelling(op, terms):
+    """``op(*terms)`` (sympy.Add or sympy.Mul), unevaluated where SymPy's automatic evaluation
+    would cancel a node value away: ``n1*(1/n1)`` is 1 and ``n1*n2 - n1*n2`` is 0 to SymPy, but
+    at n1 = inf (``log(exp(x))``, ``exp(x)*exp(-x)`` at x = 800) IEEE arithmetic, the
+    step-by-step sweep and PyTorch all give nan there. Evaluation that keeps every symbol (2*x,
+    a folded constant) is kept: it changes no number."""
+    total = op(*terms)
+    before = set().union(*(sympy.sympify(t).free_symbols for t in terms)) if terms else set()
+    if total.free_symbols == before:
+        return total
+    return op(*terms, evaluate=False)
 
 
 def module_source(graph, wrt, inputs, names, lines, results, helpers, backend, title):
@@ -268,6 +282,11 @@ def forward_lines(graph, order, fused, softmaxes, keep, printer, names):
                 folded[node.symbol] = FoldedValue(name, code, precedence(expr))
                 depth[node.symbol] = nesting
                 continue
+        if expr.is_Number:
+            # a constant gate (relu(-1), min(3, 0)) as a NumPy number: as a Python float,
+            # a backward line such as 1.0/n1 raised ZeroDivisionError instead of giving inf
+            lines.append(f"{names[name]} = np.float64({printer.doprint(expr)})")
+            continue
         lines.extend(assignment(names[name], expr, printer))
     return lines
 

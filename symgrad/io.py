@@ -28,11 +28,31 @@ def write_atomic(path, data):
     try:
         _write(path, data)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        blocker = _file_in_the_way(path)
+        why = (f"{shown_path(blocker)} is a file, not a folder" if blocker
+               else exc.strerror or str(exc))
+        raise OutputError(f"cannot write {shown_path(path)}: {why}") from None
+
+
+def _file_in_the_way(path):
+    """The existing non-folder among ``path``'s folders, if any (``-o notes.txt`` names a
+    file: makedirs reports "File exists", which says nothing useful)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while folder and not os.path.isdir(folder):
+        if os.path.lexists(folder):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return None
 
 
 def _write(path, data):
-    folder = os.path.dirname(os.path.abspath(path))
+    # The folder is made from the normalised path, so the file goes there too: 'out/../o2' is
+    # the folder o2 (os.replace on the path as typed failed when 'out' did not exist).
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     mode = "wb" if isinstance(data, (bytes, bytearray)) else "w"
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)

@@ -76,6 +76,10 @@ def _eval(expr, env):
         except (OverflowError, ValueError):   # an intermediate overflow, or inf + (−inf)
             return sum(args)                  # IEEE, left to right: ±inf or nan
     cls = type(expr)
+    if cls is sympy.Pow and expr.exp is sympy.S.Half and args[0] == -math.inf:
+        # sqrt(x) is Pow(x, 1/2), printed np.sqrt in compiled code: sqrt(−inf) is nan there and
+        # in PyTorch, while pow(−inf, 0.5) is +inf (C99), which the sweep gave
+        return math.nan
     func = cls.numeric if issubclass(cls, SymgradFunction) else _FUNCS.get(cls)
     if func is None:
         raise TypeError(f"symgrad cannot evaluate {cls.__name__} numerically")

@@ -41,6 +41,11 @@ from .target import resolve
 from .train_plot import check_plot_path, plot_loss
 
 DEFAULT_STEPS = 100
+# The loss of every step is kept (the history, the JSON, the plot): a million steps of a small
+# model take seconds and a few hundred MB with --format json (10 million took 1.6 GB);
+# --steps 99999999999999999999 (or --epochs times the batches per epoch above this) ran
+# without end, its memory growing, so it is refused.
+MAX_STEPS = 1_000_000
 PROGRESS_MIN_STEPS = 200          # shorter runs never show a progress bar
 
 # Divergence (docs/train.md): a NaN or infinite loss or gradient; a loss more than GROWTH_LIMIT
@@ -442,6 +447,12 @@ class _Schedule:
         self.epochs = epochs
         if steps is None:
             steps = epochs * self.per_epoch if epochs else DEFAULT_STEPS
+        if steps > MAX_STEPS:
+            batches = f"{self.per_epoch:,} batch{'es' if self.per_epoch != 1 else ''}"
+            what = (f"--epochs {epochs:,} × {batches} per epoch is {steps:,} steps" if epochs
+                    else f"--steps {steps:,}")
+            raise InputError(f"{what}; at most {MAX_STEPS:,} steps are run (every step's loss "
+                             f"is kept)")
         self.steps = steps
         self.rng = np.random.default_rng(seed)
 

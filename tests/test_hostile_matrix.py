@@ -119,15 +119,17 @@ def _train_files(tmp_path, **data):
             "--lr", "1e-3", "--steps", "3"]
 
 
-@pytest.mark.parametrize("dtype, shown", [(complex, "complex128"), (str, "<U32")])
+@pytest.mark.parametrize("dtype, shown", [
+    (complex, "'x' holds complex numbers; data must be real numbers"),
+    (str, "'x' is not an array of numbers (its dtype is <U32)"),
+])
 def test_an_npz_array_of_complex_or_text_is_refused_not_converted(tmp_path, run_cli, dtype,
                                                                   shown):
     x = np.random.default_rng(1).normal(size=(5, 3))
     x = x + 1j if dtype is complex else x.astype(str)
     argv = _train_files(tmp_path, x=x,
                         y=np.zeros((5, 2)))
-    line = one_line_refusal(run_cli, *argv)
-    assert "'x' holds" in line and shown in line and "not real numbers" in line
+    assert shown in one_line_refusal(run_cli, *argv)
 
 
 def test_data_names_in_the_wrong_case_get_a_hint(tmp_path, run_cli):

@@ -226,7 +226,9 @@ def read_bounded(path, what="file"):
         raise InputError(f"{where}: the {what} is too large "
                          f"(the limit is {MAX_FILE_BYTES:,} bytes)")
     try:
-        return data.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Windows Notepad writes one) is dropped; TOML has no
+        # place for it, and tomllib called it an "invalid statement" at line 1
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{where}: not a UTF-8 text file") from None
 
@@ -313,6 +315,8 @@ def _after_steps_claim(f, c, claim):
         f.fail("gradient", "an after_steps claim takes 'value' (a parameter or any node), "
                            "not 'gradient'")
     claim.lr = f.number("lr")
+    if claim.lr <= 0:      # as `train --lr`: a step against the gradient needs a positive rate
+        f.fail("lr", f"'lr' must be a positive number, got {show(f.raw('lr'), c['lr'])}")
     params = c["params"]
     if not isinstance(params, list) or not params:
         f.fail("params", f"'params' must be a list of parameter names such as [\"w9\"], "

@@ -28,8 +28,10 @@ def _program_file(path, target, where):
         named = target.strip()
         if named.startswith(("/", "./", "../", "~")) or os.path.lexists(named) or \
                 os.path.lexists(os.path.join(folder, named)):
-            raise InputError(f"{where}: program {quote(target)} names a file, but a program file "
-                             f"must end in {', '.join(PROGRAM_SUFFIXES)}")
+            local = os.path.join(folder, os.path.expanduser(named))
+            kind = "a folder" if os.path.isdir(local) or os.path.isdir(named) else "a file"
+            raise InputError(f"{where}: program {quote(target)} names {kind}, but 'program' must "
+                             f"name a program file ending in {', '.join(PROGRAM_SUFFIXES)}")
         return None
     full = os.path.realpath(os.path.join(folder, os.path.expanduser(target.strip())))
     if os.path.commonpath([full, os.path.realpath(folder)]) != os.path.realpath(folder):

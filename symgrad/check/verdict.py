@@ -1,5 +1,6 @@
 """Checking claims: each claim's correct value against the file's number, within its tolerance;
 for each failing claim, the arithmetic of its correct value and where the error first appears."""
+from ..errors import InputError
 from .arithmetic import derivation_of
 from .claims import load_claims
 from .diagnosis import diagnose, none_found, none_found_ko
@@ -48,5 +49,11 @@ def check_claims(claims_file):
 def check(path_or_paths):
     """Check one claims file or several; a malformed file is an InputError naming its line."""
     one = isinstance(path_or_paths, (str, bytes)) or hasattr(path_or_paths, "__fspath__")
-    paths = [path_or_paths] if one else list(path_or_paths)
+    try:
+        paths = [path_or_paths] if one else list(path_or_paths)
+    except TypeError:
+        raise InputError(f"check() takes a claims file's path or a list of paths, not "
+                         f"{type(path_or_paths).__name__}") from None
+    if not paths:
+        raise InputError("check() needs at least one claims file")
     return Report([check_file(p) for p in paths])
