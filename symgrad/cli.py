@@ -392,6 +392,7 @@ def main(argv=None):
         if not getattr(args, "run", None):
             parser.print_help()
             return 2
+        _refuse_empty_values(args, _command_parsers(parser)[args.command][2])
         return args.run(args)
     except SymgradError as exc:
         print(f"symgrad: error: {_one_line(exc)}", file=sys.stderr)
@@ -444,6 +445,19 @@ def _dash_targets(argv, parser):
             positional = positional or not token.startswith("-")
         i += 1
     return out + (["--", target] if target is not None else [])
+
+
+def _refuse_empty_values(args, command):
+    """An option given an empty value (``--plot ''``, ``-o ''``, ``--at ''``) is an error: left
+    to the command, a file option would be silently ignored and ``-o ''`` would be the current
+    folder."""
+    for action in command._actions:
+        value = getattr(args, action.dest, None) if action.option_strings else None
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            option = max(action.option_strings, key=len)
+            form = f" ({option} {action.metavar})" if action.metavar else ""
+            raise InputError(f"{option} is empty: give it a value{form}, or leave the option out")
 
 
 def _command_parsers(parser):

@@ -169,6 +169,8 @@ def _column(cells, body, path, name):
     under a second); only a column it refuses goes cell by cell, for the message naming the
     line. Building that message for every cell, as this once did, took 6 s on a million rows."""
     try:
+        if not "".join(cells).isascii():     # float reads other scripts' digits: not here
+            raise ValueError
         values = np.array([float(cell) for cell in cells], dtype=float)
     except ValueError:
         values = np.array([_number(cell, path, line, name)

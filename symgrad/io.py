@@ -136,8 +136,12 @@ _MINUS_SIGNS = {"\u2212": "-"}
 
 
 def parse_number(text):
-    """A number the user typed: ``float(text)``, with U+2212 '−' read as '-'. Raises ValueError."""
+    """A number the user typed: ``float(text)``, with U+2212 '−' read as '-'. Raises ValueError.
+    Digits are ASCII: ``float`` also reads other scripts' digits ('١' is 1), which a reader of
+    the document would not see as the number symgrad used."""
     text = text.strip()
     for sign, ascii_sign in _MINUS_SIGNS.items():
         text = text.replace(sign, ascii_sign)
+    if not text.isascii():
+        raise ValueError(f"not an ASCII number: {text!r}")
     return float(text)

@@ -302,3 +302,36 @@ def test_sqrt_of_an_overflowed_negative_is_nan_in_derive_as_in_compiled_code(exp
     assert np.isnan(d.value) and np.isnan(value)
     for name in point:
         assert np.isnan(d.gradients[name]) and np.isnan(grads[name])
+
+
+# --- empty option values, digits of other scripts ------------------------------------------------
+@pytest.mark.parametrize("argv, option", [
+    (["render", "x", "--at", "x=1", "-o", ""], "--out is empty: give it a value (--out DIR)"),
+    (["train", "(w-1)**2", "--at", "w=0", "--params", "w", "--plot", ""], "--plot is empty"),
+    (["train", "(w-1)**2", "--at", "w=0", "--params", "w", "--save-params", " "],
+     "--save-params is empty"),
+    (["render", "x", "--at", "x=1", "--templates", ""], "--templates is empty"),
+    (["derive", "x", "--at", ""], "--at is empty"),
+    (["derive", "x", "--at", "x=1", "--at", ""], "--at is empty"),
+    (["check", "--gradcheck", ""], "--gradcheck is empty"),
+    (["derive", "x", "--at", "x=1", "--data", ""], "--data is empty"),
+])
+def test_an_empty_option_value_is_refused_not_ignored(run_cli, tmp_path, monkeypatch, argv,
+                                                      option):
+    """--plot '' and --save-params '' were silently ignored, -o '' wrote into the current
+    folder."""
+    monkeypatch.chdir(tmp_path)
+    assert option in one_line_error(run_cli, *argv)
+    assert list(tmp_path.iterdir()) == []                      # nothing was written
+
+
+def test_digits_of_other_scripts_are_not_numbers(run_cli, tmp_path):
+    """float('١') is 1.0: --at x=١ derived at x = 1, and a CSV cell '١' read as 1."""
+    assert "'١' of 'x' is not a number" in one_line_error(run_cli, "derive", "x*2", "--at",
+                                                          "x=١")
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n١,2\n3,4\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 2, column 'x': '١' is not a number"):
+        load_data(path)
+    code, out, _ = run_cli("derive", "x*2", "--at", "x=−1")     # U+2212 still reads as '-'
+    assert code == 0 and "at x = -1" in out
