@@ -195,48 +195,89 @@ def column(node):
 
 # --- building the graph ----------------------------------------------------------------------
 
-class _Builder:
+class ProgramReader:
+    """What the two readers of the text language share (this one's :class:`_Builder` of scalar
+    graphs and ``matrix/program.py``'s reader of matrix models): the source, fresh node names,
+    errors that point into the text, and the rules for a variable's name.
+
+    A subclass sets ``functions`` (the names that are functions, not variables) and ``nodes``
+    (the node names taken so far), and may override :meth:`unnamed`."""
+
+    functions = ()
+
     def __init__(self, source, module):
-        self.source = source
-        self.text = source.code
+        self.source, self.text = source, source.code
         self.lines = source.lines      # split at "\n" only, as ast counts lines
-        self.graph = Graph(source=source.text)
-        self.env = {}              # variable -> current SymPy value (a node symbol or a constant)
-        self.assigned = {}         # variables in order of (last) assignment
-        self.created = set()       # gates made by the statement being read
         self.taken, self.called = set(), set()       # every name; names called as functions
-        for n in ast.walk(module):
+        for n in ast.walk(module):                    # one walk: 10,000 lines make a big tree
             if isinstance(n, ast.Name):
                 self.taken.add(n.id)
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
                 self.called.add(n.func.id)
-        self.first = module.body[0] if module.body else None
         self.counter = 0
-        self.suffix = {}           # base -> the last k tried for base_k (keeps fresh() linear)
-        self.line = ""
+        self.suffix = {}               # base -> the last k tried for base_k (keeps fresh() linear)
 
-    # names ----------------------------------------------------------------
+    @property
+    def nodes(self):
+        raise NotImplementedError
+
     def fresh(self, base=None):
         """A node name nobody uses: ``base``, then ``base_1``, …; or ``n1``, ``n2``, … ."""
+        nodes = self.nodes
         if base is not None:
-            if base not in self.graph.nodes:
+            if base not in nodes:
                 return base
             k = self.suffix.get(base, 0) + 1
-            while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.graph.nodes:
+            while f"{base}_{k}" in self.taken or f"{base}_{k}" in nodes:
                 k += 1
             self.suffix[base] = k
             return f"{base}_{k}"
         while True:
             self.counter += 1
             name = f"n{self.counter}"
-            if name not in self.taken and name not in self.graph.nodes:
-                self.graph.unnamed.add(name)
+            if name not in self.taken and name not in nodes:
+                self.unnamed(name)
                 return name
+
+    def unnamed(self, name):
+        """``name`` was made up for a gate the program did not name."""
 
     def error(self, message, node, cls=ParseError, at=None):
         """The error for ``node``; ``at``: a (line, column) inside it to point at instead."""
         line, col = at or (getattr(node, "lineno", None), column(node))
         return cls(message, segment(self.text, node, self.lines), line, self.source.col(line, col))
+
+    def check_name(self, node):
+        """The variable name of ``node`` (an ``ast.Name``), checked."""
+        name = node.id
+        if name.startswith("_"):
+            raise self.error("names may not start with '_'", node)
+        if not NAME.match(name):
+            raise self.error("names are ASCII letters, digits and '_', starting with a letter",
+                             node)
+        if name in self.functions:
+            raise self.error(f"{quote(name)} is a function and cannot be used as a variable", node)
+        return name
+
+
+class _Builder(ProgramReader):
+    functions = FUNCTIONS
+
+    def __init__(self, source, module):
+        super().__init__(source, module)
+        self.graph = Graph(source=source.text)
+        self.env = {}              # variable -> current SymPy value (a node symbol or a constant)
+        self.assigned = {}         # variables in order of (last) assignment
+        self.created = set()       # gates made by the statement being read
+        self.first = module.body[0] if module.body else None
+        self.line = ""
+
+    @property
+    def nodes(self):
+        return self.graph.nodes
+
+    def unnamed(self, name):
+        self.graph.unnamed.add(name)
 
     # statements -------------------------------------------------------------
     def expression(self, tree):
@@ -310,17 +351,6 @@ class _Builder:
         return graph
 
     # expressions ------------------------------------------------------------
-    def check_name(self, node):
-        name = node.id
-        if name.startswith("_"):
-            raise self.error("names may not start with '_'", node)
-        if not NAME.match(name):
-            raise self.error("names are ASCII letters, digits and '_', starting with a letter",
-                             node)
-        if name in FUNCTIONS:
-            raise self.error(f"{quote(name)} is a function and cannot be used as a variable", node)
-        return name
-
     def load(self, node):
         name = self.check_name(node)
         if name in self.env:

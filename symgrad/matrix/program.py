@@ -19,7 +19,7 @@ import ast
 import math
 
 from ..errors import LimitError, ParseError, SymgradError, quote
-from ..parse import NAME, column, read_program, segment
+from ..parse import ProgramReader, read_program, segment
 from ..parse_text import unknown_function
 from .model import MatrixModel, op
 from .ops import ELEMENTWISE, RENAMED, hinge, l1, l2, log, mean, softmax_ce, sum_, sumsq
@@ -109,17 +109,17 @@ def parse_matrix(text, shapes=None, output=None, name="program"):
     return reader.finish(output)
 
 
-class _Reader:
+class _Reader(ProgramReader):
     """The state of one program being read: the model, the variables, the declared shapes."""
 
+    functions = FUNCTIONS
+
     def __init__(self, source, module, shapes, name):
-        self.source, self.text, self.lines = source, source.code, source.lines
+        super().__init__(source, module)
         self.model = MatrixModel(name)
         self.env = {}                  # variable -> Var or float (a folded constant)
         self.assigned = {}             # variables in the order of their (last) assignment
         self.where = {}                # gate name -> the statement that made it
-        self.taken = {n.id for n in ast.walk(module) if isinstance(n, ast.Name)}
-        self.counter, self.suffix = 0, {}
         self.stmt = None
         self.declared = {}             # input -> (shape, statement)
         for stmt in module.body:
@@ -133,37 +133,9 @@ class _Reader:
                                  f"value has shape {list(given)}", stmt)
             self.shapes[var] = shape
 
-    # --- names and errors ----------------------------------------------------------------------
-    def fresh(self, base=None):
-        if base is not None:
-            if base not in self.model.nodes:
-                return base
-            k = self.suffix.get(base, 0) + 1
-            while f"{base}_{k}" in self.taken or f"{base}_{k}" in self.model.nodes:
-                k += 1
-            self.suffix[base] = k
-            return f"{base}_{k}"
-        while True:
-            self.counter += 1
-            name = f"n{self.counter}"
-            if name not in self.taken and name not in self.model.nodes:
-                return name
-
-    def error(self, message, node, cls=ParseError):
-        line, col = getattr(node, "lineno", None), column(node)
-        return cls(message, segment(self.text, node, self.lines), line,
-                   self.source.col(line, col))
-
-    def check_name(self, node):
-        name = node.id
-        if name.startswith("_"):
-            raise self.error("names may not start with '_'", node)
-        if not NAME.match(name):
-            raise self.error("names are ASCII letters, digits and '_', starting with a letter",
-                             node)
-        if name in FUNCTIONS:
-            raise self.error(f"{quote(name)} is a function and cannot be used as a variable", node)
-        return name
+    @property
+    def nodes(self):
+        return self.model.nodes
 
     # --- declarations ----------------------------------------------------------------------
     def declare(self, stmt):
