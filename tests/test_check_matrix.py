@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import array_central_difference
 
 from symgrad.check import check
 from symgrad.cli import main
@@ -39,17 +40,6 @@ def claim(key, name, equals, extra=""):
     return f"[[claim]]\n{key} = {value}\nequals = {equals}\n{extra}"
 
 
-def fd_gradient(f, arrays, name, h=1e-6):
-    """Central finite differences of the scalar f(**arrays) with respect to arrays[name]."""
-    grad = np.zeros_like(arrays[name])
-    for index in np.ndindex(*arrays[name].shape):
-        up = {k: v.copy() for k, v in arrays.items()}
-        down = {k: v.copy() for k, v in arrays.items()}
-        up[name][index] += h
-        down[name][index] -= h
-        grad[index] = (f(**up) - f(**down)) / (2 * h)
-    return grad
-
 
 def linear_loss(W, x):
     return float(np.sum((W @ x) ** 2))
@@ -76,10 +66,9 @@ def test_linear_layer_right_claims_hold_and_match_numpy_and_fd(tmp_path):
     np.testing.assert_allclose(results[3].correct, DW, rtol=1e-14)
     np.testing.assert_allclose(results[4].correct, DX, rtol=1e-14)
     arrays = {"W": W.copy(), "x": X.copy()}
-    np.testing.assert_allclose(results[3].correct, fd_gradient(linear_loss, arrays, "W"),
-                               rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(results[4].correct, fd_gradient(linear_loss, arrays, "x"),
-                               rtol=1e-7, atol=1e-9)
+    for i, name in ((3, "W"), (4, "x")):
+        fd = array_central_difference(lambda a: linear_loss(**a), arrays, name)
+        np.testing.assert_allclose(results[i].correct, fd, rtol=1e-7, atol=1e-9)
     assert "∂f/∂W = [[" in str(report) and "holds (2×2" in str(report)
 
 
@@ -183,8 +172,9 @@ def test_softmax_classifier_on_a_batch(tmp_path):
     def f(X, W):
         return softmax_numpy(X, W, Yb)[0]
     arrays = {"X": Xb.copy(), "W": Wb.copy()}
-    np.testing.assert_allclose(results[1].correct, fd_gradient(f, arrays, "W"), atol=1e-8)
-    np.testing.assert_allclose(results[2].correct, fd_gradient(f, arrays, "X"), atol=1e-8)
+    for i, name in ((1, "W"), (2, "X")):
+        fd = array_central_difference(lambda a: f(**a), arrays, name)
+        np.testing.assert_allclose(results[i].correct, fd, atol=1e-8)
     np.testing.assert_allclose(results[3].correct, dS, rtol=1e-12)
     # the labels are data: they are not differentiated
     bad = write(tmp_path, text + claim("gradient", "Y", "0"), "labels.toml")

@@ -10,25 +10,13 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import array_central_difference
 from test_mathjax import CONVERT, HAVE_MATHJAX, MATHJAX, NODE, REQUIRED, formulas_of
 
 import symgrad
 from symgrad.matrix import MatrixModel, relu, sum_
 from symgrad.matrix.dimensions import candidates, dimension_checks
 from symgrad.render import build
-
-
-def fd_gradient(f, arrays, name, h=1e-6):
-    """Central finite differences of the number f(arrays) with respect to arrays[name]."""
-    a = arrays[name]
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        up = {k: v.copy() for k, v in arrays.items()}
-        down = {k: v.copy() for k, v in arrays.items()}
-        up[name][idx] += h
-        down[name][idx] -= h
-        g[idx] = (f(up) - f(down)) / (2 * h)
-    return g
 
 
 def linear_model(m_rows, n_cols):
@@ -62,7 +50,8 @@ def test_the_only_product_is_the_gradient(shape):
     upstream = 2 * (arrays["W"] @ arrays["x"])               # ∂f/∂q by hand
     product = spelled(check, check.chosen, arrays, upstream)
     assert product.shape == shape == check.chosen.shape
-    np.testing.assert_allclose(product, fd_gradient(loss_lin, arrays, "W"), rtol=1e-6, atol=1e-8)
+    fd = array_central_difference(loss_lin, arrays, "W")
+    np.testing.assert_allclose(product, fd, rtol=1e-6, atol=1e-8)
     text = check.sentence("en")
     left, right = (f"{a}×{b}" for a, b in (check.chosen.left.shape, check.chosen.right.shape))
     assert f"so the only product with that shape is ∂f/∂q · xᵀ ({left} · {right} = " \
@@ -86,7 +75,7 @@ def test_square_shapes_do_not_decide():
     assert "모양만으로는 정할 수 없습니다" in check.sentence("ko")
     assert "The rule picks ∂f/∂q · xᵀ" in check.sentence("en")
     upstream = 2 * (arrays["W"] @ arrays["x"])
-    fd = fd_gradient(loss_lin, arrays, "W")
+    fd = array_central_difference(loss_lin, arrays, "W")
     values = [spelled(check, c, arrays, upstream) for c in check.fitting]
     assert all(v.shape == (2, 2) for v in values)
     # exactly one of the two fitting products is the gradient; the other is its transpose
@@ -126,7 +115,8 @@ def test_broadcast_names_the_axis_and_the_sum_is_the_gradient():
     assert "broadcast along axis 0" in check.sentence("en")
     assert "used 4 times" in check.sentence("en")
     assert "0번 축" in check.sentence("ko")
-    fd = fd_gradient(lambda a: float(np.sum(np.maximum(a["X"] + a["b"], 0))), arrays, "b")
+    fd = array_central_difference(lambda a: float(np.sum(np.maximum(a["X"] + a["b"], 0))),
+                                  arrays, "b")
     np.testing.assert_allclose(d.gradients["b"], fd, rtol=1e-6, atol=1e-8)
 
 

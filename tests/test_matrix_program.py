@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import array_central_difference
 
 import symgrad
 from symgrad.cli import main
@@ -21,18 +22,6 @@ from symgrad.target import resolve
 W = np.array([[0.1, 0.5], [-0.3, 0.8]])
 X = np.array([[0.2], [0.4]])
 
-
-def numeric_gradient(f, arrays, name, h=1e-6):
-    """Central differences of the scalar f(**arrays) with respect to arrays[name]."""
-    base = {k: np.array(v, dtype=float) for k, v in arrays.items()}
-    grad = np.zeros_like(base[name])
-    for index in np.ndindex(base[name].shape):
-        plus = {k: v.copy() for k, v in base.items()}
-        minus = {k: v.copy() for k, v in base.items()}
-        plus[name][index] += h
-        minus[name][index] -= h
-        grad[index] = (f(**plus) - f(**minus)) / (2 * h)
-    return grad
 
 
 def test_the_issues_program_derives_with_numpy_meaning():
@@ -187,8 +176,8 @@ def test_random_programs_agree_with_finite_differences(seed):
     d = symgrad.derive(text, at=arrays)
     assert d.value == pytest.approx(f(**arrays), rel=1e-12)
     for name in arrays:
-        np.testing.assert_allclose(d.gradients[name], numeric_gradient(f, arrays, name),
-                                   rtol=1e-6, atol=1e-8)
+        fd = array_central_difference(lambda a: f(**a), arrays, name)
+        np.testing.assert_allclose(d.gradients[name], fd, rtol=1e-6, atol=1e-8)
 
 
 def test_an_array_given_to_a_scalar_looking_program_makes_it_a_matrix_program():

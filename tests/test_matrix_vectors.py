@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import array_central_difference
 
 from symgrad import derive
 from symgrad.errors import SymgradError
@@ -24,18 +25,6 @@ SEEDS = range(4)
 
 
 # --- the three references ---------------------------------------------------------------------
-def finite_differences(f, arrays, w):
-    """Central differences of the loss of compiled ``f`` in every entry of input ``w``."""
-    a = np.asarray(arrays[w], dtype=float)
-    grad = np.zeros(a.shape)
-    for index in np.ndindex(*a.shape):
-        step = 1e-6 * max(1.0, abs(a[index]))
-        up, down = a.copy(), a.copy()
-        up[index] += step
-        down[index] -= step
-        grad[index] = (f(**{**arrays, w: up})[0] - f(**{**arrays, w: down})[0]) / (2 * step)
-    return grad
-
 
 def scalar_gradients(model, arrays, wrt):
     """Loss and gradients of the scalar expansion of ``model``, derived by ``symgrad.derive``."""
@@ -57,8 +46,8 @@ def check_gradients(model, arrays, wrt, expected_loss):
     assert math.isclose(scalar_loss, expected_loss, rel_tol=1e-10, abs_tol=1e-12)
     for w in wrt:
         assert grads[w].shape == np.shape(arrays[w]), w
-        np.testing.assert_allclose(grads[w], finite_differences(f, arrays, w),
-                                   rtol=1e-6, atol=1e-8, err_msg=w)
+        fd = array_central_difference(lambda a: f(**a)[0], arrays, w)
+        np.testing.assert_allclose(grads[w], fd, rtol=1e-6, atol=1e-8, err_msg=w)
         np.testing.assert_allclose(grads[w], scalar[w], rtol=1e-10, atol=1e-12, err_msg=w)
     return grads
 
