@@ -14,7 +14,7 @@ from ..i18n import gate_label, langs_of, say
 from ..jsonout import dumps, json_number
 from ..names import split_names
 from ..summary import short_repr
-from ..terminal import title_line, wrap
+from ..terminal import progress, title_line, wrap
 from .codegen import compile_matrix
 from .dimensions import dimension_checks
 from .domain import domain_error
@@ -202,7 +202,9 @@ def format_matrix_derivation(d, lang="en"):
     lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape, one)}, "
               f"{gate_label(r.label, langs)}]" for r in d.forward]
     lines += [""] + words("term_matrix_backward")
-    for s, check in zip(d.steps, d.dimension_checks, strict=True):
+    steps = progress(list(zip(d.steps, d.dimension_checks, strict=True)), len(d.steps),
+                     "writing the backward pass")
+    for s, check in steps:
         lines.append(f"  {s.gate} ({gate_label(s.label, langs)}) → {s.input} "
                      f"[{_shape(s.input_shape, one)}]: G = {s.upstream};  "
                      f"{say('term_matrix_rule', one)} {s.rule.text};  "

@@ -24,6 +24,7 @@ import sympy
 from ..codegen import adjoint_names, python_names
 from ..errors import SymgradError
 from ..names import check_wrt
+from ..terminal import progress
 from .formula import Expr, Name, Plus, Seed, Shown, Zeros, compound_anywhere, helpers_of
 from .rules import MATRIX_RULES, VJPContext
 
@@ -105,7 +106,7 @@ def reverse_sweep(model, wrt, code_names=None):
 
     seed = Seed(tuple(out_shape))
     sweeper.contributions[out_name] = [(seed, seed, seed)]
-    for name in reversed(order):
+    for name in progress(list(reversed(order)), len(order), "matrix backward pass"):
         if not model.nodes[name].is_input and name in reach:
             sweeper.backward(name, reach)
 
