@@ -21,7 +21,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from ..i18n import gate_label
+from ..i18n import gate_label, say
 from .formula import TEXT, MatMul, Name, Shown, Transpose
 from .sweep import latex_name
 
@@ -355,220 +355,53 @@ def _simple(latex):
 
 
 # --- the sentences --------------------------------------------------------------------------------
+# Their words are in templates/strings.json (``dim_*``), as every other sentence symgrad writes:
+# a check fills in its pieces, spelled by ``s`` (plain text, or LaTeX between dollars).
 # symbols: math in the documents (pdflatex has no ⊙ outside math)
 ODOT, ARROW, TIMES = Math("⊙", r"\odot"), Math("→", r"\to"), Math("×", r"\times")
-VECTOR_NOTE = {
-    "en": " (Here a vector of length n is read as a column, n×1, as the gradient formulas write "
-          "it.)",
-    "ko": " (여기서 길이가 n인 벡터는 `gradient` 식이 쓰는 대로 n×1 열벡터로 읽습니다.)",
-}
 
 
-LEFT_VECTOR_NOTE = {
-    "en": " (The vector {a} stands on the left of @, where NumPy reads it as a row, and the "
-          "indices above read it so; the rule writes vectors as columns, so its formula is the "
-          "transpose of that row form.)",
-    "ko": " (벡터 {a}의 자리는 @의 왼쪽이라 NumPy는 이를 행벡터로 읽고, 위의 인덱스도 그렇게 "
-          "읽었습니다. 규칙은 벡터를 열벡터로 쓰므로 규칙의 식은 이 행벡터 꼴의 전치입니다.)",
-}
+def _say(key, c, lang, s, **fields):
+    """The sentence ``key`` for the check ``c`` in ``lang``, with its pieces and ``fields``."""
+    spelled = {k: s(m) for k, m in c.pieces.items()}
+    spelled.update(label=c.label_in(lang), odot=s(ODOT), arrow=s(ARROW), times=s(TIMES))
+    return say(key, lang, **{**spelled, **fields})
 
 
 def _matmul_sentence(c, lang, s):
-    sentence = _matmul_core(c, lang, s)
-    return sentence + VECTOR_NOTE[lang] if c.vectors else sentence
-
-
-def _matmul_core(c, lang, s):
-    p = c.pieces
-    head = {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}; the "
-              f"upstream {s(p['G'])} is {s(p['gshape'])} and {s(p['other'])} is "
-              f"{s(p['oshape'])}",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 합니다. `upstream gradient` {s(p['G'])}의 모양은 {s(p['gshape'])}, "
-              f"{s(p['other'])}의 모양은 {s(p['oshape'])}입니다",
-    }[lang]
+    head = _say("dim_matmul_head", c, lang, s)
     if c.shapes_decide:
-        prod, calc = s(c.product_math(c.chosen)), s(_calc(c.chosen))
-        return head + {
-            "en": f", so the only product with that shape is {prod} ({calc}).",
-            "ko": f". 전치까지 포함해 두 행렬을 어느 순서로 곱해 보아도 이 모양이 나오는 곱은 "
-                  f"{prod} ({calc}) 하나뿐입니다.",
-        }[lang]
-    if not c.fitting or c.chosen is None:
-        rule = s(p["rule"])
-        return head + {
-            "en": f". The rule writes the gradient as {rule} (G is the upstream).",
-            "ko": f". 규칙은 이 `gradient`를 {rule} 꼴로 씁니다 (G는 `upstream gradient`입니다).",
-        }[lang]
-    products = ", ".join(s(c.product_math(f)) for f in c.fitting)
-    prod, calc = s(c.product_math(c.chosen)), s(_calc(c.chosen))
-    forward, grad = (s(m) for m in _indices(c))
-    summed = {0: f"k, the column index of both the upstream and {s(p['other'])}, which is "
-                 f"the upstream times the transpose of {s(p['other'])}",
-              1: f"i, the row index of both {s(p['other'])} and the upstream, which is the "
-                 f"transpose of {s(p['other'])} times the upstream"}
-    summed = _ko_summed(c, s) if lang == "ko" else summed[c.position]
-    row = LEFT_VECTOR_NOTE[lang].format(a=s(p["input"] if c.position == 0 else p["other"])) \
-        if c.left_vector else ""
-    return head + {
-        "en": f". {len(c.fitting)} products have that shape ({products}), so the shapes alone "
-              f"do not decide. The rule picks {prod} ({calc}) because of the index that is "
-              f"summed: {forward}, so {grad}; the summed index is {summed}. The other "
-              f"products pair the wrong indices.{row}",
-        "ko": f". 이 모양이 나오는 곱은 {products}, 모두 {len(c.fitting)}가지라서 모양만으로는 "
-              f"정할 수 없습니다. 규칙이 {prod} ({calc}) 쪽을 고르는 이유는 더해지는 인덱스에 "
-              f"있습니다. {forward}이므로 {grad}입니다. 더해지는 인덱스는 {summed}. 나머지 "
-              f"곱은 인덱스를 잘못 짝짓습니다.{row}",
-    }[lang]
+        sentence = _say("dim_matmul_only", c, lang, s, head=head,
+                        prod=s(c.product_math(c.chosen)), calc=s(_calc(c.chosen)))
+    elif not c.fitting or c.chosen is None:
+        sentence = _say("dim_matmul_rule", c, lang, s, head=head)
+    else:
+        forward, grad = (s(m) for m in _indices(c))
+        summed = _say("dim_summed_left" if c.position == 0 else "dim_summed_right", c, lang, s)
+        a = c.pieces["input"] if c.position == 0 else c.pieces["other"]
+        row = say("dim_left_vector_note", lang, a=s(a)) if c.left_vector else ""
+        sentence = _say("dim_matmul_several", c, lang, s, head=head, n=len(c.fitting),
+                        products=", ".join(s(c.product_math(f)) for f in c.fitting),
+                        prod=s(c.product_math(c.chosen)), calc=s(_calc(c.chosen)),
+                        forward=forward, grad=grad, summed=summed, row=row)
+    return sentence + say("dim_vector_note", lang) if c.vectors else sentence
 
 
-def _ko_summed(c, s):
-    """The Korean clause on the summed index, with no particle after a formula (the particle of
-    a formula depends on how it is read aloud)."""
-    other = s(c.pieces["other"])
-    if c.position == 0:
-        return (f"k이고, k는 `upstream gradient`의 열 번호이자 {other}의 열 번호입니다. 두 "
-                f"행렬의 열끼리 곱해 더하는 계산이 곧 {other}의 전치를 오른쪽에 곱하는 "
-                f"계산입니다")
-    return (f"i이고, i는 {other}의 행 번호이자 `upstream gradient`의 행 번호입니다. 두 "
-            f"행렬의 행끼리 곱해 더하는 계산이 곧 {other}의 전치를 왼쪽에 곱하는 계산입니다")
-
-
-def _scalar_sentence(c, lang, s):
-    p, label = c.pieces, c.label_in(lang)
-    return {
-        "en": f"{s(p['target'])} and the upstream {s(p['G'])} are both numbers: the "
-              f"{label} gate multiplies the upstream by its local gradient, {s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 값도, `upstream gradient` {s(p['G'])}의 값도 숫자 하나입니다. "
-              f"이 `gate`({label})는 `upstream gradient`에 자기 `local gradient`를 곱할 "
-              f"뿐이며, 식으로 쓰면 {s(p['rule'])}입니다.",
-    }[lang]
-
-
-def _elementwise_sentence(c, lang, s):
-    p, label = c.pieces, c.label_in(lang)
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}, the same "
-              f"as the upstream {s(p['G'])}: the {label} gate works entry by entry, so each "
-              f"entry of the upstream meets the local gradient of the same entry (a Hadamard "
-              f"product {s(ODOT)}, no transpose, no sum): {s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이고, `upstream gradient` {s(p['G'])}의 모양과도 같습니다. 이 `gate`"
-              f"({label})는 원소별로 계산하므로, `upstream gradient`의 각 원소에 같은 자리의 "
-              f"`local gradient`를 곱하면 됩니다. 전치도 합도 없는 원소별 곱({s(ODOT)}, "
-              f"Hadamard 곱)이며, 식으로 쓰면 {s(p['rule'])}입니다.",
-    }[lang]
+def _sentence(key):
+    return lambda c, lang, s: _say(key, c, lang, s)
 
 
 def _broadcast_sentence(c, lang, s):
-    p = c.pieces
-    axes = s(p["axes"])
-    if tuple(c.target_shape) == ():
-        return {
-            "en": f"{s(p['input'])} is a single number used for every entry of the "
-                  f"{s(p['gshape'])} gate {s(p['gate'])}, so its gradient adds the "
-                  f"contributions of all {s(p['count'])} entries: {s(p['rule'])}, summed over "
-                  f"every axis, is a number.",
-            "ko": f"{s(p['input'])}의 값은 숫자 하나이고, {s(p['gshape'])} 모양의 `gate` "
-                  f"{s(p['gate'])}의 모든 원소에 똑같이 쓰였습니다. 그래서 그 `gradient`는 "
-                  f"{s(p['count'])}개 원소의 기여를 모두 더한 값, 곧 {s(p['rule'])}의 모든 "
-                  f"원소를 더한 숫자 하나입니다.",
-        }[lang]
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}, but the "
-              f"upstream {s(p['G'])} is {s(p['gshape'])}: {s(p['input'])} was broadcast along "
-              f"axis {axes} of the gate, so each of its entries was used {s(p['count'])} times "
-              f"and its gradient sums the upstream over axis {axes}: {s(p['rule'])}, "
-              f"{s(p['gshape'])} {s(ARROW)} {s(p['ishape'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 하지만 `upstream gradient` {s(p['G'])}의 모양은 {s(p['gshape'])}"
-              f"입니다. {s(p['input'])}의 값은 `gate`의 {axes}번 축을 따라 `broadcast`되어 "
-              f"원소 하나가 {s(p['count'])}번씩 쓰였으므로, `gradient`는 `upstream`을 {axes}번 "
-              f"축에 대해 더한 값입니다. 식으로 쓰면 {s(p['rule'])}이고, 모양은 "
-              f"{s(p['gshape'])}에서 {s(p['ishape'])} 모양으로 줄어듭니다.",
-    }[lang]
-
-
-def _transpose_sentence(c, lang, s):
-    p = c.pieces
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}; the "
-              f"upstream {s(p['G'])} is {s(p['gshape'])}, the transposed shape, so it is "
-              f"transposed back: {s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 합니다. `upstream gradient` {s(p['G'])}의 모양은 전치된 "
-              f"{s(p['gshape'])} 모양이므로, 다시 전치해서 돌려놓습니다. 식으로 쓰면 "
-              f"{s(p['rule'])}입니다.",
-    }[lang]
-
-
-def _reduction_sentence(c, lang, s):
-    p, label = c.pieces, c.label_in(lang)
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}, while the "
-              f"upstream {s(p['G'])} is a single number: every entry of {s(p['input'])} went "
-              f"into the {label}, so the upstream number is spread over every entry, each "
-              f"times its own local gradient: {s(p['rule'])}, {s(p['ishape'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 하는데, `upstream gradient` {s(p['G'])}의 값은 숫자 하나입니다. "
-              f"{s(p['input'])}의 모든 원소가 이 계산({label})에 들어갔으므로, 이 숫자를 모든 "
-              f"원소에 퍼뜨리고 원소마다 자기 `local gradient`를 곱합니다. 식으로 쓰면 "
-              f"{s(p['rule'])}이고, 모양은 {s(p['ishape'])}입니다.",
-    }[lang]
-
-
-def _axis_reduction_sentence(c, lang, s):
-    p = c.pieces
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}; the "
-              f"upstream {s(p['G'])} is {s(p['gshape'])}, one number per position that was "
-              f"kept, so each is repeated along the axis that was summed: {s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 합니다. `upstream gradient` {s(p['G'])}의 모양은 {s(p['gshape'])}"
-              f"이고, 남은 자리마다 숫자 하나씩이므로 이를 더했던 축을 따라 되풀이해 "
-              f"채웁니다. 식으로 쓰면 {s(p['rule'])}입니다.",
-    }[lang]
-
-
-def _rows_sentence(c, lang, s):
-    p = c.pieces
-    return {
-        "en": f"{s(p['target'])} has the shape of the scores {s(p['input'])}, "
-              f"{s(p['ishape'])} (samples {s(TIMES)} classes); the loss has one value per "
-              f"sample, so the upstream {s(p['G'])} has one number per row "
-              f"({s(p['gshape'])}), and each multiplies its own row of the local gradient: "
-              f"{s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 모양은 점수 {s(p['input'])}의 모양과 같은 "
-              f"{s(p['ishape'])} 모양(샘플 {s(TIMES)} 클래스)이어야 합니다. 손실은 샘플마다 "
-              f"값이 하나라서 "
-              f"`upstream gradient` {s(p['G'])}에는 행마다 숫자가 하나씩 있고"
-              f"({s(p['gshape'])}), 각 숫자가 `local gradient`의 자기 행에 곱해집니다. 식으로 "
-              f"쓰면 {s(p['rule'])}입니다.",
-    }[lang]
-
-
-def _other_sentence(c, lang, s):
-    p = c.pieces
-    return {
-        "en": f"{s(p['target'])} has the shape of {s(p['input'])}, {s(p['ishape'])}; the "
-              f"upstream {s(p['G'])} is {s(p['gshape'])}; the rule gives {s(p['rule'])}.",
-        "ko": f"{s(p['target'])}의 모양은 {s(p['input'])}의 모양과 같은 {s(p['ishape'])} "
-              f"모양이어야 합니다. `upstream gradient` {s(p['G'])}의 모양은 {s(p['gshape'])}"
-              f"이고, 규칙으로 계산하면 {s(p['rule'])}입니다.",
-    }[lang]
+    number = tuple(c.target_shape) == ()
+    return _say("dim_broadcast_number" if number else "dim_broadcast", c, lang, s)
 
 
 _SENTENCES = {
     "matmul": _matmul_sentence,
-    "scalar": _scalar_sentence,
-    "elementwise": _elementwise_sentence,
     "broadcast": _broadcast_sentence,
-    "transpose": _transpose_sentence,
-    "reduction": _reduction_sentence,
-    "axis_reduction": _axis_reduction_sentence,
-    "rows": _rows_sentence,
-    "other": _other_sentence,
+    **{kind: _sentence(f"dim_{kind}") for kind in ("scalar", "elementwise", "transpose",
+                                                   "reduction", "axis_reduction", "rows",
+                                                   "other")},
 }
 
 __all__ = ["DimensionCheck", "Math", "broadcast_axes", "candidates", "check_step",
