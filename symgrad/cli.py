@@ -232,6 +232,8 @@ def _problem_and_point(args, verb):
     and the arrays of ``--data`` (an .npz) that the program reads (a matrix program's shapes
     come from both, so the target is resolved after the values are read); and ``--wrt``, by
     default the inputs not read from the data, as ``train`` updates them."""
+    from .data import listed
+    from .io import shown_path
     from .point import parse_point, shapes_of
     from .target import resolve
 
@@ -239,15 +241,18 @@ def _problem_and_point(args, verb):
     data = _data_arrays(args.data, at) if args.data is not None else {}
     problem = resolve(args.target, output=args.output, matrix=args.matrix, verb=verb,
                       shapes=shapes_of({**data, **at}))
-    if data:
+    if args.data is not None:
         inputs = problem.model.inputs if problem.is_matrix else problem.graph.inputs
         read = {k: v for k, v in data.items() if k in inputs}
         if not read:
-            raise InputError(f"--data {args.data}: none of its arrays ({', '.join(sorted(data))})"
-                             f" is an input of {problem.label.splitlines()[0][:80]!r} (inputs: "
-                             f"{', '.join(inputs)})")
+            raise InputError(f"--data {shown_path(args.data)}: none of its arrays "
+                             f"({listed(sorted(data))}) is an input of "
+                             f"{quote(problem.label.splitlines()[0], 80)} (inputs: "
+                             f"{listed(inputs)})")
         at = {**read, **at}
-        rest = [n for n in inputs if n not in read]
+        # the gradients train would take: the parameters (a catalog model's, else every input)
+        # that the data does not give
+        rest = [n for n in (problem.wrt or inputs) if n not in read]
         if wrt is None and rest:
             wrt = rest
     return problem, at, wrt
@@ -262,6 +267,8 @@ def _data_arrays(path, at):
         raise InputError(f"--data {path}: derive and render read an .npz of arrays (a CSV's rows "
                          f"are training samples: give it to symgrad train --data)")
     label, arrays = read_data(path)
+    if not arrays:
+        raise InputError(f"--data {label}: the archive holds no arrays")
     twice = sorted(set(arrays) & set(at))
     if twice:
         raise InputError(f"{twice[0]!r} is given by --at and by --data {label}; give it once")
@@ -334,6 +341,11 @@ def run_render(args):
     if args.all:
         if args.target:
             raise InputError("give either TARGET or --all, not both")
+        given = [o for o, v in (("--at", args.at), ("--data", args.data), ("--wrt", args.wrt),
+                                ("--output", args.output), ("--lr", args.lr)) if v is not None]
+        if given:
+            raise InputError(f"{given[0]} goes with one TARGET, not --all (the gallery renders "
+                             f"each model at its own point)")
         if args.matrix:
             raise InputError("--matrix goes with one TARGET, not --all (the gallery already "
                              "has the matrix-level documents)")

@@ -54,11 +54,11 @@ def select_columns(label, columns, needed=(), usable=None):
         plural = "s" if len(missing) > 1 else ""
         what = "array" if label.lower().endswith(".npz") else "column"
         raise InputError(f"{label}: no {what}{plural} {', '.join(map(repr, missing))} for the "
-                         f"model's input{plural} ({what}s: {_listed(columns)})")
+                         f"model's input{plural} ({what}s: {listed(columns)})")
     if usable is not None:
         kept = {k: v for k, v in columns.items() if k in usable}
         if not kept:
-            raise InputError(f"{label}: none of the columns ({_listed(columns)}) is "
+            raise InputError(f"{label}: none of the columns ({listed(columns)}) is "
                              f"an input the model takes from data (those are: "
                              f"{', '.join(usable) or 'none'}; trained parameters start from "
                              f"the point, not from data)")
@@ -81,7 +81,7 @@ def check_lengths(columns, label="data"):
         raise InputError(f"{label}: no samples (the data is empty)")
 
 
-def _listed(names):
+def listed(names):
     """Column names for a message: at most LISTED_COLUMNS of them (any name that is not a plain
     ASCII identifier quoted)."""
     names = list(names)
@@ -127,7 +127,7 @@ def _read_csv(data, path):
     # one count of every name (a names.count per name was quadratic: 40,000 columns took 20 s)
     dupes = sorted(n for n, count in Counter(names).items() if count > 1)
     if dupes:
-        raise InputError(f"{path}: the header names {_listed(dupes)} twice")
+        raise InputError(f"{path}: the header names {listed(dupes)} twice")
     body = lines[1:]
     if not body:
         raise InputError(f"{path}: no data rows after the header")
@@ -135,7 +135,7 @@ def _read_csv(data, path):
         if len(row) != len(names):
             plural = "s" if len(row) != 1 else ""
             raise InputError(f"{path}: line {line} has {len(row)} value{plural}, "
-                             f"but the header names {len(names)} columns ({_listed(names)})")
+                             f"but the header names {len(names)} columns ({listed(names)})")
     cells = zip(*(row for _, row in body), strict=True)
     return {name: _column(column, body, path, name)
             for name, column in zip(names, cells, strict=True)}

@@ -50,8 +50,26 @@ def langs_of(lang):
     return ("ko", "en") if lang == "both" else (lang,)
 
 
-def gate_label(label, langs):
-    """A gate's label (``matrix product``) in ``langs``, joined with " · " (행렬 곱 · matrix
-    product); symbols (``+``) and labels without a Korean entry (``gate:...``) stay as they are."""
+def joined(texts):
+    """Texts in several languages on one line, each once: 순전파 · Forward pass."""
+    return " · ".join(dict.fromkeys(texts))
+
+
+def gate_label(label, langs, markdown=True):
+    """A gate's label (``matrix product``) in ``langs``, joined (행렬 곱 · matrix product); symbols
+    (``+``) and labels without a Korean entry (``gate:...``) stay as they are. ``markdown``:
+    keep the documents' `code` marks around English terms (the terminal drops them)."""
     entry = strings().get(f"gate:{label}")
-    return " · ".join(dict.fromkeys(entry[lang] if entry else label for lang in langs))
+    texts = [entry[lang] if entry else label for lang in langs]
+    return joined(texts if markdown else (t.replace("`", "") for t in texts))
+
+
+def catalog_text(kind, model_id, english, lang):
+    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is
+    written in English; the Korean comes from strings.json (``title:<id>``,
+    ``erratum:<id>:<n>``), whose ``en`` must still be the catalog's text, else the English is
+    used."""
+    if lang == "en":
+        return english
+    entry = strings().get(f"{kind}:{model_id}")
+    return entry["ko"] if entry and entry.get("en") == english else english

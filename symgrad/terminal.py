@@ -9,7 +9,7 @@ import unicodedata
 
 from .exprsize import larger_than
 from .functions import user_text
-from .i18n import langs_of, say
+from .i18n import catalog_text, joined, langs_of, say
 
 MAX_CLOSED_FORM = 160      # longer closed forms are left to the JSON view
 PATH_EDGES = (MAX_CLOSED_FORM + 3) // 8   # 8k − 3 > MAX_CLOSED_FORM beyond this (see chain_text)
@@ -94,14 +94,14 @@ def _table(rows, header):
     return [fmt(header)] + [fmt(r) for r in rows]
 
 
-def _words(key, langs, **fields):
+def words(key, langs, **fields):
     """The sentence ``key`` once per language, Korean first for both (as ``check`` writes)."""
     return [say(key, lang, **fields) for lang in langs]
 
 
-def _label(key, langs):
+def label(key, langs):
     """A heading or a column in the languages asked for, on one line (순전파 · Forward pass)."""
-    return " · ".join(dict.fromkeys(say(key, lang) for lang in langs))
+    return joined(say(key, lang) for lang in langs)
 
 
 def format_derivation(d, lang="en"):
@@ -109,25 +109,29 @@ def format_derivation(d, lang="en"):
     langs = langs_of(lang)
     out = d.output
     lines = []
-    title = d.model.title if d.model is not None else title_line(d.target)
+    if d.model is not None:
+        title = joined(catalog_text("title", d.model.id, d.model.title, la) for la in langs)
+    else:
+        title = title_line(d.target)
     lines.append(f"symgrad derive · {title}")
     if d.expanded and not larger_than(d.expression(), MAX_CLOSED_FORM) \
             and len(expr_text(d.expression())) <= MAX_CLOSED_FORM:
         lines.append(f"{out} = {expr_text(d.expression())}")
     point = ", ".join(f"{k} = {num(v)}" for k, v in d.point.items())
-    for text in _words("term_at", langs, point=point):
+    for text in words("term_at", langs, point=point):
         lines += wrap(text, "   ", first="")
     lines.append("")
 
-    lines.append(_label("term_forward", langs))
-    input_label = _label("term_input", langs)
+    lines.append(label("term_forward", langs))
+    input_label = label("term_input", langs)
     rows = [(r.name, r.label if r.op != "input" else input_label,
              expr_text(r.expr) if r.op != "input" else "", num(r.value)) for r in d.forward]
     columns = zip(*(say("term_columns", lang).split("|") for lang in langs), strict=True)
-    lines += _table(rows, tuple("/".join(dict.fromkeys(c)) for c in columns))
+    lines += _table(rows, tuple("/".join(dict.fromkeys(c)) for c in columns))   # 노드/node
     lines.append("")
 
-    lines += _words("term_backward", langs)
+    for text in words("term_backward", langs):
+        lines += wrap(text, "  ", first="")
     lines.append(f"  ∂{out}/∂{out} = 1")
     current = None
     for s in progress(d.steps, len(d.steps), "writing the backward pass"):
@@ -143,17 +147,18 @@ def format_derivation(d, lang="en"):
     for a in d.accumulations:
         for lang in langs:
             parts = " + ".join(say("term_from", lang, value=num(v), gate=g) for g, v in a.parts)
-            lines.append("  " + say("term_fanout", lang, node=a.node, count=len(a.parts),
-                                    grad=f"∂{out}/∂{a.node}", parts=parts, total=num(a.total)))
+            lines += wrap(say("term_fanout", lang, node=a.node, count=len(a.parts),
+                              grad=f"∂{out}/∂{a.node}", parts=parts, total=num(a.total)),
+                          "      ", first="  ")
     lines.append("")
 
-    lines.append(_label("term_gradients", langs))
+    lines.append(label("term_gradients", langs))
     for name in d.wrt:
         lines.append(f"  ∂{out}/∂{name} = {chain_text(d, name)}")
         gradient = d.symbolic_gradients[name]
         closed = "" if larger_than(gradient, MAX_CLOSED_FORM) else expr_text(gradient)
         if not closed or len(closed) > MAX_CLOSED_FORM:   # printing a huge form to drop it is slow
-            closed = _label("term_long_closed", langs)
+            closed = label("term_long_closed", langs)
         lines.append(f"      = {closed} = {num(d.gradients[name])}")
     for lang in langs if d.omitted else ():   # what is not written in the inputs, and why
         lines += wrap(d.omitted.sentence(lang), "  ")

@@ -54,6 +54,7 @@ def test_fan_out_counts_each_read_of_a_value(run_cli):
     (the line said "used by 3 gates" of two gates)."""
     code, out, _ = run_cli("derive", "x*x + sin(x)", "--at", "x=1")
     assert code == 0
+    out = out.replace("\n      ", " ")          # the line, unwrapped (100 columns at most)
     assert "x is used 3 times, so its gradients add: ∂f/∂x = 0.540302 (from n2) + 1 (from n1) " \
            "+ 1 (from n1) = 2.5403" in out
 

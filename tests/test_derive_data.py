@@ -119,3 +119,39 @@ def test_the_gradients_are_those_of_the_inputs_not_in_the_data(run_cli, tmp_path
                            folder + "seed004_data.npz", "--at", at, "--wrt", "x",
                            "--format", "json")
     assert code == 0 and sorted(json.loads(out)["gradients"]) == ["x"]
+
+
+def test_a_catalog_models_data_inputs_are_not_parameters(run_cli, tmp_path):
+    """sigmoid-neuron with x0 from the archive: the gradients are the model's parameters
+    w0, w1, w2 (x1 is data too, though the archive does not hold it), and the document is the
+    one of --at x0=-1 (its update step moved x1 as well: a wrong number in the post)."""
+    path = tmp_path / "x0.npz"
+    np.savez(path, x0=np.float64(-1.0))
+    code, out, _ = run_cli("derive", "sigmoid-neuron", "--data", str(path), "--format", "json")
+    assert code == 0 and sorted(json.loads(out)["gradients"]) == ["w0", "w1", "w2"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli("render", "sigmoid-neuron", "--data", str(path), "-o", str(a))[0] == 0
+    assert run_cli("render", "sigmoid-neuron", "--at", "x0=-1", "-o", str(b))[0] == 0
+    assert (a / "sigmoid-neuron.md").read_text(encoding="utf-8") == \
+        (b / "sigmoid-neuron.md").read_text(encoding="utf-8")
+
+
+def test_an_empty_archive_and_a_long_list_of_names_are_one_short_line(run_cli, tmp_path):
+    empty = tmp_path / "empty.npz"
+    np.savez(empty)
+    code, _, err = run_cli("derive", "circuit-xyz", "--data", str(empty))
+    assert code == 2 and "the archive holds no arrays" in err
+    many = tmp_path / "many.npz"
+    np.savez(many, **{f"a{i}": np.ones(1) for i in range(3000)})
+    code, _, err = run_cli("derive", "x*y", "--data", str(many), "--at", "x=1,y=2")
+    assert code == 2 and len(err.splitlines()) == 1 and len(err) < 400
+    assert "(3,000 in all)" in err
+
+
+@pytest.mark.parametrize("option", [["--data", "d.npz"], ["--at", "x=1"], ["--wrt", "x"],
+                                    ["--output", "f"], ["--lr", "0.1"]])
+def test_render_all_refuses_the_options_of_one_target(run_cli, tmp_path, option):
+    """render --all wrote the whole gallery and ignored them."""
+    code, out, err = run_cli("render", "--all", *option, "-o", str(tmp_path / "g"))
+    assert code == 2 and out == "" and f"{option[0]} goes with one TARGET, not --all" in err
+    assert not (tmp_path / "g").exists()

@@ -56,3 +56,11 @@ def test_a_gradient_the_output_does_not_depend_on_is_named_so(program, at):
         symgrad.derive(program, at=parse_point(at), wrt=wrt)
     with pytest.raises(SymgradError, match=r"'Q': not a name of the graph of 'f'"):
         symgrad.derive(program, at=parse_point(at), wrt="Q")
+
+
+def test_a_mean_along_an_axis_is_one_number_too():
+    s = np.array([[1.0, 2.0, 3.0], [0.0, 4.0, 1.0]])
+    d = symgrad.derive("f = sum(mean(tanh(S), axis=1))", at={"S": s})
+    assert d.formulas["S"] == "(1/3)·(1 - n1^2)"
+    assert r"\frac{1}{3}" in d.latex_formulas["S"]
+    assert np.allclose(d.gradients["S"], (1 - np.tanh(s) ** 2) / 3, rtol=1e-12)

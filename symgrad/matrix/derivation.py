@@ -5,6 +5,7 @@ of the sweep) and the numbers: the loss and each gradient at the arrays,
 computed by the compiled code of the same sweep.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,7 @@ from ..i18n import gate_label, langs_of, say
 from ..jsonout import dumps, json_number
 from ..names import split_names
 from ..summary import short_repr
-from ..terminal import progress, title_line, wrap
+from ..terminal import label, progress, title_line, words, wrap
 from .codegen import compile_matrix
 from .dimensions import dimension_checks
 from .domain import domain_error
@@ -188,24 +189,20 @@ def format_matrix_derivation(d, lang="en"):
     (Korean first; a line with words once per language, formulas and arrays once)."""
     langs = langs_of(lang)
     one = langs[-1]              # the language of the short words inside a formula line
-
-    def words(key, **fields):
-        return [say(key, la, **fields) for la in langs]
-
-    lines = words("term_matrix_title", title=title_line(d.target), out=d.output,
-                  value=f"{d.value:.6g}") + [""] + words("term_matrix_inputs")
-    drawn = " · ".join(dict.fromkeys(words("term_matrix_drawn")))
+    lines = words("term_matrix_title", langs, title=title_line(d.target), out=d.output,
+                  value=f"{d.value:.6g}") + [""] + words("term_matrix_inputs", langs)
+    drawn = label("term_matrix_drawn", langs)
     for n in d.inputs:
         lines.append(f"  {n:<8} {_shape(d.shapes[n], one)}" + f"    {drawn}" * (n in d.drawn))
         lines += array_lines(d.arrays[n], "      ", one)
-    lines += [""] + words("term_matrix_forward")
+    lines += [""] + words("term_matrix_forward", langs)
     lines += [f"  {r.name} = {r.formula.text}    [{_shape(r.shape, one)}, "
-              f"{gate_label(r.label, langs)}]" for r in d.forward]
-    lines += [""] + words("term_matrix_backward")
+              f"{gate_label(r.label, langs, markdown=False)}]" for r in d.forward]
+    lines += [""] + words("term_matrix_backward", langs)
     steps = progress(list(zip(d.steps, d.dimension_checks, strict=True)), len(d.steps),
                      "writing the backward pass")
     for s, check in steps:
-        lines.append(f"  {s.gate} ({gate_label(s.label, langs)}) → {s.input} "
+        lines.append(f"  {s.gate} ({gate_label(s.label, langs, markdown=False)}) → {s.input} "
                      f"[{_shape(s.input_shape, one)}]: G = {s.upstream};  "
                      f"{say('term_matrix_rule', one)} {s.rule.text};  "
                      f"∂{d.output}/∂{s.input} ∋ {s.downstream.text}")
@@ -214,8 +211,12 @@ def format_matrix_derivation(d, lang="en"):
             sentence = check.sentence(la).replace("`", "")
             lines += wrap(f"{say('term_matrix_shapes', la)}: {sentence}", "      ")
     for node, gates in d.accumulations.items():
-        lines += ["  " + t for t in words("term_matrix_fanout", node=node, gates=", ".join(gates))]
-    lines += [""] + words("term_matrix_gradients")
+        for la in langs:      # h*h reads h twice in one gate: "n1 (2 times)", not "n1, n1"
+            reads = ", ".join(g if k == 1 else say("term_times", la, gate=g, count=k)
+                              for g, k in Counter(gates).items())
+            lines += wrap(say("term_matrix_fanout", la, node=node, gates=reads), "      ",
+                          first="  ")
+    lines += [""] + words("term_matrix_gradients", langs)
     for w in d.wrt:
         g = d.gradients[w]
         lines.append(f"  ∂{d.output}/∂{w} = {d.formulas[w]}    "

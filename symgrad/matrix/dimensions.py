@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..i18n import gate_label, say
+from .axes import broadcast_axes
 from .formula import TEXT, MatMul, Name, Shown, Transpose
 from .sweep import latex_name
 
@@ -189,14 +190,6 @@ def check_step(d, step, row, name_tex=latex_name):
         pieces["count"] = Math(str(_count(step.gate_shape, check.axes)),
                                str(_count(step.gate_shape, check.axes)))
     return check
-
-
-def broadcast_axes(from_shape, to_shape):
-    """The axes of ``from_shape`` along which an operand of ``to_shape`` was broadcast (NumPy's
-    rules: new leading axes, and axes where the operand has length 1)."""
-    lead = len(from_shape) - len(to_shape)
-    return tuple(list(range(lead)) + [lead + i for i, n in enumerate(to_shape)
-                                      if n == 1 and from_shape[lead + i] != 1])
 
 
 def _count(shape, axes):

@@ -25,6 +25,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..codegen import NumpyCodePrinter
 from ..functions import user_text
+from .axes import sum_axes
 
 
 class Expr:
@@ -368,7 +369,7 @@ class FormulaPrinter:
     def _print_Product(self, e):
         kept = e.kept(self.fmt)
         if self.fmt != "code" and e.kind == "hadamard" and len(kept) > 1 \
-                and isinstance(kept[0], (Rows, Ones)):
+                and (isinstance(kept[0], Rows) or _scale(kept[0]) is not None):
             return self.scaled(kept[0], kept[1:])
         return self.products[e.kind].join(self.operand(f) for f in kept)
 
@@ -378,10 +379,11 @@ class FormulaPrinter:
         NumPy, as broadcasting along the other axis)."""
         body = self.products["hadamard"].join(self.operand(f) for f in rest)
         body = self.parens(body) if len(rest) > 1 else body
-        ones = g.arg if isinstance(g, Rows) else g
-        if isinstance(ones, Ones):
-            return f"{self.operand(ones.value)}{self.products['times']}{body}"
-        return f"{self.diag(self.doprint(ones))}{self.products['matmul']}{body}"
+        values = g.arg if isinstance(g, Rows) else g
+        scale = _scale(values)
+        if scale is not None:
+            return f"{self.operand(scale)}{self.products['times']}{body}"
+        return f"{self.diag(self.doprint(values))}{self.products['matmul']}{body}"
 
     def _print_Infix(self, e):
         return f"{self.operand(e.left)}{self.infix[e.op]}{self.operand(e.right)}"
@@ -421,32 +423,24 @@ class FormulaPrinter:
         local = self.doprint(e.local)
         if e.local.compound(self.fmt) and not _leading_product(e.local):
             local = self.parens(local)
-        if self.fmt != "code" and isinstance(e.upstream, Ones):      # (c·𝟙) ⊙ X is c·X
-            return f"{self.operand(e.upstream.value)}{self.products['times']}{local}"
+        scale = _scale(e.upstream) if self.fmt != "code" else None
+        if scale is not None:                  # (c·𝟙) ⊙ X is c·X; (𝟙/3) ⊙ X is (1/3)·X
+            return f"{self.operand(scale)}{self.products['times']}{local}"
         return f"{self.operand(e.upstream)}{self.products['hadamard']}{local}"
+
+
+def _scale(upstream):
+    """The number an upstream of ones stands for (c of c·𝟙, 1/N of a mean's 𝟙/N), or None."""
+    if isinstance(upstream, Ones):
+        return upstream.value
+    if isinstance(upstream, Expand) and upstream.value.one and upstream.count != 1:
+        return Over(Seed(()), upstream.count)
+    return None
 
 
 def _leading_product(local):
     """A product that does not start with a minus sign (see :class:`ChainRule`)."""
     return local.expr.is_Mul and not CODE.doprint(local).startswith("-")
-
-
-def _sum_axes(from_shape, to_shape):
-    """(axis argument of np.sum, whether only new leading axes are summed, how the axes read)
-    for unbroadcasting; the reading is "" when everything is summed (to a number)."""
-    lead = len(from_shape) - len(to_shape)
-    axes = list(range(lead)) + [lead + i for i, d in enumerate(to_shape)
-                                if d == 1 and from_shape[lead + i] != 1]
-    if not to_shape:
-        return None, False, ""
-    axis = axes[0] if len(axes) == 1 else tuple(axes)
-    if axes == [0]:
-        where = "rows"
-    elif axes == [1] and len(from_shape) == 2:
-        where = "columns"                  # a (N, 1) column against a (N, H) matrix
-    else:
-        where = f"axis {axis}" if len(axes) == 1 else f"axes {axis}"
-    return axis, all(a < lead for a in axes), where
 
 
 class TextPrinter(FormulaPrinter):
@@ -479,7 +473,7 @@ class TextPrinter(FormulaPrinter):
         return spread if e.count == 1 else f"{spread}/{e.count}"
 
     def _print_SumOver(self, e):
-        where = _sum_axes(e.from_shape, e.to_shape)[2]
+        where = sum_axes(e.from_shape, e.to_shape)[2]
         return f"sum_{where}({self.doprint(e.arg)})" if where else f"sum({self.doprint(e.arg)})"
 
     def _print_Entrywise(self, e):
@@ -530,7 +524,7 @@ class LatexFormulaPrinter(FormulaPrinter):
         return spread if e.count == 1 else rf"\frac{{1}}{{{e.count}}} {spread}"
 
     def _print_SumOver(self, e):
-        where = _sum_axes(e.from_shape, e.to_shape)[2]
+        where = sum_axes(e.from_shape, e.to_shape)[2]
         below = rf"\textstyle\sum_{{\text{{{where}}}}} " if where else r"\sum "
         return below + self.operand(e.arg)
 
@@ -584,7 +578,7 @@ class CodePrinter(FormulaPrinter):
         return self.doprint(e.code_form)
 
     def _print_SumOver(self, e):
-        axis, leading_only, where = _sum_axes(e.from_shape, e.to_shape)
+        axis, leading_only, where = sum_axes(e.from_shape, e.to_shape)
         inner = self.doprint(e.arg)
         if not where:
             return f"np.sum({inner})"

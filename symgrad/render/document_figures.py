@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .. import figures
 from ..errors import SymgradError
+from ..i18n import joined
 from .context import Maths, curve_drawn, drawn, slug_of
 from .environment import ENV
 from .escape import px, tex_num
@@ -27,7 +28,7 @@ def figure_text(key, lang, **kw):
     """A figure's own words (title, legend) in the document's languages, Korean · English for
     both: a Korean document has no English legend."""
     prose = Prose(lang, "md")
-    return " · ".join(dict.fromkeys(prose.raw(key, x, **kw) for x in prose.langs))
+    return joined(prose.raw(key, x, **kw) for x in prose.langs)
 
 
 def graph_figure_svg(d, lang="en", env=ENV, data_attributes=False, layout=None):

@@ -2,7 +2,7 @@
 (titles, errata) in the document's languages."""
 
 from ..check.errata import check_erratum
-from ..i18n import strings
+from ..i18n import catalog_text, joined, strings
 from ..terminal import num
 from .escape import prose_to_tex
 from .korean import polite_ko
@@ -46,28 +46,16 @@ class Prose:
 
 
 
-def catalog_text(kind, model_id, english, lang):
-    """A catalog string (a model's title, an erratum's quantity) in ``lang``. The catalog is
-    written in English; the Korean comes from strings.json (``title:<id>``,
-    ``erratum:<id>:<n>``), whose ``en`` must still be the catalog's text, else the English is
-    used."""
-    if lang == "en":
-        return english
-    entry = strings().get(f"{kind}:{model_id}")
-    return entry["ko"] if entry and entry.get("en") == english else english
-
-
 def title_of(model, langs):
     """The document title in the document's languages (Korean · English for both)."""
-    titles = (catalog_text("title", model.id, model.title, lang) for lang in langs)
-    return " · ".join(dict.fromkeys(titles))
+    return joined(catalog_text("title", model.id, model.title, lang) for lang in langs)
 
 
 def description_of(model, langs):
     """The model's one-line description in the document's languages (Korean · English for
     both)."""
-    texts = (catalog_text("description", model.id, model.description, lang) for lang in langs)
-    return " · ".join(dict.fromkeys(texts))
+    return joined(catalog_text("description", model.id, model.description, lang)
+                  for lang in langs)
 
 
 def errata_of(model, langs):
