@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import InputError, quote
 from .io import parse_number, read_bounded, shown_path, write_atomic
+from .point import npy_header
 
 MAX_DATA_BYTES = 200_000_000      # the file as stored, and an .npz's arrays once decompressed
 LISTED_COLUMNS = 8                # a message lists this many column names, then "… (N in all)"
@@ -211,10 +212,7 @@ def _check_npz_sizes(data, path):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             with archive.open(info) as member:
-                version = np.lib.format.read_magic(member)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read_header(member)
+                shape, dtype = npy_header(member)
             total += math.prod(shape) * dtype.itemsize
             if total > MAX_DATA_BYTES:
                 raise InputError(f"{path}: the arrays would take more than {MAX_DATA_BYTES:,} "

@@ -181,10 +181,7 @@ def _check_npy_header(data, path, name):
     if data[:2] == b"PK":
         return
     stream = io.BytesIO(data)
-    version = np.lib.format.read_magic(stream)
-    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                   else np.lib.format.read_array_header_2_0)
-    shape, _, dtype = read_header(stream)
+    shape, dtype = npy_header(stream)
     entries = math.prod(shape)
     if entries > MAX_NPY_ENTRIES:
         raise InputError(f"--at {name}=@{path}: the array has {entries:,} entries; an array "
@@ -192,6 +189,19 @@ def _check_npy_header(data, path, name):
     if entries * dtype.itemsize > len(data) - stream.tell():
         raise InputError(f"--at {name}=@{path}: the file is cut short (its header declares "
                          f"shape {shape}, {entries * dtype.itemsize:,} bytes of data)")
+
+
+def npy_header(stream):
+    """(shape, dtype) of the .npy file ``stream`` is at the start of, read from its header alone
+    (``stream`` is left at the data). ValueError if it is none, or of a version NumPy does not
+    write (1.0, 2.0 and 3.0, whose headers this reads alike)."""
+    version = np.lib.format.read_magic(stream)
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise ValueError(f"unsupported .npy version {version[0]}.{version[1]}")
+    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+            else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read(stream)
+    return shape, dtype
 
 
 def check_point(point, inputs, names):

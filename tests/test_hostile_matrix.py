@@ -171,3 +171,14 @@ def test_arrays_have_at_most_four_axes_in_at_as_in_declarations(tmp_path, run_cl
 def test_a_domain_error_at_random_values_says_they_were_random(run_cli):
     line = one_line_refusal(run_cli, "derive", "W: [3, 3]\nf = sum(log(W))")
     assert "gate 'n1' = log(W)" in line and "drawn at random" in line and "W" in line
+
+
+def test_an_npy_of_a_version_numpy_does_not_write_says_so(run_cli, tmp_path):
+    """It fell through to the 2.0 reader and said "Cannot parse header: ''"."""
+    path = tmp_path / "v.npy"
+    np.save(path, np.ones(3))
+    data = bytearray(path.read_bytes())
+    data[6] = 9                                   # the major version byte of the magic string
+    path.write_bytes(bytes(data))
+    line = one_line_refusal(run_cli, "derive", "f = sum(x)", "--at", f"x=@{path}")
+    assert "unsupported .npy version 9.0" in line
