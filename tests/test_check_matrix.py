@@ -337,7 +337,7 @@ def test_korean_wrong_entries_large_arrays_and_steps(tmp_path):
     ko = check(str(write(tmp_path, text))).text("ko")
     assert (f"    틀린 항목: 4개 가운데 2개: [0, 0] 주장한 값 {wrong[0, 0]:.15g}, 올바른 값 "
             f"{DW[0, 0]:.6g}; [1, 1] 주장한 값 {wrong[1, 1]:.15g}, 올바른 값 {DW[1, 1]:.6g}") in ko
-    assert "    계산: ∂f/∂W = ∂f/∂q·xᵀ = (2 ⊙ q)·xᵀ이고, 모양은 W의 모양과 같은 2×2입니다" in ko
+    assert "    계산: ∂f/∂W = ∂f/∂q·xᵀ = (2·q)·xᵀ이고, 모양은 W의 모양과 같은 2×2입니다" in ko
     assert "  주장 2 (11행) 2번 갱신한 뒤의 q = [[9], [9]]: 틀렸습니다." in ko
     assert "    계산: 매개변수 W에 w ← w − 0.1 × ∂f/∂w 갱신을 2번 한 뒤의 값입니다. " \
            "q = W·x이고, 모양은 2×1입니다" in ko
@@ -391,7 +391,7 @@ def test_json_of_array_claims_has_no_korean_text_fields(capsys):
         assert set(c) == scalar_keys | extra
         assert not any(k.endswith("_ko") for k in c)
     last = claims[-1]
-    assert last["derivation"] == ("∂f/∂W = ∂f/∂n1·xᵀ = (2 ⊙ s)·xᵀ, of shape 2×3 "
+    assert last["derivation"] == ("∂f/∂W = ∂f/∂n1·xᵀ = (2·s)·xᵀ, of shape 2×3 "
                                   "(the shape of W)")
     assert last["divergence"] == "this claim itself (the claims it follows from hold: 1, 3)"
 

@@ -40,7 +40,7 @@ def test_the_mean_over_rows_is_one_number():
 def test_the_mean_over_all_entries_is_one_number():
     w = np.array([[1.0, -2.0], [3.0, 4.0]])
     d = symgrad.derive("f = sum(relu(W) ** 2) + mean(tanh(W))", at={"W": w})
-    assert d.formulas["W"] == "(1/4)·(1 - n4^2) + (2 ⊙ n1) ⊙ step(W)"
+    assert d.formulas["W"] == "(1/4)·(1 - n4^2) + (2·n1) ⊙ step(W)"
     expected = (1 - np.tanh(w) ** 2) / 4 + 2 * np.maximum(w, 0) * (w > 0)
     assert np.allclose(d.gradients["W"], expected, rtol=1e-12)
 

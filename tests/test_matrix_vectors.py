@@ -121,8 +121,8 @@ def test_the_textbook_linear_layer_reads_df_dq_times_x_transposed():
     step = next(s for s in d.steps if s.gate == "q" and s.input == "W")
     assert step.rule.text == "G·xᵀ" and step.downstream.text == "∂f/∂q·xᵀ"
     assert step.downstream.latex == r"\frac{\partial f}{\partial q} x^{\top}"
-    # the whole-number exponent is simplified: 2 ⊙ q, not 2 ⊙ q^(2 - 1)
-    assert d.formulas == {"W": "(2 ⊙ q)·xᵀ", "x": "Wᵀ·(2 ⊙ q)"}
+    # the whole-number exponent is simplified: 2·q, not 2·q^(2 - 1)
+    assert d.formulas == {"W": "(2·q)·xᵀ", "x": "Wᵀ·(2·q)"}
     qv = d.arrays["W"] @ d.arrays["x"]
     np.testing.assert_allclose(d.gradients["W"], np.outer(2 * qv, d.arrays["x"]), rtol=1e-14)
     np.testing.assert_allclose(d.gradients["x"], d.arrays["W"].T @ (2 * qv), rtol=1e-14)
@@ -326,7 +326,7 @@ def test_a_linear_layer_on_a_vector_with_a_bias_and_a_transposed_vector():
 
 
 def test_constant_exponents_whole_and_fractional():
-    """q**3 has the local gradient 3 ⊙ q^2; e^q ** 1.5 keeps 1.5 as a name (no 1.50000000)."""
+    """q**3 has the local gradient 3·q^2; e^q ** 1.5 keeps 1.5 as a name (no 1.50000000)."""
     rng = np.random.default_rng(11)
     m = MatrixModel("powers")
     W, x = m.input("W", (3, 2)), m.input("x", (2,))
@@ -337,5 +337,5 @@ def test_constant_exponents_whole_and_fractional():
     expected = float(np.sum(qv ** 3) + np.sum(np.exp(qv) ** 1.5))
     check_gradients(m, arrays, ["W", "x"], expected)
     rules = [s.rule.text for s in reverse_sweep(m, ["W"]).steps]
-    assert "G ⊙ 3 ⊙ q^2" in rules
-    assert any("1.5 ⊙" in r for r in rules) and not any("1.500" in r for r in rules)
+    assert "G ⊙ 3·q^2" in rules
+    assert any("1.5·" in r for r in rules) and not any("1.500" in r for r in rules)

@@ -18,6 +18,7 @@ Elementwise functions keep their SymPy expression (:class:`Entrywise`), printed 
 :class:`symgrad.codegen.NumpyCodePrinter` and SymPy's text and LaTeX printers.
 """
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -443,6 +444,9 @@ def _leading_product(local):
     return local.expr.is_Mul and not CODE.doprint(local).startswith("-")
 
 
+_NUMBER_TIMES = re.compile(r"(?<![\w.)*^])(\d+(?:\.\d+)?(?:e[-+]?\d+)?)\*(?!\*)")   # the 2* of 2*q
+
+
 class TextPrinter(FormulaPrinter):
     fmt = "text"
     products = {"matmul": "·", "hadamard": " ⊙ ", "times": "·"}
@@ -479,8 +483,9 @@ class TextPrinter(FormulaPrinter):
     def _print_Entrywise(self, e):
         names = {s: sympy.Symbol(self.operand(f)) for s, f in e.bindings}
         # SymPy's str printer has no setting for its product and power signs: ** and * are
-        # its own output, re-spelled here as ^ and ⊙ (entry by entry)
-        return user_text(e.expr.xreplace(names)).replace("**", "^").replace("*", " ⊙ ")
+        # its own output, re-spelled here as ^, · after a number (2·q), else ⊙ (entry by entry)
+        text = _NUMBER_TIMES.sub(r"\1·", user_text(e.expr.xreplace(names)))
+        return text.replace("**", "^").replace("*", " ⊙ ")
 
 
 class _OdotLatexPrinter(LatexPrinter):
