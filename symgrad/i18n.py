@@ -1,7 +1,8 @@
 """The i18n table, ``templates/strings.json``: key -> {"en": ..., "ko": ...}.
 
 Every sentence symgrad writes for a reader in English or Korean lives there, the documents' and
-the terminal's alike (the terminal's keys start with ``term_``), so a translator edits one file.
+the terminal's (``term_*``) and the dimension checks' (``dim_*``) alike, so a translator edits one
+file.
 This module only finds and reads it: it imports no Jinja2, so ``symgrad derive`` can speak Korean
 without loading the renderer."""
 
@@ -9,8 +10,6 @@ import json
 from pathlib import Path
 
 from .errors import SymgradError
-
-LANGS = ("en", "ko")
 
 
 def templates_dir():
