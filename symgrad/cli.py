@@ -10,6 +10,7 @@ import re
 import sys
 
 from . import __version__
+from .collector import THRESHOLD
 from .errors import InputError, SymgradError, printable, quote
 from .io import parse_number
 
@@ -397,9 +398,9 @@ def run_check(args):
 def main(argv=None):
     # The objects of the modules imported so far (SymPy's hundreds of thousands) live as long as
     # the process: moved out of the collector's generations, a full collection need not walk
-    # them (median of 5 runs at 10,000 gates: derive of a wide sum 6.7 s -> 4.9 s, check of a
-    # chain 2.5 s -> 2.1 s). Only objects made before this line are frozen.
+    # them; and the whole command runs with collections as rare as derive's (collector.py).
     gc.freeze()
+    gc.set_threshold(*THRESHOLD)
     parser = build_parser()
     try:
         argv = sys.argv[1:] if argv is None else list(argv)

@@ -49,6 +49,7 @@ from .codegen import (
     load_source,
     python_names,
 )
+from .collector import fewer_collections
 from .errors import InputError
 from .exprsize import tree_size
 from .matrix.codegen import compile_matrix
@@ -58,6 +59,7 @@ from .target import resolve
 from .terminal import progress
 
 
+@fewer_collections
 def compile(target, wrt=None, backend="numpy", output=None, shapes=None):   # noqa: A001 (the API)
     """Compile the loss and the gradients of ``target`` with respect to ``wrt``.
 

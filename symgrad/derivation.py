@@ -11,6 +11,7 @@ from functools import cached_property
 import sympy
 
 from .backward import derive_graph, symbolic_adjoints
+from .collector import fewer_collections
 from .exprsize import larger_than, tree_size
 from .graph import Graph
 from .i18n import say
@@ -310,6 +311,7 @@ class Derivation:
         return short_repr(self)        # the dataclass repr would print the graph and the sweep
 
 
+@fewer_collections
 def derive(target, at=None, wrt=None, output=None, matrix=False):
     """Derive ``target`` at a point.
 

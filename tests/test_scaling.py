@@ -363,3 +363,35 @@ def test_sweeps_of_one_graph_share_its_local_gradients():
     other = symgrad.parse(program)
     again = derive_graph(other, {"x": 0.5})
     assert close(again.adjoints["x"], sin_chain_reference(1501, 0.5)[1], rel=1e-9)
+
+
+def test_the_collector_thresholds_are_restored_after_symgrads_work(monkeypatch):
+    """derive and compile run with Python's collector thresholds raised (collector.py); a
+    program using symgrad gets its own back, also when the work fails."""
+    import gc
+
+    import pytest
+
+    from symgrad.collector import THRESHOLD
+    from symgrad.errors import SymgradError
+
+    monkeypatch.setattr(gc, "set_threshold", gc.set_threshold)   # undone after the test
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(900, 11, 12)
+        d = symgrad.derive("x*y", at="x=2,y=3")
+        assert d.gradients == {"x": 3.0, "y": 2.0}
+        assert gc.get_threshold() == (900, 11, 12)
+        symgrad.compile("x*y")
+        assert gc.get_threshold() == (900, 11, 12)
+        with pytest.raises(SymgradError):
+            symgrad.derive("log(x)", at="x=-1")
+        assert gc.get_threshold() == (900, 11, 12)
+        seen, real = [], gc.set_threshold
+        monkeypatch.setattr(gc, "set_threshold", lambda *t: (seen.append(t), real(*t))[1])
+        symgrad.derive("x*y", at="x=2,y=3")
+        assert seen[0] == tuple(max(a, b) for a, b in zip((900, 11, 12), THRESHOLD, strict=True))
+        assert seen[-1] == (900, 11, 12)
+    finally:
+        monkeypatch.undo()
+        gc.set_threshold(*before)
