@@ -272,8 +272,8 @@ def build_parser():
     parser.add_argument("--case-timeout", type=float,
                         help="scaling: seconds allowed per case (default 120; --quick 30)")
     parser.add_argument("--case-runs", type=int, default=3, metavar="N",
-                        help="scaling: fresh processes per case, the median reported (default 3; "
-                             "--quick 1)")
+                        help="scaling: fresh processes per case at least, the median reported "
+                             "(default 3; short cases run until they add up to 3 s; --quick 1)")
     parser.add_argument("--memory-limit", type=float, default=8.0, metavar="GIB",
                         help="scaling: address-space cap per case in GiB (default 8)")
     parser.add_argument("--runs", type=int, default=21, help="startup: runs of each command")

@@ -16,7 +16,8 @@ child process: it imports symgrad, runs the operation once on a 10-gate program 
 (so that one-time costs such as lazy imports and template loading are not counted), then times the
 operation on the case. The child reports its wall-clock time, its CPU time (user + system: what a
 busy machine inflates least) and its peak resident memory (ru_maxrss). Each case runs in
-``--case-runs`` fresh children (default 3) and the medians are reported. A child
+``--case-runs`` fresh children (default 3; a short case more often, until its runs add up
+to 3 s, at most 15) and the medians are reported. A child
 that outlives the timeout is killed and reported as "> T s", and the larger sizes of that shape
 and operation are skipped; so is a size whose time, projected from the last two sizes measured,
 exceeds twice the timeout (the row says so). The numbers computed are checked against values
@@ -184,12 +185,20 @@ def child(op, family, gates, workdir):
 
 
 # --- the parent: every case in a child, one table per operation -----------------------------------
+RUN_SECONDS = 3.0      # a small case runs until its runs add up to this (at most MAX_RUNS)
+MAX_RUNS = 15
+
+
 def measure(cmd, timeout, runs):
-    """``cmd`` run ``runs`` times, each in a fresh process: the median wall-clock and CPU times of
-    the runs (a busy moment inflates one run, not the median), the largest peak memory. A run
-    that fails or times out is the result: a case is never reported from its good runs alone."""
+    """``cmd`` run at least ``runs`` times, each in a fresh process: the median wall-clock and CPU
+    times of the runs (a busy moment inflates one run, not the median), the largest peak
+    memory. A short case runs more often, until its runs add up to RUN_SECONDS (at most
+    MAX_RUNS): a 0.2 s case varies by half from one process to the next on this machine, and it
+    is the denominator of every ratio. A run that fails or times out is the result: a case is
+    never reported from its good runs alone."""
     results = []
-    for _ in range(runs):
+    while len(results) < runs or (runs > 1 and len(results) < MAX_RUNS and
+                                  sum(r.data["seconds"] for r in results) < RUN_SECONDS):
         r = run_child(cmd, timeout)
         if r.status != "ok":
             return r
@@ -202,7 +211,8 @@ def measure(cmd, timeout, runs):
 
 
 def run_scaling(sizes, operations, families, timeout, memory_limit, runs=1):
-    each = f"median of {runs} fresh processes" if runs > 1 else "in a fresh process"
+    each = (f"median of {runs} or more fresh processes (short cases until they add up to "
+            f"{RUN_SECONDS:g} s, at most {MAX_RUNS})" if runs > 1 else "in a fresh process")
     print(f"Scaling: each case {each} (timeout {timeout:g} s, address space capped at "
           f"{memory_limit / 2**30:g} GiB); time of the operation alone, peak resident memory of "
           f"the child; target: 8x the gates -> at most {TARGET_RATIO:g}x the time "
